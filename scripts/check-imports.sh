@@ -1,0 +1,33 @@
+#!/bin/sh
+# check-imports.sh: enforce the package import rules of the README's architecture section.
+# Each rule names a package and a regular expression of imports it must never reach,
+# directly or through its dependencies. Exits 1 on the first violation of any rule.
+set -eu
+M=github.com/keremony/keremony
+CHARM='github.com/charmbracelet/'
+fail=0
+rule() { # rule PKG FORBIDDEN-REGEX
+  pkg=$1; bad=$2
+  [ -d "./$pkg" ] && ls ./"$pkg"/*.go >/dev/null 2>&1 || return 0
+  hits=$(go list -deps "./$pkg" | grep -E "$bad" || true)
+  if [ -n "$hits" ]; then
+    echo "check-imports: $pkg must not import:"; echo "$hits" | sed 's/^/  /'; fail=1
+  fi
+}
+rule kel       "^$M/|$CHARM|go-keyring|qrterminal|gozxing|^os/exec\$|^net\$|bbolt"
+rule keystore  "^$M/|$CHARM|qrterminal|gozxing"
+rule ceremony  "^$M/(tui|qr|transport|keystore)\$|$CHARM|go-keyring|qrterminal|gozxing"
+rule transport "^$M/(ceremony|tui|keystore|qr)\$|$CHARM|go-keyring|qrterminal|gozxing"
+rule qr        "^$M/(ceremony|tui|keystore|kel)\$|$CHARM|go-keyring"
+rule tui       "go-keyring"
+# Charm packages only in tui; go-keyring only in keystore (main may not import either directly).
+direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$M/tui:" | grep -E "$CHARM" || true)
+[ -z "$direct" ] || { echo "check-imports: only tui may import Charm packages:"; echo "$direct" | sed 's/^/  /'; fail=1; }
+direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$M/keystore:" | grep -E "go-keyring" || true)
+[ -z "$direct" ] || { echo "check-imports: only keystore may import go-keyring:"; echo "$direct" | sed 's/^/  /'; fail=1; }
+# kel is pure: no clock, no I/O.
+if grep -nE 'time\.Now|os\.(Open|Create|ReadFile|WriteFile|Stdout|Stderr|Exit)|fmt\.Print' kel/*.go 2>/dev/null | grep -v '_test.go:'; then
+  echo "check-imports: kel must not read the clock or do I/O"; fail=1
+fi
+[ $fail -eq 0 ] && echo "check-imports: ok"
+exit $fail
