@@ -3,6 +3,7 @@ package kel
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Sentinel errors: one per kind of failure. Every error kel returns wraps
@@ -126,16 +127,45 @@ var errorCodes = []struct {
 	{ErrAnchorMismatch, "anchor_seal_mismatch"},
 }
 
-// ErrorCode returns the stable reason code of err ("" for nil, "error" when
-// err wraps no kel sentinel).
+// ErrorCode returns the primary reason code of err: the outermost kel
+// sentinel it wraps ("" for nil, "error" when it wraps none).
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""
 	}
-	for _, c := range errorCodes {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
+	if codes := ErrorCodes(err); len(codes) > 0 {
+		return codes[0]
 	}
 	return "error"
+}
+
+// ErrorCodes lists the reason codes of every failure err joins, outermost
+// first and without repeats (a rejected rotation can be both
+// threshold_not_met and prior_next_threshold_not_met).
+func ErrorCodes(err error) []string {
+	var codes []string
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		for _, c := range errorCodes {
+			if e == c.err {
+				if !slices.Contains(codes, c.code) {
+					codes = append(codes, c.code)
+				}
+				return
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return codes
 }

@@ -1,0 +1,218 @@
+package kel
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SourceSeal is a -G seal source couple: the delegator's anchoring event,
+// by sequence number and SAID.
+type SourceSeal struct {
+	Sn   uint64
+	SAID string
+}
+
+// Message is one event body with the attachments that travelled with it.
+// Messages come only from ParseStream (or NewMessage), and the validator
+// checks everything they carry.
+type Message struct {
+	Event   *Event
+	Sigs    []Siger      // -A controller signatures
+	Wigs    []Siger      // -B witness signatures
+	Sources []SourceSeal // -G couples (only the last one counts)
+	// attachErr records a problem in the attachments that does not break
+	// the stream's framing (such as a non-Ed25519 signature code); the
+	// message is then rejected with it.
+	attachErr error
+}
+
+// NewMessage pairs an event with signatures collected for it.
+func NewMessage(ev *Event, sigs []Siger, sources ...SourceSeal) Message {
+	return Message{Event: ev, Sigs: append([]Siger(nil), sigs...), Sources: sources}
+}
+
+// Limits on untrusted streams.
+const (
+	maxStreamMessages = 1 << 20
+	maxGroupCount     = MaxSigIndex + 1
+)
+
+// ParseStream splits a CESR text stream into messages. It stops at the first
+// framing error and returns the messages read before it together with the
+// error; an event body that frames correctly but fails its own checks is also
+// a stopping error, since nothing after it can be trusted to be in step.
+func ParseStream(b []byte) ([]Message, error) {
+	var msgs []Message
+	s := string(b)
+	for pos := 0; pos < len(s); {
+		if len(msgs) >= maxStreamMessages {
+			return msgs, fmt.Errorf("%w: more than %d messages", ErrStream, maxStreamMessages)
+		}
+		if s[pos] != '{' {
+			return msgs, fmt.Errorf("%w: at offset %d: expected an event body, found %q", ErrStream, pos, clip(s[pos:]))
+		}
+		size, err := sniffSize(b[pos:])
+		if err != nil {
+			return msgs, fmt.Errorf("at offset %d: %w", pos, err)
+		}
+		if size > len(s)-pos {
+			return msgs, fmt.Errorf("%w: at offset %d: body of %d bytes, %d left", ErrTruncated, pos, size, len(s)-pos)
+		}
+		ev, err := ParseEvent(b[pos : pos+size : pos+size])
+		if err != nil {
+			return msgs, fmt.Errorf("at offset %d: %w", pos, err)
+		}
+		pos += size
+		m := Message{Event: ev}
+		for pos < len(s) && s[pos] != '{' {
+			n, err := parseAttachment(s[pos:], &m)
+			if err != nil {
+				return msgs, fmt.Errorf("attachments of %s at offset %d: %w", ev.SAID(), pos, err)
+			}
+			pos += n
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// parseAttachment reads one counter and its group into m.
+func parseAttachment(s string, m *Message) (int, error) {
+	ctr, n, err := ParseCounter(s)
+	if err != nil {
+		return 0, err
+	}
+	switch ctr.Code {
+	case CtrAttachGroup, CtrBigAttachGroup:
+		size := ctr.Count * 4
+		if size > len(s)-n {
+			return 0, fmt.Errorf("%w: %s group of %d characters", ErrTruncated, ctr.Code, size)
+		}
+		inner := s[n : n+size]
+		for p := 0; p < len(inner); {
+			k, err := parseAttachment(inner[p:], m)
+			if err != nil {
+				return 0, err
+			}
+			p += k
+		}
+		return n + size, nil
+	case CtrPathed, CtrBigPathed:
+		size := ctr.Count * 4
+		if size > len(s)-n {
+			return 0, fmt.Errorf("%w: %s group of %d characters", ErrTruncated, ctr.Code, size)
+		}
+		return n + size, nil
+	}
+	if ctr.Count > maxGroupCount {
+		return 0, fmt.Errorf("%w: %s count %d", ErrStream, ctr.Code, ctr.Count)
+	}
+	pos := n
+	for i := 0; i < ctr.Count; i++ {
+		var k int
+		var err error
+		switch ctr.Code {
+		case CtrControllerSigs, CtrWitnessSigs:
+			var sg Siger
+			sg, k, err = ParseSiger(s[pos:])
+			if err != nil && k > 0 { // framed, but not Ed25519: reject the message, keep the stream
+				if m.attachErr == nil {
+					m.attachErr = err
+				}
+				err = nil
+				break
+			}
+			if ctr.Code == CtrControllerSigs {
+				m.Sigs = append(m.Sigs, sg)
+			} else {
+				m.Wigs = append(m.Wigs, sg)
+			}
+		case CtrSealSource:
+			var src SourceSeal
+			src, k, err = parseSourceCouple(s[pos:])
+			m.Sources = append(m.Sources, src)
+		case CtrNonTransRcpts:
+			k, err = skipPrimitives(s[pos:], 2) // receipt prefix + signature
+		case CtrTransRcpts:
+			k, err = skipTransReceipt(s[pos:])
+		case CtrFirstSeen:
+			k, err = skipPrimitives(s[pos:], 2) // ordinal + date-time
+		default:
+			return 0, fmt.Errorf("%w: %s", ErrUnsupportedCounter, ctr.Code)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s item %d: %w", ctr.Code, i, err)
+		}
+		pos += k
+	}
+	return pos, nil
+}
+
+func parseSourceCouple(s string) (SourceSeal, int, error) {
+	num, n, err := ParseMatter(s)
+	if err != nil {
+		return SourceSeal{}, 0, err
+	}
+	sn, err := decodeSeqner(num)
+	if err != nil {
+		return SourceSeal{}, 0, err
+	}
+	dig, k, err := ParseMatter(s[n:])
+	if err != nil {
+		return SourceSeal{}, 0, err
+	}
+	if dig.Code != CodeBlake3_256 {
+		return SourceSeal{}, 0, fmt.Errorf("%w: seal source digest with code %s", ErrPrimitive, dig.Code)
+	}
+	return SourceSeal{Sn: sn, SAID: s[n : n+k]}, n + k, nil
+}
+
+func skipPrimitives(s string, count int) (int, error) {
+	pos := 0
+	for i := 0; i < count; i++ {
+		_, n, err := ParseMatter(s[pos:])
+		if err != nil {
+			return 0, err
+		}
+		pos += n
+	}
+	return pos, nil
+}
+
+func skipTransReceipt(s string) (int, error) {
+	n, err := skipPrimitives(s, 3) // prefix, sn, said
+	if err != nil {
+		return 0, err
+	}
+	_, k, err := ParseSiger(s[n:])
+	if err != nil {
+		return 0, err
+	}
+	return n + k, nil
+}
+
+// Bytes writes the message as keremony emits it: the body, one -A group with
+// every signature, then the last -G couple if any.
+func (m Message) Bytes() []byte {
+	var sb strings.Builder
+	sb.Write(m.Event.raw)
+	if len(m.Sigs) > 0 {
+		sb.WriteString(Counter{Code: CtrControllerSigs, Count: len(m.Sigs)}.Qb64())
+		for _, s := range m.Sigs {
+			sb.WriteString(s.Qb64())
+		}
+	}
+	if len(m.Wigs) > 0 {
+		sb.WriteString(Counter{Code: CtrWitnessSigs, Count: len(m.Wigs)}.Qb64())
+		for _, s := range m.Wigs {
+			sb.WriteString(s.Qb64())
+		}
+	}
+	if len(m.Sources) > 0 {
+		src := m.Sources[len(m.Sources)-1]
+		sb.WriteString(Counter{Code: CtrSealSource, Count: 1}.Qb64())
+		sb.WriteString(encodeSeqner(src.Sn))
+		sb.WriteString(src.SAID)
+	}
+	return []byte(sb.String())
+}
