@@ -6,10 +6,15 @@ set -eu
 M=github.com/keremony/keremony
 CHARM='github.com/charmbracelet/'
 fail=0
-rule() { # rule PKG FORBIDDEN-REGEX
+rule() { # rule PKG FORBIDDEN-REGEX [direct]: transitive imports, or direct ones only
   pkg=$1; bad=$2
   [ -d "./$pkg" ] && ls ./"$pkg"/*.go >/dev/null 2>&1 || return 0
-  hits=$(go list -deps "./$pkg" | grep -E "$bad" || true)
+  if [ "${3:-}" = direct ]; then
+    deps=$(go list -f '{{join .Imports "\n"}}' "./$pkg")
+  else
+    deps=$(go list -deps "./$pkg" | grep -vx "$M/$pkg")
+  fi
+  hits=$(echo "$deps" | grep -E "$bad" || true)
   if [ -n "$hits" ]; then
     echo "check-imports: $pkg must not import:"; echo "$hits" | sed 's/^/  /'; fail=1
   fi
@@ -18,7 +23,8 @@ rule kel       "^$M/|$CHARM|go-keyring|qrterminal|gozxing|^os/exec\$|^net\$|bbol
 rule keystore  "^$M/|$CHARM|qrterminal|gozxing"
 rule ceremony  "^$M/(tui|qr|transport|keystore)\$|$CHARM|go-keyring|qrterminal|gozxing"
 rule transport "^$M/(ceremony|tui|keystore|qr)\$|$CHARM|go-keyring|qrterminal|gozxing"
-rule qr        "^$M/(ceremony|tui|keystore|kel)\$|$CHARM|go-keyring"
+rule qr        "^$M/(ceremony|tui|keystore|kel)\$|$CHARM|go-keyring" direct
+rule qr        "^$M/(ceremony|tui|keystore)\$|$CHARM|go-keyring"
 rule tui       "go-keyring"
 # Charm packages only in tui; go-keyring only in keystore (main may not import either directly).
 direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$M/tui:" | grep -E "$CHARM" || true)
