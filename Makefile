@@ -4,7 +4,7 @@ BIN     ?= keremony
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: all build run test bench fuzz check vet fmt-check imports test-slow clean
+.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean
 
 all: build
 
@@ -17,6 +17,11 @@ run: build
 # The default suite: unit, vector, golden and end-to-end CLI tests (< 5 min on 2 cores).
 test:
 	$(GO) test -count=1 ./...
+
+# The keystore against a real Secret Service: a private D-Bus session with an unlocked,
+# throwaway gnome-keyring (installed with apt-get when missing; see scripts/ci-keyring.sh).
+test-keyring:
+	./scripts/ci-keyring.sh $(GO) test -tags keyring_it -count=1 ./keystore/ .
 
 # Hot-path benchmarks; compare two runs with benchstat (go run golang.org/x/perf/cmd/benchstat).
 bench:

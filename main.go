@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"verify", "replay and verify CESR key event logs", runVerify},
+		{"member", "manage this device's member keys", runMember},
 	}
 }
 

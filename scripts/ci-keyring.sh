@@ -33,8 +33,29 @@ export HOME="$tmp"
 export XDG_RUNTIME_DIR="$tmp/run"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 unset DBUS_SESSION_BUS_ADDRESS
+# Tells tests that every keyring entry they leave behind is thrown away.
+export KEREMONY_THROWAWAY_KEYRING=1
 
-# Not exec: the trap must run to remove the throwaway HOME.
+# Not exec: the trap must run to remove the throwaway HOME. The daemon claims
+# org.freedesktop.secrets a moment after --unlock returns; the inner shell waits
+# for that (a call made earlier would D-Bus-activate a second, locked daemon),
+# runs CMD, then stops the process owning the name on this private bus (it
+# normally exits with the bus, but not if the bus goes away while it starts).
 dbus-run-session -- sh -c '
   printf "%s" "ci-password" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec "$@"' sh "$@"
+  owner() {
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
+      awk "/uint32/ { print \$2 }"
+  }
+  pid=""
+  if command -v dbus-send >/dev/null 2>&1; then
+    i=0
+    while pid=$(owner); [ -z "$pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    [ -n "$pid" ] || { echo "ci-keyring.sh: gnome-keyring did not start" >&2; exit 1; }
+  else
+    sleep 1
+  fi
+  rc=0; "$@" || rc=$?
+  [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+  exit $rc' sh "$@"

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
+	"github.com/keremony/keremony/transport"
+)
+
+const memberUsage = `usage: keremony member new ALIAS            create member ALIAS: a current and a pre-rotated next key
+       keremony member list                 list this device's members
+       keremony member card ALIAS [--out FILE]
+                                            write ALIAS's public card, signed with its current key
+       keremony member check                prove every member's keys are in the keystore (recovery drill)
+
+flags (any subcommand, before or after its arguments):
+  --home DIR        data directory (env KEREMONY_HOME; default: the user config dir + /keremony)
+  --keystore MODE   auto, keyring or file (env KEREMONY_KEYSTORE; default auto: the OS keyring
+                    when it answers, else a passphrase-protected file in the data directory)
+
+environment:
+  KEREMONY_PASSPHRASE  passphrase of the file keystore, instead of asking on the terminal. Less
+                       safe: the environment is visible to the user's other processes and tends
+                       to end up in shell history and CI logs.
+`
+
+// testOnlyKDF, set by tests, makes new keystore files cheap to open.
+var testOnlyKDF *keystore.KDFParams
+
+// ttyPath is where passphrases are read from; tests point it elsewhere.
+var ttyPath = "/dev/tty"
+
+// errNoTerminal: the file keystore needs a passphrase and none can be asked.
+var errNoTerminal = errors.New("no terminal to ask for the passphrase (set KEREMONY_PASSPHRASE)")
+
+// runMember manages this device's member keys: exit 0 on success, 1 on
+// failure (or members that are not ready), 2 on usage errors.
+func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, memberUsage)
+		return 2
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, memberUsage)
+		return 0
+	case "new", "list", "card", "check":
+	default:
+		fmt.Fprintf(stderr, "keremony member: unknown subcommand %q\n%s", sub, memberUsage)
+		return 2
+	}
+
+	fs := flag.NewFlagSet("member "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, memberUsage) }
+	home := fs.String("home", "", "data directory")
+	mode := fs.String("keystore", "", "auto, keyring or file")
+	out := ""
+	if sub == "card" {
+		fs.StringVar(&out, "out", "", "write the card to FILE instead of standard output")
+	}
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	want := map[string]int{"new": 1, "list": 0, "card": 1, "check": 0}[sub]
+	if len(pos) != want {
+		fmt.Fprintf(stderr, "keremony member %s: want %d argument(s), got %d\n%s", sub, want, len(pos), memberUsage)
+		return 2
+	}
+	backend, err := keystore.ParseBackend(firstNonEmpty(*mode, os.Getenv("KEREMONY_KEYSTORE")))
+	if err != nil {
+		fmt.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
+		return 2
+	}
+
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
+		switch {
+		case errors.Is(err, keystore.ErrKeyringUnavailable):
+			fmt.Fprintln(stderr, "keremony: hint: without a working OS keyring, use --keystore=file (a passphrase-protected file)")
+		case errors.Is(err, keystore.ErrNoPassphrase):
+			fmt.Fprintln(stderr, "keremony: hint: run in a terminal, or set KEREMONY_PASSPHRASE (less safe)")
+		}
+		return 1
+	}
+	dir := firstNonEmpty(*home, os.Getenv("KEREMONY_HOME"))
+	if dir == "" {
+		if dir, err = keystore.DefaultHome(); err != nil {
+			return fail(err)
+		}
+	}
+	store, notice, err := keystore.Open(keystore.Options{
+		Home:       dir,
+		Backend:    backend,
+		Passphrase: func(create bool) ([]byte, error) { return passphrase(create, stdin, stderr) },
+		NextDigest: nextDigest,
+		Now:        time.Now,
+		KDF:        testOnlyKDF,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer store.Close()
+	if notice != "" {
+		fmt.Fprintf(stderr, "keremony: notice: %s\n", notice)
+	}
+
+	switch sub {
+	case "new":
+		err = memberNew(store, pos[0], stdout)
+	case "list":
+		err = memberList(store, stdout)
+	case "card":
+		err = memberCard(store, pos[0], out, stdout, stderr)
+	case "check":
+		var ready bool
+		if ready, err = memberCheck(store, stdout); err == nil && !ready {
+			return 1
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments ("--" ends the flags).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// nextDigest is KERI's next-key commitment: Blake3-256 of the key's qb64.
+func nextDigest(pub ed25519.PublicKey) string {
+	return kel.NextDigest(kel.EncodeVerKey(pub))
+}
+
+// passphrase gets the file keystore's passphrase: KEREMONY_PASSPHRASE if
+// set, else from the terminal (twice for a new keystore).
+func passphrase(create bool, stdin io.Reader, stderr io.Writer) ([]byte, error) {
+	if p := os.Getenv("KEREMONY_PASSPHRASE"); p != "" {
+		return []byte(p), nil
+	}
+	prompt := "keystore passphrase: "
+	if create {
+		prompt = "new keystore passphrase: "
+	}
+	p, err := readPassword(prompt, stdin, stderr)
+	if err != nil || !create {
+		return p, err
+	}
+	if len(p) == 0 {
+		return nil, errors.New("empty passphrase")
+	}
+	again, err := readPassword("repeat the passphrase: ", stdin, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(again)
+	if !bytes.Equal(p, again) {
+		clear(p)
+		return nil, errors.New("the passphrases do not match")
+	}
+	return p, nil
+}
+
+// readPassword reads a line without echo from the controlling terminal, or
+// from standard input when that is a terminal.
+func readPassword(prompt string, stdin io.Reader, stderr io.Writer) ([]byte, error) {
+	if tty, err := os.OpenFile(ttyPath, os.O_RDWR, 0); err == nil {
+		defer tty.Close()
+		if term.IsTerminal(int(tty.Fd())) {
+			return promptPassword(tty, int(tty.Fd()), prompt)
+		}
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return promptPassword(stderr, int(f.Fd()), prompt)
+	}
+	return nil, errNoTerminal
+}
+
+func promptPassword(w io.Writer, fd int, prompt string) ([]byte, error) {
+	fmt.Fprint(w, prompt)
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(w)
+	return p, err
+}
+
+func backendName(s *keystore.Store) string {
+	if s.Backend() == keystore.BackendKeyring {
+		return "the OS keyring"
+	}
+	return s.KeystorePath()
+}
+
+func memberNew(s *keystore.Store, alias string, stdout io.Writer) error {
+	m, err := s.NewMember(alias)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created member %q, keys in %s\nkey   %s\nnext  %s\n",
+		m.Alias, backendName(s), kel.EncodeVerKey(m.PublicKey), m.NextDigest)
+	return nil
+}
+
+func memberList(s *keystore.Store, stdout io.Writer) error {
+	ms, err := s.Members()
+	if err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		fmt.Fprintf(stdout, "no members in %s\n", s.Home())
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ALIAS\tKEY\tNEXT\tSTATE")
+	for _, m := range ms {
+		state := "-"
+		if m.PendingNextDigest != "" {
+			state = "rotation prepared"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, state)
+	}
+	return tw.Flush()
+}
+
+func memberCard(s *keystore.Store, alias, out string, stdout, stderr io.Writer) error {
+	m, err := s.Member(alias)
+	if err != nil {
+		return err
+	}
+	card, err := transport.NewCard(m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, func(b []byte) ([]byte, error) {
+		return s.SignProof(alias, b)
+	})
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = stdout.Write(card.Marshal())
+		return err
+	}
+	if err := os.WriteFile(out, card.Marshal(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote the card of member %q to %s\n", alias, out)
+	return nil
+}
+
+// memberCheck runs the recovery drill; ready is false when any member (or
+// the journal) is not ready, or there is no member at all.
+func memberCheck(s *keystore.Store, stdout io.Writer) (ready bool, err error) {
+	rs, err := s.CheckReadiness()
+	if err != nil {
+		return false, err
+	}
+	if len(rs) == 0 {
+		fmt.Fprintf(stdout, "no members in %s: nothing to sign with\n", s.Home())
+		return false, nil
+	}
+	ready = true
+	for _, r := range rs {
+		if r.Ready {
+			fmt.Fprintf(stdout, "%s: ready\n", r.Alias)
+		} else {
+			ready = false
+			fmt.Fprintf(stdout, "%s: NOT READY: %v\n", r.Alias, r.Err)
+		}
+	}
+	entries, torn, err := s.Journal().Entries()
+	switch {
+	case err != nil:
+		ready = false
+		fmt.Fprintf(stdout, "journal: NOT READY: %v\n", err)
+	case torn > 0:
+		fmt.Fprintf(stdout, "journal: %d signatures; a torn last line (%d bytes, from a crash; its signature was never released) will be dropped\n", len(entries), torn)
+	default:
+		fmt.Fprintf(stdout, "journal: %d signatures\n", len(entries))
+	}
+	return ready, nil
+}

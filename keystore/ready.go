@@ -1,0 +1,78 @@
+package keystore
+
+import (
+	"crypto/subtle"
+	"fmt"
+)
+
+// Readiness is the result of a recovery drill for one member.
+type Readiness struct {
+	Alias string
+	Ready bool
+	// Err says why the member is not ready (nil when ready). It never
+	// contains a next public key.
+	Err error
+}
+
+// CheckReadiness proves, locally and for every member, that the keystore
+// holds the current private key matching the recorded public key and the
+// next private key whose public key hashes to the recorded next digest (and
+// the prepared key of a rotation in progress). The next public key is
+// derived, hashed and dropped; it is never returned. err reports only a
+// failure to list the members.
+func (s *Store) CheckReadiness() ([]Readiness, error) {
+	recs, err := s.records()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Readiness, len(recs))
+	for i, rec := range recs {
+		err := s.checkRecord(rec, rec.Next.Digest)
+		out[i] = Readiness{Alias: rec.Alias, Ready: err == nil, Err: err}
+	}
+	return out, nil
+}
+
+// CheckNext proves that alias's next private key hashes to committed, a
+// next-key digest taken from elsewhere (such as the group's key event log).
+// nil means ready.
+func (s *Store) CheckNext(alias, committed string) error {
+	rec, err := s.record(alias)
+	if err != nil {
+		return err
+	}
+	return s.checkRecord(rec, committed)
+}
+
+func (s *Store) checkRecord(rec *memberRecord, committedNext string) error {
+	pub, err := s.publicKey(rec.Current.ID)
+	if err != nil {
+		return fmt.Errorf("current key: %w", err)
+	}
+	if !pub.Equal(rec.currentKey()) {
+		return fmt.Errorf("%w: current key %s", ErrKeyMismatch, rec.Current.ID)
+	}
+	if err := s.checkNextKey(rec.Next.ID, committedNext); err != nil {
+		return fmt.Errorf("next key: %w", err)
+	}
+	if rec.Pending != nil {
+		if err := s.checkNextKey(rec.Pending.ID, rec.Pending.Digest); err != nil {
+			return fmt.Errorf("prepared rotation key: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkNextKey compares the digest of a stored key's public half with a
+// commitment, keeping the public key to itself.
+func (s *Store) checkNextKey(id, committed string) error {
+	pub, err := s.publicKey(id)
+	if err != nil {
+		return err
+	}
+	defer wipe(pub)
+	if subtle.ConstantTimeCompare([]byte(s.digest(pub)), []byte(committed)) != 1 {
+		return fmt.Errorf("%w %q", ErrNextDigestMismatch, committed)
+	}
+	return nil
+}
