@@ -23,9 +23,22 @@ test:
 test-keyring:
 	./scripts/ci-keyring.sh $(GO) test -tags keyring_it -count=1 ./keystore/ .
 
-# Hot-path benchmarks; compare two runs with benchstat (go run golang.org/x/perf/cmd/benchstat).
+# QR scannability against the reference decoder: every rendered frame of the acceptance
+# windows, the render variants and versions 2-40 are rasterized to PNG and decoded with
+# zbarimg (Debian zbar-tools; .ci/run installs it). QR_ZBAR_DIR=dir keeps the PNGs.
+.PHONY: test-qr-zbar
+test-qr-zbar:
+	$(GO) test -tags zbar -count=1 -run Zbar ./qr/
+
+# Replay of a 1,000-event 3-of-5 KEL against the Ed25519 verification floor, on 1 and 2
+# CPUs; benchstat summarizes and bench-ratio.sh checks the targets (<= 1.2x the floor on
+# one core, below it on two). benchstat: `go install golang.org/x/perf/cmd/benchstat@latest`,
+# else it is run with `go run`.
+BENCHSTAT ?= $(shell command -v benchstat 2>/dev/null || { b="$$($(GO) env GOPATH)/bin/benchstat"; [ -x "$$b" ] && echo "$$b"; } || echo "$(GO) run golang.org/x/perf/cmd/benchstat@latest")
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./kel/ | tee bench.txt
+	$(GO) test -run '^$$' -bench 'Replay1000|VerifyFloor' -benchmem -cpu 1,2 -count $(BENCHCOUNT) ./kel/ | tee bench.txt
+	$(BENCHSTAT) bench.txt
+	BENCHSTAT="$(BENCHSTAT)" ./scripts/bench-ratio.sh bench.txt
 
 # Every fuzz target for FUZZTIME each.
 fuzz:

@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"verify", "replay and verify CESR key event logs", runVerify},
 		{"member", "manage this device's member keys", runMember},
+		{"qr", "send and receive files as animated QR codes", runQR},
 	}
 }
 
