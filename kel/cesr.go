@@ -119,8 +119,11 @@ func ParseMatter(s string) (Matter, int, error) {
 		return Matter{}, 0, fmt.Errorf("%w: empty primitive", ErrTruncated)
 	}
 	hs := matterHardSize(s[0])
-	if hs == 0 || len(s) < hs {
+	if hs == 0 {
 		return Matter{}, 0, fmt.Errorf("%w: matter code at %q", ErrUnknownCode, clip(s))
+	}
+	if len(s) < hs {
+		return Matter{}, 0, fmt.Errorf("%w: matter code %q", ErrTruncated, s)
 	}
 	code := s[:hs]
 	sz, ok := matterSizes[code]

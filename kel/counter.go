@@ -40,8 +40,11 @@ func (c Counter) Qb64() string {
 
 // ParseCounter reads a counter from the start of s.
 func ParseCounter(s string) (Counter, int, error) {
-	if len(s) < 2 || s[0] != '-' {
+	if s == "" || s[0] != '-' {
 		return Counter{}, 0, fmt.Errorf("%w: expected a counter at %q", ErrStream, clip(s))
+	}
+	if len(s) < 2 {
+		return Counter{}, 0, fmt.Errorf("%w: counter", ErrTruncated)
 	}
 	hs := 2
 	if s[1] == '0' {

@@ -3,6 +3,7 @@ package kel
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Ilks keremony reads and writes.
@@ -370,6 +371,9 @@ func (f *fieldReader) threshold(label string, warnings *[]string, numberWarning 
 	t, err := thresholdFromJSON(v)
 	if err != nil && f.err == nil {
 		f.err = fmt.Errorf("%s: %w", label, err)
+	}
+	if err == nil && v.kind == jsonList && string(v.appendJSON(nil)) != t.String() {
+		*warnings = append(*warnings, strings.TrimSuffix(numberWarning, "not_string")+"noncanonical_weights")
 	}
 	return t
 }

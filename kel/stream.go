@@ -34,7 +34,8 @@ func NewMessage(ev *Event, sigs []Siger, sources ...SourceSeal) Message {
 // Limits on untrusted streams.
 const (
 	maxStreamMessages = 1 << 20
-	maxGroupCount     = MaxSigIndex + 1
+	maxGroupCount     = MaxSigIndex + 1 // also the cap on signatures per message
+	maxGroupDepth     = 2
 )
 
 // ParseStream splits a CESR text stream into messages. It stops at the first
@@ -65,7 +66,7 @@ func ParseStream(b []byte) ([]Message, error) {
 		pos += size
 		m := Message{Event: ev}
 		for pos < len(s) && s[pos] != '{' {
-			n, err := parseAttachment(s[pos:], &m)
+			n, err := parseAttachment(s[pos:], &m, 0)
 			if err != nil {
 				return msgs, fmt.Errorf("attachments of %s at offset %d: %w", ev.SAID(), pos, err)
 			}
@@ -76,21 +77,25 @@ func ParseStream(b []byte) ([]Message, error) {
 	return msgs, nil
 }
 
-// parseAttachment reads one counter and its group into m.
-func parseAttachment(s string, m *Message) (int, error) {
+// parseAttachment reads one counter and its group into m. Attachment groups
+// (-V) may wrap the others but not nest deeper than maxGroupDepth.
+func parseAttachment(s string, m *Message, depth int) (int, error) {
 	ctr, n, err := ParseCounter(s)
 	if err != nil {
 		return 0, err
 	}
 	switch ctr.Code {
 	case CtrAttachGroup, CtrBigAttachGroup:
+		if depth >= maxGroupDepth {
+			return 0, fmt.Errorf("%w: attachment groups nested deeper than %d", ErrStream, maxGroupDepth)
+		}
 		size := ctr.Count * 4
 		if size > len(s)-n {
 			return 0, fmt.Errorf("%w: %s group of %d characters", ErrTruncated, ctr.Code, size)
 		}
 		inner := s[n : n+size]
 		for p := 0; p < len(inner); {
-			k, err := parseAttachment(inner[p:], m)
+			k, err := parseAttachment(inner[p:], m, depth+1)
 			if err != nil {
 				return 0, err
 			}
@@ -121,6 +126,9 @@ func parseAttachment(s string, m *Message) (int, error) {
 				}
 				err = nil
 				break
+			}
+			if len(m.Sigs)+len(m.Wigs) >= maxGroupCount {
+				return 0, fmt.Errorf("%w: more than %d signatures on one message", ErrStream, maxGroupCount)
 			}
 			if ctr.Code == CtrControllerSigs {
 				m.Sigs = append(m.Sigs, sg)
@@ -196,18 +204,8 @@ func skipTransReceipt(s string) (int, error) {
 func (m Message) Bytes() []byte {
 	var sb strings.Builder
 	sb.Write(m.Event.raw)
-	if len(m.Sigs) > 0 {
-		sb.WriteString(Counter{Code: CtrControllerSigs, Count: len(m.Sigs)}.Qb64())
-		for _, s := range m.Sigs {
-			sb.WriteString(s.Qb64())
-		}
-	}
-	if len(m.Wigs) > 0 {
-		sb.WriteString(Counter{Code: CtrWitnessSigs, Count: len(m.Wigs)}.Qb64())
-		for _, s := range m.Wigs {
-			sb.WriteString(s.Qb64())
-		}
-	}
+	writeSigGroups(&sb, CtrControllerSigs, m.Sigs)
+	writeSigGroups(&sb, CtrWitnessSigs, m.Wigs)
 	if len(m.Sources) > 0 {
 		src := m.Sources[len(m.Sources)-1]
 		sb.WriteString(Counter{Code: CtrSealSource, Count: 1}.Qb64())
@@ -215,4 +213,18 @@ func (m Message) Bytes() []byte {
 		sb.WriteString(src.SAID)
 	}
 	return []byte(sb.String())
+}
+
+// writeSigGroups writes sigs as counted groups of at most 4095 (the largest
+// two-digit count); a parser gathers consecutive groups back into one list.
+func writeSigGroups(sb *strings.Builder, code string, sigs []Siger) {
+	const maxCount = 64*64 - 1
+	for len(sigs) > 0 {
+		n := min(len(sigs), maxCount)
+		sb.WriteString(Counter{Code: code, Count: n}.Qb64())
+		for _, s := range sigs[:n] {
+			sb.WriteString(s.Qb64())
+		}
+		sigs = sigs[n:]
+	}
 }

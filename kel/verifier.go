@@ -12,8 +12,8 @@ import (
 // delegation checks and by callers linking an anchor to its target).
 type Verifier struct {
 	kels    map[string]*kelRecord
-	order   []string // prefixes in first-seen order
-	anchors map[anchorKey]AnchorRef
+	order   []string                  // prefixes in first-seen order
+	anchors map[anchorKey][]AnchorRef // every accepted event anchoring the key, in order
 }
 
 type kelRecord struct {
@@ -49,7 +49,7 @@ func (r Result) OK() bool { return r.Err == nil }
 
 // NewVerifier starts with no identifiers.
 func NewVerifier() *Verifier {
-	return &Verifier{kels: map[string]*kelRecord{}, anchors: map[anchorKey]AnchorRef{}}
+	return &Verifier{kels: map[string]*kelRecord{}, anchors: map[anchorKey][]AnchorRef{}}
 }
 
 // State returns an identifier's current key state.
@@ -81,10 +81,20 @@ func (v *Verifier) Export(prefix string) []byte {
 	return out
 }
 
-// AnchorOf finds the accepted event that anchors event sn/said of prefix.
+// AnchorOf finds the first accepted event that anchors event sn/said of
+// prefix with an event seal.
 func (v *Verifier) AnchorOf(prefix string, sn uint64, said string) (AnchorRef, bool) {
-	a, ok := v.anchors[anchorKey{prefix, sn, said}]
-	return a, ok
+	as := v.anchors[anchorKey{prefix, sn, said}]
+	if len(as) == 0 {
+		return AnchorRef{}, false
+	}
+	return as[0], true
+}
+
+// AnchorsOf lists every accepted event that anchors event sn/said of prefix
+// (seals are public data: other identifiers may repeat them).
+func (v *Verifier) AnchorsOf(prefix string, sn uint64, said string) []AnchorRef {
+	return slices.Clone(v.anchors[anchorKey{prefix, sn, said}])
 }
 
 // AcceptStream parses a CESR stream and accepts its messages in order. The
@@ -108,13 +118,25 @@ func (v *Verifier) Accept(m Message) Result {
 	// An event at a sequence number already accepted is a duplicate or duplicity.
 	if rec != nil && ev.sn < uint64(len(rec.states)) {
 		accepted := rec.msgs[ev.sn].Event.said
-		if accepted == ev.said {
-			r.Warnings = append(slices.Clone(ev.warnings), "duplicate_event")
-			return r
-		}
 		var base *KeyState
 		if ev.sn > 0 {
 			base = &rec.states[ev.sn-1]
+		}
+		if accepted == ev.said {
+			// The same event again: its signatures are still checked, but
+			// a partial set is fine since the event is already accepted.
+			_, p, w, err := v.evaluate(m, base)
+			for _, s := range p.Sigs {
+				if err == nil {
+					err = s.Err
+				}
+			}
+			if err != nil {
+				r.Err, r.Warnings = eventErr(ev, err), w
+				return r
+			}
+			r.Warnings = append(w, "duplicate_event")
+			return r
 		}
 		if _, p, w, err := v.evaluate(m, base); err != nil {
 			r.Err, r.Warnings = eventErr(ev, err), w
@@ -155,8 +177,9 @@ func (v *Verifier) commit(m Message, next KeyState) {
 	for _, s := range ev.seals {
 		if s.Kind == SealEvent {
 			k := anchorKey{s.I, s.S, s.D}
-			if _, seen := v.anchors[k]; !seen {
-				v.anchors[k] = AnchorRef{Prefix: ev.prefix, Sn: ev.sn, SAID: ev.said}
+			ref := AnchorRef{Prefix: ev.prefix, Sn: ev.sn, SAID: ev.said}
+			if !slices.Contains(v.anchors[k], ref) {
+				v.anchors[k] = append(v.anchors[k], ref)
 			}
 		}
 	}
@@ -240,14 +263,19 @@ func (v *Verifier) checkDelegation(ev *Event, delegator string, sources []Source
 	if slices.Contains(drec.states[0].Config, "DND") || slices.Contains(dstate.Config, "DND") {
 		return nil, fmt.Errorf("%w: %s", ErrDelegatorRefuses, delegator)
 	}
-	loc, found := v.anchors[anchorKey{ev.prefix, ev.sn, ev.said}]
-	found = found && loc.Prefix == delegator
+	var byDelegator []AnchorRef
+	for _, a := range v.anchors[anchorKey{ev.prefix, ev.sn, ev.said}] {
+		if a.Prefix == delegator {
+			byDelegator = append(byDelegator, a)
+		}
+	}
+	found := len(byDelegator) > 0
 	if len(sources) > 0 {
 		src := sources[len(sources)-1]
 		if src.Sn >= uint64(len(drec.msgs)) || drec.msgs[src.Sn].Event.said != src.SAID {
 			return nil, fmt.Errorf("%w: couple names %s sn %d, which %s's kel does not hold", ErrDelegationMissing, src.SAID, src.Sn, delegator)
 		}
-		if !found || src.Sn != loc.Sn || src.SAID != loc.SAID {
+		if !slices.Contains(byDelegator, AnchorRef{Prefix: delegator, Sn: src.Sn, SAID: src.SAID}) {
 			return nil, fmt.Errorf("%w: couple names %s sn %d of %s", ErrDelegationMismatch, src.SAID, src.Sn, delegator)
 		}
 		return nil, nil

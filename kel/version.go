@@ -27,7 +27,11 @@ func sniffSize(b []byte) (int, error) {
 	if string(b[:len(bodyStart)]) != bodyStart {
 		return 0, fmt.Errorf("%w: body does not open with the version field", ErrVersion)
 	}
-	return parseVersion(string(b[len(bodyStart) : len(bodyStart)+versionLen]))
+	size, err := parseVersion(string(b[len(bodyStart) : len(bodyStart)+versionLen]))
+	if err == nil && size < len(bodyStart)+versionLen {
+		return 0, fmt.Errorf("%w: announced size %d is smaller than the version field", ErrVersion, size)
+	}
+	return size, err
 }
 
 // parseVersion checks a version string and returns its size.
