@@ -1,0 +1,384 @@
+package ceremony
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/keremony/keremony/kel"
+)
+
+// Reviewer is the co-signer doing a review.
+type Reviewer struct {
+	// Key is the key you will sign with (for a rotation: the key you reveal).
+	Key string
+	// Next is your next-key digest: the one that should be committed in the
+	// event's n if you are to take part in the next rotation.
+	Next string
+	// Labels is an optional address book, key or digest → label, used to
+	// name positions the proposal's roster cannot (the prior key list).
+	Labels map[string]string
+	// Documents are files, by name, whose digests the proposal may anchor.
+	Documents map[string][]byte
+}
+
+// SealView is one decoded seal of the proposed event.
+type SealView struct {
+	Seal kel.Seal
+	Text string
+	// Known is set when this device could check the seal: an event seal
+	// naming an event it holds, a digest seal matching a given document.
+	Known bool
+}
+
+// KeyDiff compares a rotation with the group's current key state.
+type KeyDiff struct {
+	KeptKeys, AddedKeys, RemovedKeys []string
+	KeptNext, AddedNext, RemovedNext []string
+	// Thresholds before and after, as KERI JSON (Threshold.String) and in
+	// words (Threshold.Describe).
+	KtBefore, KtAfter, NtBefore, NtAfter                 string
+	KtBeforeText, KtAfterText, NtBeforeText, NtAfterText string
+	WitnessesBefore, WitnessesAfter                      []string
+	BtBefore, BtAfter                                    uint64
+	// Members has one plain line per roster member.
+	Members []string
+}
+
+// Review is the outcome of a co-signer's review of a proposal: the event it
+// rebuilt itself and what it means for the reviewer. Only ReviewProposal
+// makes a Review that passed, and signing requires one.
+type Review struct {
+	ProposalID string
+	Kind       Kind
+	Ilk        string
+	Prefix     string
+	SAID       string
+	Sn         uint64
+	Roster     Roster
+
+	// You: the reviewer's key, its signing position (-1 when the reviewer
+	// does not sign) and roster label.
+	Key   string
+	Index int
+	Label string
+	// Ondex is, on rotations, the position of your key's digest in the prior
+	// n (-1: your key was not pre-committed and signs with a B code).
+	Ondex int
+	// NextCommitted: your next digest is in the (new) n; NextText says what
+	// that means.
+	NextCommitted bool
+	NextText      string
+
+	// The thresholds over the signing keys and the next digests (for an
+	// anchoring: the group's current ones).
+	Kt, Nt         string
+	KtText, NtText string
+	Diff           *KeyDiff // rotations
+	Seals          []SealView
+	Witnesses      []string
+	Bt             uint64
+	Config         []string
+	Delegator      string
+	Warnings       []string
+
+	raw    []byte
+	passed bool
+}
+
+// Passed reports whether the review passed: only then may the event be
+// signed.
+func (r *Review) Passed() bool { return r != nil && r.passed }
+
+// Raw is a copy of the reviewed bytes.
+func (r *Review) Raw() []byte { return slices.Clone(r.raw) }
+
+// ReviewProposal is the co-signer's check before signing: it rebuilds the
+// event from the proposal's declared parameters and the local KEL copy with
+// kel's builders, requires byte equality with the proposed bytes,
+// recomputes the SAID, checks that the event chains on the local copy (for
+// an inception: that the prefix is the SAID and unknown here) and that no
+// event seal contradicts an event held here. local may be nil for an
+// inception.
+func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, error) {
+	if local == nil {
+		local = kel.NewVerifier()
+	}
+	proposed, err := kel.ParseEvent(p.Event)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event: %w", ErrMalformedProposal, err)
+	}
+	if p.Kind != KindInception {
+		// Say precisely when the proposal was made on another view of the KEL.
+		if st, known := local.State(proposed.Prefix()); known && (proposed.Sn() != st.Sn+1 || proposed.Prior() != st.Last) {
+			return nil, fmt.Errorf("%w: proposed sn %d after %s, local kel of %s is at sn %d %s",
+				ErrDoesNotChain, proposed.Sn(), proposed.Prior(), st.Prefix, st.Sn, st.Last)
+		}
+	}
+	b, err := p.rebuild(local)
+	if err != nil {
+		return nil, err
+	}
+	ev := b.ev
+	if proposed.SAID() != ev.SAID() {
+		return nil, fmt.Errorf("%w: proposed said %s, rebuilt %s", ErrProposalMismatch, proposed.SAID(), ev.SAID())
+	}
+	var prior kel.KeyState
+	if p.Kind == KindInception {
+		if ev.Prefix() != ev.SAID() {
+			return nil, fmt.Errorf("%w: prefix %s is not the said %s", ErrDoesNotChain, ev.Prefix(), ev.SAID())
+		}
+		if _, known := local.State(ev.Prefix()); known {
+			return nil, fmt.Errorf("%w: %s is already incepted on this device", ErrDoesNotChain, ev.Prefix())
+		}
+	} else {
+		prior, _ = local.State(ev.Prefix())
+		if ev.Prefix() != prior.Prefix || ev.Sn() != prior.Sn+1 || ev.Prior() != prior.Last {
+			return nil, fmt.Errorf("%w: %s sn %d after %s, local kel is at sn %d %s", ErrDoesNotChain, ev.Prefix(), ev.Sn(), ev.Prior(), prior.Sn, prior.Last)
+		}
+	}
+	wantIlk := map[Kind][]string{KindInception: {kel.IlkIcp, kel.IlkDip}, KindRotation: {kel.IlkRot, kel.IlkDrt}, KindAnchoring: {kel.IlkIxn}}
+	if !slices.Contains(wantIlk[p.Kind], ev.Ilk()) {
+		return nil, fmt.Errorf("%w: a %s ceremony cannot sign a %s", ErrProposalMismatch, p.Kind, ev.Ilk())
+	}
+
+	r := &Review{ProposalID: p.ID, Kind: p.Kind, Ilk: ev.Ilk(), Prefix: ev.Prefix(), SAID: ev.SAID(), Sn: ev.Sn(),
+		Roster: b.roster.clone(), Key: me.Key, Index: -1, Ondex: -1, raw: ev.Raw(), Delegator: ev.Delegator()}
+	warn := func(format string, a ...any) { r.Warnings = append(r.Warnings, fmt.Sprintf(format, a...)) }
+
+	// Seals.
+	for _, s := range ev.Seals() {
+		v, err := viewSeal(s, local, me.Documents)
+		if err != nil {
+			return nil, err
+		}
+		if !v.Known {
+			switch s.Kind {
+			case kel.SealEvent:
+				warn("this device does not hold event %d of %s: check %s elsewhere before signing", s.S, s.I, s.D)
+			case kel.SealDigest:
+				warn("no document you supplied has digest %s: check what it commits to before signing", s.D)
+			}
+		}
+		r.Seals = append(r.Seals, v)
+	}
+
+	// Who you are in this event.
+	next, nt := ev.Next(), ev.Nt()
+	if !ev.IsEstablishment() {
+		next, nt = prior.Next, prior.Nt
+	}
+	keyLabels := b.roster.KeyLabels(len(b.keys))
+	nextLabels := b.roster.NextLabels(len(next))
+	r.Kt, r.KtText = b.kt.String(), b.kt.Describe(keyLabels)
+	r.Nt, r.NtText = nt.String(), nt.Describe(nextLabels)
+	if me.Key != "" {
+		r.Index = slices.Index(b.keys, me.Key)
+	}
+	if r.Index >= 0 {
+		r.Label = b.roster.labelAt(r.Index)
+	} else {
+		warn("your key %s is not among the signing keys of this %s: you cannot sign it", orNone(me.Key), ev.Ilk())
+	}
+	if b.rotation && r.Index >= 0 {
+		r.Ondex = slices.Index(b.priorNext, kel.NextDigest(me.Key))
+		if r.Ondex < 0 {
+			warn("your key was not pre-committed in the group's prior next list: you sign with a B code and count only toward the new kt")
+		}
+	}
+	switch {
+	case me.Next == "":
+		r.NextText = "no next digest given: cannot tell whether you take part in the next rotation"
+	case slices.Contains(next, me.Next):
+		r.NextCommitted = true
+		r.NextText = "your next digest is committed: you will be able to take part in the next rotation"
+		if r.Label == "" {
+			if m, ok := memberByNext(b.roster, me.Next); ok {
+				r.Label = m.Label
+			}
+		}
+	default:
+		r.NextText = "your next digest is not committed: you will not be able to take part in the next rotation"
+		warn("%s", r.NextText)
+	}
+
+	// The group's configuration.
+	if ev.IsInception() {
+		r.Witnesses, r.Bt, r.Config = ev.Witnesses(), ev.Bt(), ev.Config()
+		if ev.HasTrait("EO") {
+			warn("establishment only: the group will never be able to anchor with interaction events")
+		}
+		if ev.HasTrait("DND") {
+			warn("do not delegate: the group will refuse to delegate identifiers")
+		}
+		if ev.Delegator() != "" {
+			warn("delegated by %s: the delegator must anchor this inception before it is complete", ev.Delegator())
+		}
+	} else if ev.IsEstablishment() {
+		r.Bt = ev.Bt()
+		r.Witnesses, _ = rotateWitnesses(prior.Witnesses, ev.Cuts(), ev.Adds())
+		r.Config = prior.Config
+	} else {
+		r.Witnesses, r.Bt, r.Config = prior.Witnesses, prior.Bt, prior.Config
+	}
+	if ev.IsEstablishment() {
+		if !b.kt.IsWeighted() && b.kt.Int() == 1 && len(b.keys) > 1 {
+			warn("kt %s: any one of the %d keys can sign for the group alone", b.kt, len(b.keys))
+		}
+		if !nt.IsWeighted() && nt.Int() == 1 && len(next) > 1 {
+			warn("nt %s: any one of the %d next keys can rotate the group alone", nt, len(next))
+		}
+	}
+	if b.rotation {
+		r.Diff = diffRotation(prior, ev, b.roster, me.Labels)
+		for _, line := range r.Diff.Members {
+			if strings.Contains(line, "dropped") || strings.Contains(line, "not accounted") {
+				warn("%s", line)
+			}
+		}
+		if !prior.Kt.IsWeighted() && !ev.Kt().IsWeighted() && ev.Kt().Int() < prior.Kt.Int() {
+			warn("kt lowers from %d to %d", prior.Kt.Int(), ev.Kt().Int())
+		}
+		if len(ev.Cuts()) > 0 || len(ev.Adds()) > 0 {
+			warn("witnesses change: %d cut, %d added", len(ev.Cuts()), len(ev.Adds()))
+		}
+	}
+	for _, w := range ev.Warnings() {
+		warn("kel: %s", w)
+	}
+	r.passed = true
+	return r, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none given)"
+	}
+	return s
+}
+
+func memberByNext(r Roster, next string) (Member, bool) {
+	for _, m := range r {
+		if m.Next == next {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// viewSeal decodes a seal and checks it against what this device holds.
+func viewSeal(s kel.Seal, local *kel.Verifier, docs map[string][]byte) (SealView, error) {
+	v := SealView{Seal: s}
+	switch s.Kind {
+	case kel.SealEvent:
+		v.Text = fmt.Sprintf("anchors event %d of %s (said %s)", s.S, s.I, s.D)
+		msgs := local.Messages(s.I)
+		if s.S < uint64(len(msgs)) {
+			held := msgs[s.S].Event
+			if held.SAID() != s.D {
+				return v, fmt.Errorf("%w: seal names %s at sn %d of %s, this device holds %s", ErrAnchorConflict, s.D, s.S, s.I, held.SAID())
+			}
+			v.Known = true
+			v.Text += fmt.Sprintf(": the %s this device holds", held.Ilk())
+		}
+	case kel.SealDigest:
+		v.Text = "commits to data with digest " + s.D
+		for _, name := range slices.Sorted(maps.Keys(docs)) {
+			if kel.Digest(docs[name]) == s.D {
+				v.Known = true
+				v.Text += fmt.Sprintf(": the document %q", name)
+				break
+			}
+		}
+	default:
+		v.Text = fmt.Sprintf("%s seal %s", s.Kind, s)
+	}
+	return v, nil
+}
+
+// diffRotation compares the rotation with the prior key state.
+func diffRotation(prior kel.KeyState, ev *kel.Event, roster Roster, book map[string]string) *KeyDiff {
+	d := &KeyDiff{
+		KtBefore: prior.Kt.String(), KtAfter: ev.Kt().String(),
+		NtBefore: prior.Nt.String(), NtAfter: ev.Nt().String(),
+		WitnessesBefore: prior.Witnesses, BtBefore: prior.Bt, BtAfter: ev.Bt(),
+	}
+	d.WitnessesAfter, _ = rotateWitnesses(prior.Witnesses, ev.Cuts(), ev.Adds())
+	keys, next := ev.Keys(), ev.Next()
+	d.KeptKeys, d.AddedKeys, d.RemovedKeys = setDiff(prior.Keys, keys)
+	d.KeptNext, d.AddedNext, d.RemovedNext = setDiff(prior.Next, next)
+	priorKeyLabels := make([]string, len(prior.Keys))
+	for i, k := range prior.Keys {
+		priorKeyLabels[i] = book[k]
+		if m, ok := roster.ByKey(k); ok {
+			priorKeyLabels[i] = m.Label
+		}
+	}
+	priorNext := priorNextLabels(roster, len(prior.Next))
+	for i, n := range prior.Next {
+		if l := book[n]; l != "" && strings.HasPrefix(priorNext[i], "#") {
+			priorNext[i] = l
+		}
+	}
+	d.KtBeforeText = prior.Kt.Describe(priorKeyLabels)
+	d.NtBeforeText = prior.Nt.Describe(priorNext)
+	d.KtAfterText = ev.Kt().Describe(roster.KeyLabels(len(keys)))
+	d.NtAfterText = ev.Nt().Describe(roster.NextLabels(len(next)))
+	claimed := map[int]bool{}
+	for _, m := range roster {
+		if m.Ondex >= 0 {
+			claimed[m.Ondex] = true
+		}
+		var line string
+		switch m.Role {
+		case RoleRotate:
+			line = fmt.Sprintf("%s reveals the key committed at prior n[%d] and signs at k[%d]", m.Label, m.Ondex, m.Index)
+			if m.Ondex != m.Index {
+				line += " (moved: signs with 2A)"
+			}
+		case RoleFresh:
+			line = fmt.Sprintf("%s signs at k[%d] with a key that was never pre-committed: it counts only toward the new kt", m.Label, m.Index)
+			if slices.Contains(prior.Keys, m.Key) {
+				line += " (the key is already in use: it is not rotated)"
+			}
+		case RoleNextOnly:
+			line = fmt.Sprintf("%s joins through the next commitment at n[%d]: it can sign from the next rotation on", m.Label, m.NextIndex)
+		case RoleReserve:
+			line = fmt.Sprintf("%s stays in reserve: its committed digest (prior n[%d]) is carried to n[%d] unexposed", m.Label, m.Ondex, m.NextIndex)
+		case RoleDrop:
+			line = fmt.Sprintf("%s is dropped", m.Label)
+			if m.Ondex >= 0 {
+				line += fmt.Sprintf(": its committed digest (prior n[%d]) is neither revealed nor carried", m.Ondex)
+			}
+		}
+		if m.NextIndex >= 0 && m.Role != RoleReserve && m.Role != RoleNextOnly {
+			line += fmt.Sprintf("; commits a new next digest at n[%d]", m.NextIndex)
+		}
+		d.Members = append(d.Members, line)
+	}
+	for i := range prior.Next {
+		if !claimed[i] {
+			d.Members = append(d.Members, fmt.Sprintf("prior n[%d] (%s) is not accounted for: that member is removed", i, priorNext[i]))
+		}
+	}
+	return d
+}
+
+// setDiff splits two lists into kept (in both, in the new order), added and
+// removed.
+func setDiff(before, after []string) (kept, added, removed []string) {
+	for _, a := range after {
+		if slices.Contains(before, a) {
+			kept = append(kept, a)
+		} else {
+			added = append(added, a)
+		}
+	}
+	for _, b := range before {
+		if !slices.Contains(after, b) {
+			removed = append(removed, b)
+		}
+	}
+	return kept, added, removed
+}
