@@ -839,3 +839,17 @@ func TestScenarioExportRoundTrip(t *testing.T) {
 		t.Errorf("export of an unknown prefix")
 	}
 }
+
+// Before any signature arrives, Progress still describes both conditions.
+func TestProgressWithoutSignatures(t *testing.T) {
+	m := newTMember("nosig", 2)
+	icp := mustIncept(t, InceptionOptions{Keys: pubsOf(m.keys[0]), Kt: IntThreshold(1), Next: digsOf(m.keys[1]), Nt: IntThreshold(1)})
+	v := NewVerifier()
+	p, err := v.Progress(NewMessage(icp, nil))
+	if !errors.Is(err, ErrMissingSignatures) {
+		t.Fatalf("err %v, want ErrMissingSignatures", err)
+	}
+	if p.Met || p.Kt.Need != 1 || p.Kt.Have != 0 || len(p.Signed) != 0 {
+		t.Errorf("progress %+v, want 0 of 1 and not met", p.Kt)
+	}
+}

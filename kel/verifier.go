@@ -209,14 +209,14 @@ func (v *Verifier) evaluate(m Message, base *KeyState) (KeyState, Progress, []st
 	if err != nil {
 		return KeyState{}, Progress{}, warnings, err
 	}
-	if len(m.Sigs) == 0 {
-		return KeyState{}, Progress{}, warnings, fmt.Errorf("%w", ErrMissingSignatures)
-	}
 	var prior *KeyState
 	if ev.ilk == IlkRot || ev.ilk == IlkDrt {
 		prior = base
 	}
 	p := evaluateSigs(ev.raw, &next, prior, m.Sigs)
+	if len(m.Sigs) == 0 { // the progress still says what is needed
+		return KeyState{}, p, warnings, fmt.Errorf("%w", ErrMissingSignatures)
+	}
 	if p.duplicates {
 		warnings = append(warnings, "signature_duplicate_index")
 	}
