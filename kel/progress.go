@@ -63,7 +63,11 @@ func describeProgress(s Satisfaction, have []int) string {
 // evaluateSigs verifies sigs over raw against the keys of s (the state the
 // event leads to; for an ixn that is the current establishment's keys) and,
 // for rotations, measures the exposure of prior's next digests.
-func evaluateSigs(raw []byte, s *KeyState, prior *KeyState, sigs []Siger) Progress {
+//
+// check, when not nil, gives the verdict of signature j under pub (a stream
+// replay's precomputed verdicts); otherwise the signatures of this one event
+// are verified here, spread over the cores.
+func evaluateSigs(raw []byte, s *KeyState, prior *KeyState, sigs []Siger, check func(j int, pub ed25519.PublicKey) bool) Progress {
 	p := Progress{Sigs: make([]SigStatus, len(sigs)), Rotated: prior != nil}
 	ok := make([]bool, len(sigs))
 	var todo []int
@@ -75,10 +79,16 @@ func evaluateSigs(raw []byte, s *KeyState, prior *KeyState, sigs []Siger) Progre
 		}
 		todo = append(todo, i)
 	}
-	verifyAll(len(todo), func(j int) {
-		i := todo[j]
-		ok[i] = verifySig(s.pubs[sigs[i].Index], raw, sigs[i].Sig)
-	})
+	if check != nil {
+		for _, i := range todo {
+			ok[i] = check(i, s.pubs[sigs[i].Index])
+		}
+	} else {
+		verifyAll(len(todo), func(j int) {
+			i := todo[j]
+			ok[i] = verifySig(s.pubs[sigs[i].Index], raw, sigs[i].Sig)
+		})
+	}
 	seen := map[int]bool{}
 	exposed := map[int]bool{}
 	for _, i := range todo {

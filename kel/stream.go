@@ -1,6 +1,7 @@
 package kel
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"strings"
 )
@@ -24,6 +25,8 @@ type Message struct {
 	// the stream's framing (such as a non-Ed25519 signature code); the
 	// message is then rejected with it.
 	attachErr error
+	// check, set only during a stream replay, looks up precomputed verdicts.
+	check func(j int, pub ed25519.PublicKey) bool
 }
 
 // NewMessage pairs an event with signatures collected for it.

@@ -1,6 +1,7 @@
 package kel
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
@@ -103,7 +104,11 @@ func (v *Verifier) AnchorsOf(prefix string, sn uint64, said string) []AnchorRef 
 func (v *Verifier) AcceptStream(b []byte) ([]Result, error) {
 	msgs, err := ParseStream(b)
 	results := make([]Result, 0, len(msgs))
-	for _, m := range msgs {
+	cache := v.newSigCache(msgs)
+	stop := cache.start()
+	defer stop()
+	for i, m := range msgs {
+		m.check = func(j int, pub ed25519.PublicKey) bool { return cache.verdict(i, j, pub) }
 		results = append(results, v.Accept(m))
 	}
 	return results, err
@@ -165,6 +170,7 @@ func (v *Verifier) Accept(m Message) Result {
 }
 
 func (v *Verifier) commit(m Message, next KeyState) {
+	m.check = nil // accepted messages keep no reference to a replay's verdicts
 	ev := m.Event
 	rec := v.kels[ev.prefix]
 	if rec == nil {
@@ -213,7 +219,7 @@ func (v *Verifier) evaluate(m Message, base *KeyState) (KeyState, Progress, []st
 	if ev.ilk == IlkRot || ev.ilk == IlkDrt {
 		prior = base
 	}
-	p := evaluateSigs(ev.raw, &next, prior, m.Sigs)
+	p := evaluateSigs(ev.raw, &next, prior, m.Sigs, m.check)
 	if len(m.Sigs) == 0 { // the progress still says what is needed
 		return KeyState{}, p, warnings, fmt.Errorf("%w", ErrMissingSignatures)
 	}

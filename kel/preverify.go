@@ -1,0 +1,131 @@
+package kel
+
+import (
+	"crypto/ed25519"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Replaying a stream is dominated by Ed25519 verification, and signatures do
+// not depend on key state: only which key checks them does. So AcceptStream
+// predicts each signature's key from the stream itself (an establishment
+// event names its keys; an ixn uses its prefix's last establishment keys)
+// and lets worker goroutines verify ahead while acceptance proceeds in
+// order. Acceptance uses a precomputed verdict only when the key it would
+// use is the predicted one; otherwise it verifies inline. Nothing is
+// accepted without its signatures having been checked against the key
+// state that authorizes it.
+
+const (
+	pairPending int32 = iota
+	pairClaimed
+	pairDone
+)
+
+// sigCache holds the verdicts of every (message, signature) pair of a stream.
+type sigCache struct {
+	msgs  []Message
+	off   []int               // first pair of each message
+	pubs  []ed25519.PublicKey // predicted key per pair (nil: no prediction)
+	state []atomic.Int32
+	ok    []bool
+	next  atomic.Int64 // the next pair a worker tries
+	stop  atomic.Bool
+}
+
+// newSigCache predicts the key of every signature, starting from the
+// verifier's current states.
+func (v *Verifier) newSigCache(msgs []Message) *sigCache {
+	c := &sigCache{msgs: msgs, off: make([]int, len(msgs)+1)}
+	for i, m := range msgs {
+		c.off[i+1] = c.off[i] + len(m.Sigs)
+	}
+	n := c.off[len(msgs)]
+	c.pubs, c.state, c.ok = make([]ed25519.PublicKey, n), make([]atomic.Int32, n), make([]bool, n)
+	keys := map[string][]ed25519.PublicKey{}
+	for p, rec := range v.kels {
+		keys[p] = rec.states[len(rec.states)-1].pubs
+	}
+	for i, m := range msgs {
+		ev := m.Event
+		if ev.IsEstablishment() {
+			var s KeyState
+			s.Keys = ev.keys
+			if decodePubs(&s) == nil {
+				keys[ev.prefix] = s.pubs
+			}
+		}
+		pubs := keys[ev.prefix]
+		for j, sg := range m.Sigs {
+			if sg.Index < len(pubs) {
+				c.pubs[c.off[i]+j] = pubs[sg.Index]
+			}
+		}
+	}
+	return c
+}
+
+// verdict returns whether signature j of message i verifies under pub,
+// using (or producing) the precomputed verdict when pub is the prediction.
+func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey) bool {
+	k := c.off[i] + j
+	m := c.msgs[i]
+	if !pub.Equal(c.pubs[k]) {
+		return verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
+	}
+	if c.state[k].CompareAndSwap(pairPending, pairClaimed) {
+		c.ok[k] = verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
+		c.state[k].Store(pairDone)
+		return c.ok[k]
+	}
+	// A worker has it and, if running, finishes within one verification.
+	// On a machine too busy to run the worker, stop waiting after about two
+	// verification times and check the signature here.
+	for deadline := time.Now().Add(maxWorkerWait); time.Now().Before(deadline); {
+		if c.state[k].Load() == pairDone {
+			return c.ok[k]
+		}
+		runtime.Gosched()
+	}
+	return verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
+}
+
+// maxWorkerWait bounds how long acceptance waits for a worker's verdict.
+const maxWorkerWait = 150 * time.Microsecond
+
+// work verifies pairs ahead of acceptance until all are claimed or stop.
+func (c *sigCache) work() {
+	msgIdx := 0
+	for !c.stop.Load() {
+		k := int(c.next.Add(1)) - 1
+		if k >= len(c.pubs) {
+			return
+		}
+		if c.pubs[k] == nil || !c.state[k].CompareAndSwap(pairPending, pairClaimed) {
+			continue
+		}
+		for c.off[msgIdx+1] <= k {
+			msgIdx++
+		}
+		m := c.msgs[msgIdx]
+		c.ok[k] = verifySig(c.pubs[k], m.Event.raw, m.Sigs[k-c.off[msgIdx]].Sig)
+		c.state[k].Store(pairDone)
+	}
+}
+
+// start runs workers on the cores acceptance leaves free; the returned
+// function stops them and waits.
+func (c *sigCache) start() func() {
+	workers := runtime.GOMAXPROCS(0) - 1
+	if workers < 1 || len(c.pubs) < 2 {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.work() }()
+	}
+	return func() { c.stop.Store(true); wg.Wait() }
+}
