@@ -90,6 +90,7 @@ func (e *Event) HasTrait(t string) bool { return slices.Contains(e.config, t) }
 // size, canonical serialization, field order, every field's encoding, the
 // SAID and a self-addressing prefix, and the rules that need no key state.
 func ParseEvent(raw []byte) (*Event, error) {
+	raw = slices.Clip(slices.Clone(raw)) // the event owns its bytes: callers may reuse theirs
 	size, err := sniffSize(raw)
 	if err != nil {
 		return nil, err

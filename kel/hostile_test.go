@@ -900,3 +900,22 @@ func TestHostileNestedGroupsStack(t *testing.T) {
 		t.Errorf("parsing %d bytes of nested -0V groups grew the stack by %d MiB: recursion depth follows the input", len(stream), grown>>20)
 	}
 }
+
+// An event owns its bytes: overwriting the buffer it was parsed from (as a
+// memory-mapped store does when it grows) changes nothing.
+func TestParseEventCopiesInput(t *testing.T) {
+	m := newTMember("owner", 2)
+	icp := mustIncept(t, InceptionOptions{Keys: pubsOf(m.keys[0]), Kt: IntThreshold(1), Next: digsOf(m.keys[1]), Nt: IntThreshold(1)})
+	buf := icp.Raw()
+	ev, err := ParseEvent(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(buf)
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	if string(ev.Raw()) != want {
+		t.Fatalf("event bytes changed with the caller's buffer")
+	}
+}
