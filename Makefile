@@ -4,7 +4,7 @@ BIN     ?= keremony
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean
+.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean demo interop
 
 all: build
 
@@ -31,14 +31,26 @@ test-qr-zbar:
 	$(GO) test -tags zbar -count=1 -run Zbar ./qr/
 
 # Replay of a 1,000-event 3-of-5 KEL against the Ed25519 verification floor, on 1 and 2
-# CPUs; benchstat summarizes and bench-ratio.sh checks the targets (<= 1.2x the floor on
-# one core, below it on two). benchstat: `go install golang.org/x/perf/cmd/benchstat@latest`,
-# else it is run with `go run`.
+# CPUs (separately and interleaved); benchstat summarizes and bench-ratio.sh checks the
+# targets (<= 1.2x the floor on one core, below it on two). benchstat:
+# `go install golang.org/x/perf/cmd/benchstat@latest`, else it is run with `go run`.
 BENCHSTAT ?= $(shell command -v benchstat 2>/dev/null || { b="$$($(GO) env GOPATH)/bin/benchstat"; [ -x "$$b" ] && echo "$$b"; } || echo "$(GO) run golang.org/x/perf/cmd/benchstat@latest")
 bench:
 	$(GO) test -run '^$$' -bench 'Replay1000|VerifyFloor' -benchmem -cpu 1,2 -count $(BENCHCOUNT) ./kel/ | tee bench.txt
 	$(BENCHSTAT) bench.txt
 	BENCHSTAT="$(BENCHSTAT)" ./scripts/bench-ratio.sh bench.txt
+
+# Three simulated devices (temporary homes, file keystore) run every ceremony through files:
+# 2-of-2 inception, anchoring another identifier's inception, a refused rotation, growth to
+# 2-of-3, anchoring with 2 of 3; ends with keremony verify. DEMO_DIR=dir keeps the files there
+# (the group's KEL at dir/group.kel.cesr).
+demo:
+	./scripts/demo.sh
+
+# The demo's group KEL checked by signify-ts (npm; needs node and npm), and a tampered copy
+# refused. INTEROP_DIR=dir keeps the files.
+interop:
+	./scripts/interop.sh
 
 # Every fuzz target for FUZZTIME each.
 fuzz:

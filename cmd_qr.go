@@ -184,23 +184,7 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // readQRInput reads FILE (or standard input for "-") up to the message limit.
 func readQRInput(name string, stdin io.Reader) ([]byte, error) {
-	r := stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, transport.MaxMessageSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	if len(data) > transport.MaxMessageSize {
-		return nil, fmt.Errorf("%s: %w: more than %d bytes", name, transport.ErrMessageTooLarge, transport.MaxMessageSize)
-	}
-	return data, nil
+	return readBounded(name, stdin, transport.MaxMessageSize, transport.ErrMessageTooLarge)
 }
 
 // qrPrint writes every pure frame once, as a code or as text.

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/keremony/keremony/kel"
@@ -101,23 +100,7 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func readInput(name string, stdin io.Reader) ([]byte, error) {
-	r := stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxVerifyInput+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	if len(data) > maxVerifyInput {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, maxVerifyInput)
-	}
-	return data, nil
+	return readBounded(name, stdin, maxVerifyInput, nil)
 }
 
 func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {

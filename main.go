@@ -25,6 +25,16 @@ func commands() []command {
 		{"verify", "replay and verify CESR key event logs", runVerify},
 		{"member", "manage this device's member keys", runMember},
 		{"qr", "send and receive files as animated QR codes", runQR},
+		{"group", "propose a new group identifier (inception)", runGroup},
+		{"rotate", "contribute to and propose a group rotation", runRotate},
+		{"anchor", "propose anchoring seals in a group's KEL (ixn)", runAnchor},
+		{"review", "check a proposal before signing it", runReview},
+		{"sign", "review a proposal and sign it", runSign},
+		{"collect", "add received signatures to a ceremony", runCollect},
+		{"status", "list ceremonies, or show one's threshold progress", runStatus},
+		{"finalize", "write the fully signed event once the thresholds are met", runFinalize},
+		{"abort", "abort a ceremony, or apply another device's abort record", runAbort},
+		{"kel", "import, export, list and show key event logs", runKEL},
 	}
 }
 

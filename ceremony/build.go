@@ -398,25 +398,11 @@ func checkThresholds(kt kel.Threshold, nKeys int, nt kel.Threshold, nNext int) e
 	return nil
 }
 
-// rotateWitnesses applies cuts and adds as kel does, refusing what kel
-// would refuse.
+// rotateWitnesses applies cuts and adds exactly as kel does.
 func rotateWitnesses(wits, cuts, adds []string) ([]string, error) {
-	for _, c := range cuts {
-		if !slices.Contains(wits, c) {
-			return nil, fmt.Errorf("%w: cut witness %s is not a witness", ErrInvalidParams, c)
-		}
-	}
-	var out []string
-	for _, w := range wits {
-		if !slices.Contains(cuts, w) {
-			out = append(out, w)
-		}
-	}
-	for _, a := range adds {
-		if slices.Contains(out, a) {
-			return nil, fmt.Errorf("%w: added witness %s is already a witness", ErrInvalidParams, a)
-		}
-		out = append(out, a)
+	out, err := kel.RotateWitnesses(wits, cuts, adds)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
 	}
 	return out, nil
 }

@@ -168,6 +168,9 @@ func (s *Store) replayKEL() (*kel.Verifier, [][]byte, error) {
 	var log [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketKEL).ForEach(func(k, val []byte) error {
+			// val lives in bbolt's memory map, which is unmapped when the
+			// file grows or closes; kel keeps the bytes it parses.
+			val = slices.Clone(val)
 			msgs, err := kel.ParseStream(val)
 			if err == nil && len(msgs) != 1 {
 				err = fmt.Errorf("%d messages in one entry", len(msgs))
@@ -178,7 +181,7 @@ func (s *Store) replayKEL() (*kel.Verifier, [][]byte, error) {
 			if r := v.Accept(msgs[0]); !r.OK() {
 				return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, k, r.Prefix, r.Sn, r.Err)
 			}
-			log = append(log, slices.Clone(val))
+			log = append(log, val)
 			return nil
 		})
 	})

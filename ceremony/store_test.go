@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -464,4 +465,36 @@ func TestImportRefusesForgery(t *testing.T) {
 	if _, ok := d.store.State(ev.Prefix()); ok {
 		t.Errorf("the refused message is on disk")
 	}
+}
+
+// The KEL replayed when a store opens must not alias bbolt's memory map:
+// bbolt unmaps it when the file grows (and on Close), and the replayed
+// events then read unmapped memory (garbage, or a segmentation fault that
+// the CLI met once the store grew). After Close nothing is mapped, so an
+// export of the replayed KEL faults unless its bytes were copied.
+func TestReplayedKELSurvivesUnmap(t *testing.T) {
+	g := incept2of2(t, newClock())
+	ca, cb, revB := rotate2of2(t, g, 1) // a second event: the kel bucket is no longer inline
+	g.a.deliver(g.b.sign(cb, revB, 1))
+	g.a.sign(ca, g.a.review(ca, 1), 1)
+	mustFinalize(t, ca)
+	want := g.a.store.Export(g.prefix)
+	g.a.reopen()
+	if err := g.a.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var got []byte
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("the replayed kel reads unmapped memory: %v", r)
+			}
+		}()
+		got = g.a.store.Export(g.prefix)
+	}()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the replayed kel changed once the store was unmapped")
+	}
+	g.a.open() // for the cleanup's Close
 }

@@ -107,7 +107,7 @@ func transition(base *KeyState, ev *Event) (KeyState, error) {
 	case ev.ilk == IlkDrt && base.Delegator == "":
 		return KeyState{}, fmt.Errorf("%w: %s", ErrDrtNotDelegated, ev.prefix)
 	}
-	wits, err := rotateWitnesses(base.Witnesses, ev.cuts, ev.adds)
+	wits, err := RotateWitnesses(base.Witnesses, ev.cuts, ev.adds)
 	if err != nil {
 		return KeyState{}, err
 	}
@@ -119,7 +119,10 @@ func transition(base *KeyState, ev *Event) (KeyState, error) {
 	return s, decodePubs(&s)
 }
 
-func rotateWitnesses(wits, cuts, adds []string) ([]string, error) {
+// RotateWitnesses applies a rotation's cuts and adds to a witness list: every
+// cut must be a witness, no add may already be one; the result keeps the
+// remaining witnesses in order, then the adds.
+func RotateWitnesses(wits, cuts, adds []string) ([]string, error) {
 	for _, c := range cuts {
 		if !slices.Contains(wits, c) {
 			return nil, fmt.Errorf("%w: cut %s is not a witness", ErrWitnessConfig, c)

@@ -1,0 +1,657 @@
+package main
+
+// Proposing: keremony group incept, keremony rotate contribute|propose|cancel,
+// keremony anchor.
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
+	"github.com/keremony/keremony/transport"
+)
+
+const groupUsage = `usage: keremony group incept --group ALIAS (--card FILE | --member ALIAS)... [flags] [--out FILE]
+       keremony group list
+
+incept proposes a new group identifier (an icp; a dip with --delegator) and opens its
+ceremony on this device. Members are taken in command-line order: --card FILE reads another
+device's member card, --member ALIAS this device's own member. Write the proposal to --out
+(default standard output) and send it to every member; each runs keremony sign.
+
+incept flags:
+  --group ALIAS     the group's alias on this device (and the suggested alias for the others)
+  --card FILE       a member card (keremony member card); repeat, in roster order
+  --member ALIAS    this device's member, at this position in the roster
+  --kt T            signing threshold: an integer or weighted clauses such as
+                    '["1/2","1/4","1/4"]' (default: every member)
+  --nt T            next (rotation) threshold (default: --kt)
+  --config TRAIT    EO (establishment only) or DND (do not delegate); repeatable
+  --delegator AID   make a delegated inception (dip) of this identifier (alias or prefix)
+  --out FILE        where to write the proposal
+`
+
+func runGroup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, groupUsage+commonFlagsUsage)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, groupUsage+commonFlagsUsage)
+		return 0
+	case "incept":
+		return groupIncept(args[1:], stdin, stdout, stderr)
+	case "list":
+		return kelList(newCmd("group list", groupUsage, stdin, stdout, stderr), args[1:])
+	}
+	fmt.Fprintf(stderr, "keremony group: unknown subcommand %q\n%s", args[0], groupUsage)
+	return 2
+}
+
+func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := newCmd("group incept", groupUsage, stdin, stdout, stderr)
+	var members [][2]string
+	c.fs.Var(orderedFlag{"card", &members}, "card", "member card file")
+	c.fs.Var(orderedFlag{"member", &members}, "member", "this device's member")
+	alias := c.fs.String("group", "", "group alias")
+	kt := c.fs.String("kt", "", "signing threshold")
+	nt := c.fs.String("nt", "", "next threshold")
+	var config stringList
+	c.fs.Var(&config, "config", "configuration trait")
+	delegator := c.fs.String("delegator", "", "delegator")
+	out := c.fs.String("out", "", "output file")
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	c.resultOnStdout(*out, true)
+	switch {
+	case len(pos) != 0:
+		return c.usageErr("unexpected arguments %q", pos)
+	case *alias == "":
+		return c.usageErr("--group ALIAS is required")
+	case keystore.CheckAlias(*alias) != nil:
+		return c.usageErr("--group: %v", keystore.CheckAlias(*alias))
+	case len(members) == 0:
+		return c.usageErr("no members: give --card FILE or --member ALIAS for each")
+	}
+	var th []*kel.Threshold // kt, nt; nil when not given
+	for _, f := range []struct{ name, v string }{{"kt", *kt}, {"nt", *nt}} {
+		if f.v == "" {
+			th = append(th, nil)
+			continue
+		}
+		t, err := parseThresholdFlag(f.name, f.v)
+		if err != nil {
+			return c.fail(err)
+		}
+		th = append(th, &t)
+	}
+	d, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer d.close()
+	if err := c.incept(d, *alias, members, th[0], th[1], config, *delegator, *out); err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+func (c *cmd) incept(d *device, alias string, members [][2]string, ktFlag, ntFlag *kel.Threshold, config []string, delegator, out string) error {
+	var cards []ceremony.Card
+	from := ""
+	for _, m := range members {
+		switch m[0] {
+		case "card":
+			pk, err := readPacket(m[1], c.stdin, transport.PacketCard)
+			if err != nil {
+				return err
+			}
+			card := pk.(transport.Card)
+			cards = append(cards, ceremony.Card{Label: card.Alias, Key: card.Key, Next: card.Next})
+		case "member":
+			mem, err := d.ks.Member(m[1])
+			if err != nil {
+				return err
+			}
+			cards = append(cards, ceremony.Card{Label: mem.Alias, Key: kel.EncodeVerKey(mem.PublicKey), Next: mem.NextDigest})
+			if from == "" {
+				from = mem.Alias
+			}
+		}
+	}
+	kt := kel.IntThreshold(len(cards))
+	if ktFlag != nil {
+		kt = *ktFlag
+	}
+	nt := kt
+	if ntFlag != nil {
+		nt = *ntFlag
+	}
+	params := ceremony.InceptionParams{Members: cards, Kt: kt, Nt: nt, Config: config}
+	var ctx []byte
+	if delegator != "" {
+		prefix, _, err := d.resolveAID(delegator)
+		if err != nil {
+			return err
+		}
+		params.Delegator = prefix
+		ctx = d.store.Export(prefix)
+	}
+	p, err := ceremony.ProposeInception(params)
+	if err != nil {
+		return err
+	}
+	ev, _ := kel.ParseEvent(p.Event)
+	if prefix, ok := d.groups.lookup(alias); ok && prefix != ev.Prefix() {
+		return fmt.Errorf("%w: %q is %s here; choose another --group", errGroupAlias, alias, prefix)
+	}
+	cer, err := d.store.Create(p, time.Time{})
+	if err != nil {
+		return err
+	}
+	if err := cer.Open(); err != nil {
+		return err
+	}
+	if _, err := d.groups.add(alias, ev.Prefix()); err != nil {
+		return err
+	}
+	if err := c.writeProposal(cer, alias, from, ctx, out); err != nil {
+		return err
+	}
+	c.printf("proposed the inception of group %s\n", alias)
+	c.printf("  identifier  %s\n", ev.Prefix())
+	c.printf("  ceremony    %s\n", cer.ID())
+	c.printf("  event       %s, fingerprint %s\n", eventLine(ev), fingerprint(ev.SAID()))
+	c.printf("  kt %s, nt %s, %d members: %s\n", kt, nt, len(cards), rosterLabels(cer.Roster()))
+	c.printf("next: every member runs keremony sign PROPOSAL --member ALIAS and sends the signature back\n")
+	return nil
+}
+
+// writeProposal writes a local ceremony's proposal packet.
+func (c *cmd) writeProposal(cer *ceremony.Ceremony, alias, from string, ctx []byte, out string) error {
+	body, err := cer.Proposal().Marshal()
+	if err != nil {
+		return err
+	}
+	pk, err := transport.NewProposal(alias, from, body, ctx)
+	if err != nil {
+		return err
+	}
+	return c.writeOutput(out, pk.Marshal(), "the proposal")
+}
+
+func rosterLabels(r ceremony.Roster) string {
+	var l []string
+	for _, m := range r {
+		l = append(l, m.Label)
+	}
+	return strings.Join(l, ", ")
+}
+
+// fromLabel is the label of a local member among the group's current keys
+// or next digests ("" when none).
+func (d *device) fromLabel(prefix string, st kel.KeyState) string {
+	ms, _ := d.ks.Members()
+	book := d.addressBook(prefix)
+	for _, m := range ms {
+		cur := kel.EncodeVerKey(m.PublicKey)
+		if slices.Contains(st.Keys, cur) || slices.Contains(st.Next, m.NextDigest) {
+			if l := book[cur]; l != "" {
+				return l
+			}
+			if l := book[m.NextDigest]; l != "" {
+				return l
+			}
+			return m.Alias
+		}
+	}
+	return ""
+}
+
+// Rotation.
+
+const rotateUsage = `usage: keremony rotate contribute --group G [--member M] [--out FILE]
+       keremony rotate propose --group G CONTRIBUTION... [--add-next CARD]... [--reserve LABEL[=DIGEST]]...
+                               [--drop LABEL[=DIGEST]]... [--kt T] [--nt T] [--out FILE]
+       keremony rotate cancel --member M
+
+A rotation has two rounds. Round one: every member that rotates runs 'rotate contribute',
+which prepares its rotation (reveals its pre-rotated next key and makes a fresh next key; the
+member keeps signing with its current key until the rotation is final) and writes a signed
+contribution for the proposer. Round two: the proposer runs 'rotate propose' with the
+contributions, which builds the rot event and opens its ceremony; then every member signs it
+(keremony sign). When the rotation is final on a device (keremony finalize, or kel import of
+the finalized event), the device commits the rotation of its members: the revealed key becomes
+current and the old one is destroyed. 'rotate cancel' discards a prepared rotation.
+
+propose flags:
+  --add-next CARD   a new member joins through the next commitment only (its card's next
+                    digest goes into n); it can sign from the following rotation on
+  --reserve LABEL   keep LABEL's committed digest in n unexposed (partial rotation);
+                    LABEL=DIGEST names the digest when this device does not know it
+  --drop LABEL      remove LABEL (its committed digest is neither revealed nor carried)
+  --kt T, --nt T    thresholds of the new key and next lists (default: the current ones)
+`
+
+func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, rotateUsage+commonFlagsUsage)
+		return 2
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, rotateUsage+commonFlagsUsage)
+		return 0
+	case "contribute", "propose", "cancel":
+	default:
+		fmt.Fprintf(stderr, "keremony rotate: unknown subcommand %q\n%s", sub, rotateUsage)
+		return 2
+	}
+	c := newCmd("rotate "+sub, rotateUsage, stdin, stdout, stderr)
+	group := c.fs.String("group", "", "group alias or prefix")
+	member := c.fs.String("member", "", "this device's member")
+	out := c.fs.String("out", "", "output file")
+	var extra [][2]string
+	var kt, nt *string
+	if sub == "propose" {
+		c.fs.Var(orderedFlag{"add-next", &extra}, "add-next", "card of a member joining through the next commitment")
+		c.fs.Var(orderedFlag{"reserve", &extra}, "reserve", "member kept in reserve")
+		c.fs.Var(orderedFlag{"drop", &extra}, "drop", "member dropped")
+		kt = c.fs.String("kt", "", "signing threshold")
+		nt = c.fs.String("nt", "", "next threshold")
+	}
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	c.resultOnStdout(*out, sub != "cancel")
+	switch {
+	case sub != "propose" && len(pos) != 0:
+		return c.usageErr("unexpected arguments %q", pos)
+	case sub != "cancel" && *group == "":
+		return c.usageErr("--group G is required")
+	case sub == "cancel" && *member == "":
+		return c.usageErr("--member M is required")
+	case sub == "propose" && len(pos) == 0 && len(extra) == 0:
+		return c.usageErr("no contributions given")
+	}
+	d, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer d.close()
+	switch sub {
+	case "contribute":
+		err = c.contribute(d, *group, *member, *out)
+	case "propose":
+		err = c.proposeRotation(d, *group, pos, extra, *kt, *nt, *member, *out)
+	case "cancel":
+		if _, err = d.ks.AbortRotation(*member); err == nil {
+			c.printf("member %s: prepared rotation discarded; it keeps its current and next keys\n", *member)
+		}
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+func (c *cmd) contribute(d *device, group, alias, out string) error {
+	prefix, st, err := d.resolveAID(group)
+	if err != nil {
+		return err
+	}
+	if alias == "" {
+		ms, err := d.ks.Members()
+		if err != nil {
+			return err
+		}
+		var found []string
+		for _, m := range ms {
+			if slices.Contains(st.Next, m.NextDigest) {
+				found = append(found, m.Alias)
+			}
+		}
+		switch len(found) {
+		case 0:
+			return fmt.Errorf("%w: no member of this device has its next key committed in %s", errNoMember, d.groupName(prefix))
+		case 1:
+			alias = found[0]
+		default:
+			return fmt.Errorf("%w: members %s all rotate in %s: choose one with --member", errAmbiguous, strings.Join(found, ", "), d.groupName(prefix))
+		}
+	}
+	m, err := d.ks.Member(alias)
+	if err != nil {
+		return err
+	}
+	j := slices.Index(st.Next, m.NextDigest)
+	if j < 0 {
+		return fmt.Errorf("%w: the next key of member %s is not committed in the next list of %s, so it cannot rotate into it (a new member joins through 'rotate propose --add-next CARD')",
+			errNoMember, alias, d.groupName(prefix))
+	}
+	label := alias
+	if l := d.addressBook(prefix)[m.NextDigest]; l != "" {
+		label = l
+	}
+	rot, err := d.ks.PrepareRotation(alias)
+	if err != nil {
+		return err
+	}
+	contrib := transport.Contribution{Group: prefix, Label: label, Role: string(ceremony.RoleRotate),
+		Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest, Signer: kel.EncodeVerKey(m.PublicKey)}
+	if err := ceremony.CheckContribution(st, toCeremonyContribution(contrib)); err != nil {
+		return err
+	}
+	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) })
+	if err != nil {
+		return err
+	}
+	if err := c.writeOutput(out, contrib.Marshal(), "the contribution"); err != nil {
+		return err
+	}
+	who := alias
+	if label != alias {
+		who = fmt.Sprintf("%s (%s in the group)", alias, label)
+	}
+	c.printf("member %s prepared its rotation in %s: reveals the key committed at n[%d], commits a fresh next key\n",
+		who, d.groupName(prefix), j)
+	c.printf("  revealed key  %s\n  new next      %s\n", contrib.Key, contrib.Next)
+	c.printf("it signs with its current key until the rotation is final; send the contribution to the proposer\n")
+	return nil
+}
+
+func toCeremonyContribution(t transport.Contribution) ceremony.Contribution {
+	return ceremony.Contribution{Label: t.Label, Role: ceremony.Role(t.Role), Key: t.Key, Next: t.Next, Prior: t.Prior}
+}
+
+// labelDigest finds LABEL's digest in the group's current next list, or
+// takes it from LABEL=DIGEST.
+func (d *device) labelDigest(prefix string, st kel.KeyState, arg string) (string, string, error) {
+	label, dig, hasDig := strings.Cut(arg, "=")
+	if hasDig {
+		if !slices.Contains(st.Next, dig) {
+			return "", "", fmt.Errorf("%w: %s is not in the next list of %s", ceremony.ErrContribution, dig, d.groupName(prefix))
+		}
+		return label, dig, nil
+	}
+	for k, l := range d.addressBook(prefix) {
+		if l == label && slices.Contains(st.Next, k) {
+			return label, k, nil
+		}
+	}
+	return "", "", usagef("this device does not know which next digest of %s is %q's: give %s=DIGEST (one of %s)",
+		d.groupName(prefix), label, label, strings.Join(st.Next, ", "))
+}
+
+func (c *cmd) proposeRotation(d *device, group string, files []string, extra [][2]string, ktText, ntText, member, out string) error {
+	prefix, st, err := d.resolveAID(group)
+	if err != nil {
+		return err
+	}
+	var members []ceremony.Contribution
+	for _, f := range files {
+		pk, err := readPacket(f, c.stdin, transport.PacketContribution)
+		if err != nil {
+			return err
+		}
+		t := pk.(transport.Contribution)
+		if t.Group != prefix {
+			return fmt.Errorf("%s: %w: the contribution is for %s, not %s", f, errWrongPacket, d.groupName(t.Group), d.groupName(prefix))
+		}
+		cc := toCeremonyContribution(t)
+		if err := ceremony.CheckContribution(st, cc); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		if !slices.Contains(st.Keys, t.Signer) {
+			c.note("warning: the contribution of %q (%s) is signed by %s, which is not a current key of %s: make sure it came from %s",
+				t.Label, f, t.Signer, d.groupName(prefix), t.Label)
+		}
+		members = append(members, cc)
+	}
+	for _, e := range extra {
+		switch e[0] {
+		case "add-next":
+			pk, err := readPacket(e[1], c.stdin, transport.PacketCard)
+			if err != nil {
+				return err
+			}
+			card := pk.(transport.Card)
+			members = append(members, ceremony.Contribution{Label: card.Alias, Role: ceremony.RoleNextOnly, Next: card.Next})
+		case "reserve", "drop":
+			label, dig, err := d.labelDigest(prefix, st, e[1])
+			if err != nil {
+				return err
+			}
+			role := ceremony.RoleReserve
+			if e[0] == "drop" {
+				role = ceremony.RoleDrop
+			}
+			members = append(members, ceremony.Contribution{Label: label, Role: role, Prior: dig})
+		}
+	}
+	nKeys, nNext := 0, 0
+	for _, m := range members {
+		if m.Key != "" {
+			nKeys++
+		}
+		if m.Next != "" || m.Role == ceremony.RoleReserve {
+			nNext++
+		}
+	}
+	kt, nt := st.Kt, st.Nt
+	if ktText != "" {
+		if kt, err = parseThresholdFlag("kt", ktText); err != nil {
+			return err
+		}
+	} else if kt.Validate(nKeys) != nil {
+		return usagef("the current kt %s does not fit %d keys: give --kt", kt, nKeys)
+	}
+	if ntText != "" {
+		if nt, err = parseThresholdFlag("nt", ntText); err != nil {
+			return err
+		}
+	} else if nt.Validate(nNext) != nil {
+		return usagef("the current nt %s does not fit %d next digests: give --nt", nt, nNext)
+	}
+	p, err := ceremony.ProposeRotation(st, ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt})
+	if err != nil {
+		return err
+	}
+	cer, err := d.store.Create(p, time.Time{})
+	if err != nil {
+		return err
+	}
+	if err := cer.Open(); err != nil {
+		return err
+	}
+	from := member
+	if from == "" {
+		from = d.fromLabel(prefix, st)
+	}
+	if err := c.writeProposal(cer, d.groups.aliasOf(prefix), from, d.store.Export(prefix), out); err != nil {
+		return err
+	}
+	ev := cer.Event()
+	c.printf("proposed a rotation of %s\n", d.groupName(prefix))
+	c.printf("  ceremony  %s\n", cer.ID())
+	c.printf("  event     %s, fingerprint %s\n", eventLine(ev), fingerprint(ev.SAID()))
+	c.printf("  kt %s over %d keys, nt %s over %d next digests; prior nt %s\n", kt, len(ev.Keys()), nt, len(ev.Next()), st.Nt)
+	for _, m := range cer.Roster() {
+		c.printf("  %s: %s\n", m.Label, m.Role)
+	}
+	c.printf("next: the members that sign run keremony sign PROPOSAL --member ALIAS\n")
+	return nil
+}
+
+// Anchoring.
+
+const anchorUsage = `usage: keremony anchor --group G (--seal-event AID[:SN[:SAID]] | --seal-file FILE)... [--out FILE]
+
+Proposes an interaction event (ixn) of group G that anchors seals, and opens its ceremony on
+this device: --seal-event anchors an event of another identifier (AID is a prefix or a local
+alias; SN and SAID default to that identifier's latest event on this device), --seal-file
+commits to a document by its Blake3-256 digest. Seals are anchored in command-line order.
+The proposal carries the group's KEL and the KELs of anchored identifiers this device holds.
+`
+
+func runAnchor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := newCmd("anchor", anchorUsage, stdin, stdout, stderr)
+	group := c.fs.String("group", "", "group alias or prefix")
+	member := c.fs.String("member", "", "proposer's label")
+	var seals [][2]string
+	c.fs.Var(orderedFlag{"event", &seals}, "seal-event", "event seal AID[:SN[:SAID]]")
+	c.fs.Var(orderedFlag{"file", &seals}, "seal-file", "digest seal of a file")
+	out := c.fs.String("out", "", "output file")
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	c.resultOnStdout(*out, true)
+	switch {
+	case len(pos) != 0:
+		return c.usageErr("unexpected arguments %q", pos)
+	case *group == "":
+		return c.usageErr("--group G is required")
+	case len(seals) == 0:
+		return c.usageErr("no seals: give --seal-event or --seal-file")
+	}
+	d, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer d.close()
+	if err := c.anchor(d, *group, seals, *member, *out); err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+// parseEventSeal reads AID[:SN[:SAID]], completing it from the local KEL.
+func (d *device) parseEventSeal(arg string) (kel.Seal, bool, error) {
+	parts := strings.Split(arg, ":")
+	if len(parts) > 3 || parts[0] == "" {
+		return kel.Seal{}, false, usagef("--seal-event %q: want AID[:SN[:SAID]]", arg)
+	}
+	prefix, ok := d.groups.lookup(parts[0])
+	if !ok {
+		prefix = parts[0]
+	}
+	if _, err := kel.DecodeMatter(prefix, kel.CodeBlake3_256, kel.CodeEd25519, kel.CodeEd25519N); err != nil {
+		return kel.Seal{}, false, usagef("--seal-event %q: %q is neither an alias nor an identifier: %v", arg, parts[0], err)
+	}
+	msgs := d.store.Verifier().Messages(prefix)
+	var sn uint64
+	switch {
+	case len(parts) >= 2:
+		n, err := strconv.ParseUint(parts[1], 10, 64)
+		if err != nil {
+			return kel.Seal{}, false, usagef("--seal-event %q: sequence number %q", arg, parts[1])
+		}
+		sn = n
+	case len(msgs) == 0:
+		return kel.Seal{}, false, fmt.Errorf("%w: this device holds no kel of %s: import it (keremony kel import) or give AID:SN:SAID", errGroupUnknown, prefix)
+	default:
+		sn = uint64(len(msgs) - 1)
+	}
+	held := sn < uint64(len(msgs))
+	said := ""
+	if len(parts) == 3 {
+		said = parts[2]
+		if _, err := kel.DecodeMatter(said, kel.CodeBlake3_256); err != nil {
+			return kel.Seal{}, false, usagef("--seal-event %q: said: %v", arg, err)
+		}
+		if held && msgs[sn].Event.SAID() != said {
+			return kel.Seal{}, false, fmt.Errorf("%w: event %d of %s is %s on this device, not %s", ceremony.ErrAnchorConflict, sn, prefix, msgs[sn].Event.SAID(), said)
+		}
+	} else if held {
+		said = msgs[sn].Event.SAID()
+	} else {
+		return kel.Seal{}, false, fmt.Errorf("%w: this device holds no event %d of %s: give AID:SN:SAID", errGroupUnknown, sn, prefix)
+	}
+	return kel.EventSeal(prefix, sn, said), held, nil
+}
+
+func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out string) error {
+	prefix, st, err := d.resolveAID(group)
+	if err != nil {
+		return err
+	}
+	var seals []kel.Seal
+	var ctxPrefixes []string
+	for _, s := range sealArgs {
+		switch s[0] {
+		case "event":
+			seal, held, err := d.parseEventSeal(s[1])
+			if err != nil {
+				return err
+			}
+			if held && seal.I != prefix && !slices.Contains(ctxPrefixes, seal.I) {
+				ctxPrefixes = append(ctxPrefixes, seal.I)
+			}
+			seals = append(seals, seal)
+		case "file":
+			data, err := os.ReadFile(s[1])
+			if err != nil {
+				return err
+			}
+			seals = append(seals, kel.DigestSeal(data))
+		}
+	}
+	book := d.addressBook(prefix)
+	var cards []ceremony.Card
+	for _, k := range st.Keys {
+		if l := book[k]; l != "" && !slices.ContainsFunc(cards, func(c ceremony.Card) bool { return c.Label == l }) {
+			card := ceremony.Card{Label: l, Key: k}
+			for _, n := range st.Next {
+				if book[n] == l {
+					card.Next = n
+				}
+			}
+			cards = append(cards, card)
+		}
+	}
+	p, err := ceremony.ProposeAnchoring(st, ceremony.AnchoringParams{Prefix: prefix, Seals: seals, Members: cards})
+	if err != nil {
+		return err
+	}
+	cer, err := d.store.Create(p, time.Time{})
+	if err != nil {
+		return err
+	}
+	if err := cer.Open(); err != nil {
+		return err
+	}
+	ctx := d.store.Export(prefix)
+	for _, cp := range ctxPrefixes {
+		ctx = append(ctx, d.store.Export(cp)...)
+	}
+	from := member
+	if from == "" {
+		from = d.fromLabel(prefix, st)
+	}
+	if err := c.writeProposal(cer, d.groups.aliasOf(prefix), from, ctx, out); err != nil {
+		return err
+	}
+	ev := cer.Event()
+	c.printf("proposed an anchoring in %s\n", d.groupName(prefix))
+	c.printf("  ceremony  %s\n", cer.ID())
+	c.printf("  event     %s, fingerprint %s\n", eventLine(ev), fingerprint(ev.SAID()))
+	for _, s := range ev.Seals() {
+		c.printf("  seal      %s\n", s)
+	}
+	c.printf("  kt %s over the %d current keys\n", st.Kt, len(st.Keys))
+	c.printf("next: the members that sign run keremony sign PROPOSAL --member ALIAS\n")
+	return nil
+}
