@@ -30,7 +30,7 @@ type sigCache struct {
 	pubs  []ed25519.PublicKey // predicted key per pair (nil: no prediction)
 	state []atomic.Int32
 	ok    []bool
-	next  atomic.Int64 // the next pair a worker tries
+	next  atomic.Int64 // workers take pairs from the end of the stream backwards
 	stop  atomic.Bool
 }
 
@@ -96,19 +96,21 @@ func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey) bool {
 // is in the order of a few verification times.
 const maxWorkerYields = 4096
 
-// work verifies pairs ahead of acceptance until all are claimed or stop.
+// work verifies pairs from the end of the stream backwards while acceptance
+// works forwards, so the two meet once, in the middle, instead of the
+// worker staying one claim ahead and acceptance waiting on it.
 func (c *sigCache) work() {
-	msgIdx := 0
+	msgIdx := len(c.msgs) - 1
 	for !c.stop.Load() {
-		k := int(c.next.Add(1)) - 1
-		if k >= len(c.pubs) {
+		k := int(c.next.Add(-1))
+		if k < 0 {
 			return
 		}
 		if c.pubs[k] == nil || !c.state[k].CompareAndSwap(pairPending, pairClaimed) {
 			continue
 		}
-		for c.off[msgIdx+1] <= k {
-			msgIdx++
+		for c.off[msgIdx] > k {
+			msgIdx--
 		}
 		m := c.msgs[msgIdx]
 		c.ok[k] = verifySig(c.pubs[k], m.Event.raw, m.Sigs[k-c.off[msgIdx]].Sig)
@@ -123,6 +125,7 @@ func (c *sigCache) start() func() {
 	if workers < 1 || len(c.pubs) < 2 {
 		return func() {}
 	}
+	c.next.Store(int64(len(c.pubs)))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
