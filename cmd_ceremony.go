@@ -31,6 +31,8 @@ const commonFlagsUsage = `
 common flags (before or after the arguments):
   --home DIR        data directory (env KEREMONY_HOME; default: the user config dir + /keremony)
   --keystore MODE   auto, keyring or file (env KEREMONY_KEYSTORE)
+  --expires DUR     (commands that start a ceremony) expire it after DUR, e.g. 72h; it
+                    then stays on record as expired and takes no more signatures
 environment:
   KEREMONY_PASSPHRASE  passphrase of the file keystore (less safe than typing it)
 exit status: 0 success, 1 failure, 2 usage
@@ -53,15 +55,29 @@ var (
 
 // cmd is one run of a ceremony command: its name, flags and streams.
 type cmd struct {
-	name   string
-	usage  string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	result io.Writer // where a result written to "-" goes: the real standard output
-	fs     *flag.FlagSet
-	home   *string
-	mode   *string
+	name    string
+	usage   string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	result  io.Writer // where a result written to "-" goes: the real standard output
+	fs      *flag.FlagSet
+	home    *string
+	mode    *string
+	expires *time.Duration // set by commands that create ceremonies
+}
+
+// expiresFlag lets a command that creates a ceremony give it a deadline.
+func (c *cmd) expiresFlag() {
+	c.expires = c.fs.Duration("expires", 0, "expire the ceremony after this long (e.g. 2h); 0: never")
+}
+
+// deadline is when a ceremony created now expires (zero: never).
+func (c *cmd) deadline() time.Time {
+	if c.expires == nil || *c.expires <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(*c.expires)
 }
 
 func newCmd(name, usage string, stdin io.Reader, stdout, stderr io.Writer) *cmd {
@@ -164,6 +180,15 @@ func (c *cmd) open() (*device, error) {
 	if err != nil {
 		ks.Close()
 		return nil, err
+	}
+	// Ceremonies past their deadline become expired (and stay on record)
+	// whenever a command looks at this device.
+	if expired, err := st.ExpireDue(); err != nil {
+		fmt.Fprintf(c.stderr, "keremony: warning: %v\n", err)
+	} else {
+		for _, id := range expired {
+			fmt.Fprintf(c.stderr, "keremony: ceremony %s expired\n", id)
+		}
 	}
 	gb, err := loadGroupBook(dir)
 	if err != nil {
@@ -563,7 +588,7 @@ func (d *device) createFromProposal(c *cmd, in *proposalIn) (*ceremony.Ceremony,
 	if err := d.importContext(c, in.packet.KEL); err != nil {
 		return nil, false, err
 	}
-	cer, err := d.store.Create(in.p, time.Time{})
+	cer, err := d.store.Create(in.p, c.deadline())
 	if err != nil {
 		return nil, false, err
 	}

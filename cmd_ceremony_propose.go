@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
@@ -58,6 +57,7 @@ func runGroup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCmd("group incept", groupUsage, stdin, stdout, stderr)
+	c.expiresFlag()
 	var members [][2]string
 	c.fs.Var(orderedFlag{"card", &members}, "card", "member card file")
 	c.fs.Var(orderedFlag{"member", &members}, "member", "this device's member")
@@ -155,7 +155,7 @@ func (c *cmd) incept(d *device, alias string, members [][2]string, ktFlag, ntFla
 	if prefix, ok := d.groups.lookup(alias); ok && prefix != ev.Prefix() {
 		return fmt.Errorf("%w: %q is %s here; choose another --group", errGroupAlias, alias, prefix)
 	}
-	cer, err := d.store.Create(p, time.Time{})
+	cer, err := d.store.Create(p, c.deadline())
 	if err != nil {
 		return err
 	}
@@ -259,6 +259,9 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	c := newCmd("rotate "+sub, rotateUsage, stdin, stdout, stderr)
+	if sub == "propose" {
+		c.expiresFlag()
+	}
 	group := c.fs.String("group", "", "group alias or prefix")
 	member := c.fs.String("member", "", "this device's member")
 	out := c.fs.String("out", "", "output file")
@@ -469,7 +472,7 @@ func (c *cmd) proposeRotation(d *device, group string, files []string, extra [][
 	if err != nil {
 		return err
 	}
-	cer, err := d.store.Create(p, time.Time{})
+	cer, err := d.store.Create(p, c.deadline())
 	if err != nil {
 		return err
 	}
@@ -508,6 +511,7 @@ The proposal carries the group's KEL and the KELs of anchored identifiers this d
 
 func runAnchor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCmd("anchor", anchorUsage, stdin, stdout, stderr)
+	c.expiresFlag()
 	group := c.fs.String("group", "", "group alias or prefix")
 	member := c.fs.String("member", "", "proposer's label")
 	var seals [][2]string
@@ -626,7 +630,7 @@ func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out 
 	if err != nil {
 		return err
 	}
-	cer, err := d.store.Create(p, time.Time{})
+	cer, err := d.store.Create(p, c.deadline())
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func runSign(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func reviewOrSign(name, usage string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCmd(name, usage, stdin, stdout, stderr)
+	c.expiresFlag()
 	member := c.fs.String("member", "", "this device's member")
 	var docs stringList
 	c.fs.Var(&docs, "doc", "document for digest seals")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
@@ -520,4 +521,26 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCLIExpiry: a ceremony proposed with --expires stays on record as
+// expired once its deadline passes and takes no more signatures.
+func TestCLIExpiry(t *testing.T) {
+	wire := cliSetup(t)
+	a, b := newCLIDevice(t, "A"), newCLIDevice(t, "B")
+	a.ok("member", "new", "alice")
+	b.ok("member", "new", "bob")
+	b.ok("member", "card", "bob", "--out", filepath.Join(wire, "bob.card"))
+	prop := filepath.Join(wire, "icp.proposal")
+	a.ok("group", "incept", "--group", "team", "--member", "alice", "--card", filepath.Join(wire, "bob.card"), "--kt", "2", "--expires", "300ms", "--out", prop)
+	sig := filepath.Join(wire, "icp.bob.sig")
+	b.ok("sign", prop, "--out", sig) // bob's own copy has no deadline
+	time.Sleep(400 * time.Millisecond) // past the deadline (not a timing assertion)
+	code, out, errOut := a.run("status")
+	if code != 0 {
+		t.Fatalf("status: exit %d: %s", code, errOut)
+	}
+	mustContain(t, "status after the deadline", out+errOut, "expired")
+	_, errOut = a.fails(1, "collect", "team", sig)
+	mustContain(t, "collect into an expired ceremony", errOut, "expired")
 }
