@@ -534,7 +534,7 @@ func TestCLIExpiry(t *testing.T) {
 	prop := filepath.Join(wire, "icp.proposal")
 	a.ok("group", "incept", "--group", "team", "--member", "alice", "--card", filepath.Join(wire, "bob.card"), "--kt", "2", "--expires", "300ms", "--out", prop)
 	sig := filepath.Join(wire, "icp.bob.sig")
-	b.ok("sign", prop, "--out", sig) // bob's own copy has no deadline
+	b.ok("sign", prop, "--out", sig)   // bob's own copy has no deadline
 	time.Sleep(400 * time.Millisecond) // past the deadline (not a timing assertion)
 	code, out, errOut := a.run("status")
 	if code != 0 {
