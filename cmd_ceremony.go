@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -152,29 +151,9 @@ type device struct {
 
 // open opens the command's home.
 func (c *cmd) open() (*device, error) {
-	backend, err := keystore.ParseBackend(firstNonEmpty(*c.mode, os.Getenv("KEREMONY_KEYSTORE")))
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	dir := firstNonEmpty(*c.home, os.Getenv("KEREMONY_HOME"))
-	if dir == "" {
-		if dir, err = keystore.DefaultHome(); err != nil {
-			return nil, err
-		}
-	}
-	ks, notice, err := keystore.Open(keystore.Options{
-		Home:       dir,
-		Backend:    backend,
-		Passphrase: func(create bool) ([]byte, error) { return passphrase(create, c.stdin, c.stderr) },
-		NextDigest: nextDigest,
-		Now:        time.Now,
-		KDF:        testOnlyKDF,
-	})
+	ks, dir, err := openKeystore(*c.home, *c.mode, c.stdin, c.stderr)
 	if err != nil {
 		return nil, err
-	}
-	if notice != "" {
-		fmt.Fprintf(c.stderr, "keremony: notice: %s\n", notice)
 	}
 	st, err := ceremony.OpenStore(dir, ceremony.StoreOptions{})
 	if err != nil {
@@ -753,16 +732,6 @@ func fingerprint(said string) string {
 // eventLine names an event in one line.
 func eventLine(ev *kel.Event) string {
 	return fmt.Sprintf("%s sn %d of %s, said %s", ev.Ilk(), ev.Sn(), ev.Prefix(), ev.SAID())
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // stringList is a repeatable string flag.

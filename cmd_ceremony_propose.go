@@ -38,21 +38,14 @@ incept flags:
 `
 
 func runGroup(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, groupUsage+commonFlagsUsage)
-		return 2
+	sub, args, code, ok := subcommand("group", groupUsage+commonFlagsUsage, args, stdout, stderr, "incept", "list")
+	if !ok {
+		return code
 	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, groupUsage+commonFlagsUsage)
-		return 0
-	case "incept":
-		return groupIncept(args[1:], stdin, stdout, stderr)
-	case "list":
-		return kelList(newCmd("group list", groupUsage, stdin, stdout, stderr), args[1:])
+	if sub == "incept" {
+		return groupIncept(args, stdin, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "keremony group: unknown subcommand %q\n%s", args[0], groupUsage)
-	return 2
+	return kelList(newCmd("group list", groupUsage, stdin, stdout, stderr), args)
 }
 
 func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -244,19 +237,9 @@ propose flags:
 `
 
 func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, rotateUsage+commonFlagsUsage)
-		return 2
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, rotateUsage+commonFlagsUsage)
-		return 0
-	case "contribute", "propose", "cancel":
-	default:
-		fmt.Fprintf(stderr, "keremony rotate: unknown subcommand %q\n%s", sub, rotateUsage)
-		return 2
+	sub, args, code, ok := subcommand("rotate", rotateUsage+commonFlagsUsage, args, stdout, stderr, "contribute", "propose", "cancel")
+	if !ok {
+		return code
 	}
 	c := newCmd("rotate "+sub, rotateUsage, stdin, stdout, stderr)
 	if sub == "propose" {

@@ -32,19 +32,9 @@ show     one identifier's events, with the seals they anchor and the events that
 `
 
 func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, kelUsage+commonFlagsUsage)
-		return 2
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, kelUsage+commonFlagsUsage)
-		return 0
-	case "import", "export", "list", "show":
-	default:
-		fmt.Fprintf(stderr, "keremony kel: unknown subcommand %q\n%s", sub, kelUsage)
-		return 2
+	sub, args, code, ok := subcommand("kel", kelUsage+commonFlagsUsage, args, stdout, stderr, "import", "export", "list", "show")
+	if !ok {
+		return code
 	}
 	c := newCmd("kel "+sub, kelUsage, stdin, stdout, stderr)
 	if sub == "list" {

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
-	"time"
 
 	"golang.org/x/term"
 
@@ -47,19 +47,9 @@ var errNoTerminal = errors.New("no terminal to ask for the passphrase (set KEREM
 // runMember manages this device's member keys: exit 0 on success, 1 on
 // failure (or members that are not ready), 2 on usage errors.
 func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, memberUsage)
-		return 2
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, memberUsage)
-		return 0
-	case "new", "list", "card", "check":
-	default:
-		fmt.Fprintf(stderr, "keremony member: unknown subcommand %q\n%s", sub, memberUsage)
-		return 2
+	sub, args, code, ok := subcommand("member", memberUsage, args, stdout, stderr, "new", "list", "card", "check")
+	if !ok {
+		return code
 	}
 
 	fs := flag.NewFlagSet("member "+sub, flag.ContinueOnError)
@@ -83,12 +73,6 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "keremony member %s: want %d argument(s), got %d\n%s", sub, want, len(pos), memberUsage)
 		return 2
 	}
-	backend, err := keystore.ParseBackend(firstNonEmpty(*mode, os.Getenv("KEREMONY_KEYSTORE")))
-	if err != nil {
-		fmt.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
-		return 2
-	}
-
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
 		switch {
@@ -99,27 +83,15 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	dir := firstNonEmpty(*home, os.Getenv("KEREMONY_HOME"))
-	if dir == "" {
-		if dir, err = keystore.DefaultHome(); err != nil {
-			return fail(err)
-		}
+	store, _, err := openKeystore(*home, *mode, stdin, stderr)
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(stderr, "keremony member %s: %s\n", sub, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		return 2
 	}
-	store, notice, err := keystore.Open(keystore.Options{
-		Home:       dir,
-		Backend:    backend,
-		Passphrase: func(create bool) ([]byte, error) { return passphrase(create, stdin, stderr) },
-		NextDigest: nextDigest,
-		Now:        time.Now,
-		KDF:        testOnlyKDF,
-	})
 	if err != nil {
 		return fail(err)
 	}
 	defer store.Close()
-	if notice != "" {
-		fmt.Fprintf(stderr, "keremony: notice: %s\n", notice)
-	}
 
 	switch sub {
 	case "new":

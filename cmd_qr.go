@@ -55,22 +55,14 @@ var (
 // runQR sends and receives files as animated QR codes: exit 0 on success,
 // 1 on failure, 2 on usage errors.
 func runQR(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, qrUsage)
-		return 2
+	sub, args, code, ok := subcommand("qr", qrUsage, args, stdout, stderr, "show", "read", "scan")
+	if !ok {
+		return code
 	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, qrUsage)
-		return 0
-	case "show":
+	if sub == "show" {
 		return qrShow(args, stdin, stdout, stderr)
-	case "read", "scan":
-		return qrReceive(sub, args, stdin, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "keremony qr: unknown subcommand %q\n%s", sub, qrUsage)
-	return 2
+	return qrReceive(sub, args, stdin, stdout, stderr)
 }
 
 func qrFlags(sub string, stderr io.Writer) *flag.FlagSet {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -528,5 +529,39 @@ func TestVerifyGarbage(t *testing.T) {
 				t.Errorf("stream errors %+v, want %s", out.StreamErrors, tc.code)
 			}
 		})
+	}
+}
+
+// The text output ends with each identifier's key state: the expected keys,
+// next digests and thresholds come from the vector's final state.
+func TestVerifyTextKeyState(t *testing.T) {
+	v := findVector(t, "f_grow_2of2_to_2of3")
+	st := v.stream(t, "kel")
+	code, out, _ := runCLI(t, "", filepath.Join("testdata/vectors", st.File))
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for prefix, raw := range wantStates(v, st) {
+		var s struct {
+			K  []string `json:"k"`
+			N  []string `json:"n"`
+			Kt string   `json:"kt"`
+			Nt string   `json:"nt"`
+		}
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"key state " + prefix, fmt.Sprintf("  kt %s over %d keys", s.Kt, len(s.K)), fmt.Sprintf("  nt %s over %d next digests", s.Nt, len(s.N))}
+		for i, k := range s.K {
+			want = append(want, fmt.Sprintf("    %d %s", i, k))
+		}
+		for i, n := range s.N {
+			want = append(want, fmt.Sprintf("    %d %s", i, n))
+		}
+		for _, line := range want {
+			if !strings.Contains(out, line+"\n") {
+				t.Errorf("output lacks %q:\n%s", line, out)
+			}
+		}
 	}
 }

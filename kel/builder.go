@@ -90,41 +90,20 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// finish checks the options with the parser's own rules, then serializes:
-// placeholder SAID, true size in v, hash, final bytes.
+// finish serializes (placeholder SAID, true size in v, hash, final bytes)
+// and parses the result back: the parser's checks are the builders' checks,
+// so nothing impossible is ever built and the two cannot disagree.
 func finish(ev *Event) (*Event, error) {
-	if !ev.IsInception() {
-		if _, err := DecodeMatter(ev.prior, CodeBlake3_256); err != nil {
-			return nil, fmt.Errorf("%w: prior: %w", ErrInvalidOptions, err)
-		}
-	}
-	for i, s := range ev.seals {
-		if err := s.validate(); err != nil {
-			return nil, fmt.Errorf("%w: seal %d: %w", ErrInvalidOptions, i, err)
-		}
-	}
-	ev.said = saidPlaceholder
-	check := *ev
-	if check.prefix == saidPlaceholder {
-		check.prefix = Digest(nil) // any well-formed E prefix stands in for the SAID
-	}
-	if err := checkEventRules(&check); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
-	}
 	self := ev.prefix == saidPlaceholder
-	tree := ev.tree(versionString(0))
-	size := len(tree.appendJSON(nil))
-	tree = ev.tree(versionString(size))
-	ev.said = computeSAID(tree, self)
+	ev.said = saidPlaceholder
+	size := len(ev.tree(versionString(0)).appendJSON(nil))
+	ev.said = computeSAID(ev.tree(versionString(size)), self)
 	if self {
 		ev.prefix = ev.said
 	}
-	ev.raw = ev.tree(versionString(size)).appendJSON(nil)
-	ev.warnings = nil
-	// The result must parse back to itself: builders and the parser agree.
-	back, err := ParseEvent(ev.raw)
+	back, err := ParseEvent(ev.tree(versionString(size)).appendJSON(nil))
 	if err != nil {
-		return nil, fmt.Errorf("%w: built event does not parse: %w", ErrInvalidOptions, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	return back, nil
 }

@@ -211,9 +211,6 @@ func checkEventRules(ev *Event) error {
 	if err := ev.nt.Validate(len(ev.next)); err != nil {
 		return fmt.Errorf("nt: %w", err)
 	}
-	if !ev.kt.IsWeighted() && ev.kt.Int() == 0 {
-		return fmt.Errorf("%w: kt must be at least 1", ErrThreshold)
-	}
 	for _, w := range append(slices.Clone(ev.wits), ev.adds...) {
 		if _, err := DecodeMatter(w, CodeEd25519N); err != nil {
 			return fmt.Errorf("%w: witness %q: %w", ErrWitnessConfig, clip(w), err)

@@ -89,26 +89,7 @@ func fzVectorBodies(t testing.TB) [][]byte {
 			}
 		}
 	}
-	for _, root := range []string{"../testdata/vectors", "../testdata/keripy"} {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			var x any
-			if err := json.Unmarshal(b, &x); err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			walk(x)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	walkVectorJSON(t, walk)
 	if len(bodies) < 30 {
 		t.Fatalf("only %d event bodies in the vectors", len(bodies))
 	}
@@ -400,26 +381,7 @@ func fzSigners(t testing.TB) map[string]ed25519.PrivateKey {
 			}
 		}
 	}
-	for _, root := range []string{"../testdata/vectors", "../testdata/keripy"} {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			var x any
-			if err := json.Unmarshal(b, &x); err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			walk(x)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	walkVectorJSON(t, walk)
 	return out
 }
 
@@ -820,6 +782,32 @@ func TestMessageBytesManySignatures(t *testing.T) {
 		back, err := ParseStream(out)
 		if err != nil || len(back) != 1 || !fzEqualSigers(back[0].Sigs, v.Messages(ev.Prefix())[0].Sigs) {
 			t.Fatalf("%d signatures: exported stream does not parse back to the message: %v", total, err)
+		}
+	}
+}
+
+// walkVectorJSON hands the decoded contents of every JSON file under
+// testdata/vectors and testdata/keripy to walk.
+func walkVectorJSON(t testing.TB, walk func(any)) {
+	t.Helper()
+	for _, root := range []string{"../testdata/vectors", "../testdata/keripy"} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			var x any
+			if err := json.Unmarshal(b, &x); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			walk(x)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

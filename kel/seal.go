@@ -113,13 +113,5 @@ func (s Seal) jsonValue() jsonValue {
 	return v
 }
 
-// validate checks a seal built by a caller, by round-tripping its JSON form.
-func (s Seal) validate() error {
-	if _, err := sealFromJSON(s.jsonValue()); err != nil {
-		return err
-	}
-	return nil
-}
-
 // String shows the seal as its JSON text.
 func (s Seal) String() string { return string(s.jsonValue().appendJSON(nil)) }
