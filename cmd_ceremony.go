@@ -7,7 +7,6 @@ package main
 // of the local KELs (committing prepared rotations).
 
 import (
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -717,17 +716,6 @@ func (c *cmd) afterKELChange(d *device) error {
 }
 
 // Presentation.
-
-// fingerprint renders the first 80 bits of a SAID's digest as four groups
-// of Base32 letters, for members to compare aloud.
-func fingerprint(said string) string {
-	m, err := kel.DecodeMatter(said)
-	if err != nil || len(m.Raw) < 10 {
-		return "?"
-	}
-	s := base32.StdEncoding.EncodeToString(m.Raw[:10])
-	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
-}
 
 // eventLine names an event in one line.
 func eventLine(ev *kel.Event) string {

@@ -231,7 +231,7 @@ func (c *cmd) printStatus(d *device, cer *ceremony.Ceremony, showLog bool) {
 	roster := cer.Roster()
 	c.printf("ceremony %s: %s of %s\n", cer.ID(), cer.Kind(), d.groupName(ev.Prefix()))
 	c.printf("event:       %s\n", eventLine(ev))
-	c.printf("fingerprint: %s\n", fingerprint(ev.SAID()))
+	c.printf("fingerprint: %s\n", ceremony.Fingerprint(ev.SAID()))
 	state := string(cer.State())
 	if r := cer.AbortReason(); r != "" {
 		state += ": " + r

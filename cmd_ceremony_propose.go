@@ -164,7 +164,7 @@ func (c *cmd) incept(d *device, alias string, members [][2]string, ktFlag, ntFla
 	c.printf("proposed the inception of group %s\n", alias)
 	c.printf("  identifier  %s\n", ev.Prefix())
 	c.printf("  ceremony    %s\n", cer.ID())
-	c.printf("  event       %s, fingerprint %s\n", eventLine(ev), fingerprint(ev.SAID()))
+	c.printf("  event       %s, fingerprint %s\n", eventLine(ev), ceremony.Fingerprint(ev.SAID()))
 	c.printf("  kt %s, nt %s, %d members: %s\n", kt, nt, len(cards), rosterLabels(cer.Roster()))
 	c.printf("next: every member runs keremony sign PROPOSAL --member ALIAS and sends the signature back\n")
 	return nil
@@ -472,7 +472,7 @@ func (c *cmd) proposeRotation(d *device, group string, files []string, extra [][
 	ev := cer.Event()
 	c.printf("proposed a rotation of %s\n", d.groupName(prefix))
 	c.printf("  ceremony  %s\n", cer.ID())
-	c.printf("  event     %s, fingerprint %s\n", eventLine(ev), fingerprint(ev.SAID()))
+	c.printf("  event     %s, fingerprint %s\n", eventLine(ev), ceremony.Fingerprint(ev.SAID()))
 	c.printf("  kt %s over %d keys, nt %s over %d next digests; prior nt %s\n", kt, len(ev.Keys()), nt, len(ev.Next()), st.Nt)
 	for _, m := range cer.Roster() {
 		c.printf("  %s: %s\n", m.Label, m.Role)
@@ -634,7 +634,7 @@ func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out 
 	ev := cer.Event()
 	c.printf("proposed an anchoring in %s\n", d.groupName(prefix))
 	c.printf("  ceremony  %s\n", cer.ID())
-	c.printf("  event     %s, fingerprint %s\n", eventLine(ev), fingerprint(ev.SAID()))
+	c.printf("  event     %s, fingerprint %s\n", eventLine(ev), ceremony.Fingerprint(ev.SAID()))
 	for _, s := range ev.Seals() {
 		c.printf("  seal      %s\n", s)
 	}

@@ -162,7 +162,7 @@ func (c *cmd) review(d *device, in *proposalIn, want string, docs map[string][]b
 	}
 	if slices.Contains(fresh, in.ev.Prefix()) {
 		r.warnings = append(r.warnings, fmt.Sprintf("this device did not hold the kel of %s: it came with the proposal and replays, but only the other members can confirm it is their group: compare the identifier and its fingerprint %s",
-			in.ev.Prefix(), fingerprint(in.ev.Prefix())))
+			in.ev.Prefix(), ceremony.Fingerprint(in.ev.Prefix())))
 	}
 	for _, p := range fresh {
 		if p != in.ev.Prefix() {
@@ -199,7 +199,7 @@ func (r *reviewResult) print(c *cmd, d *device) {
 	}
 	c.printf("proposal %s: %s%s for group %s\n", in.p.ID, in.p.Kind, from, group)
 	c.printf("event:       %s\n", eventLine(ev))
-	c.printf("fingerprint: %s   (compare with the other members before signing)\n", fingerprint(ev.SAID()))
+	c.printf("fingerprint: %s   (compare with the other members before signing)\n", ceremony.Fingerprint(ev.SAID()))
 	rev := r.rev
 	if rev == nil {
 		for _, w := range r.warnings {

@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/keremony/keremony/ceremony"
+)
+
+// groupScreen shows one identifier's key state: keys by member,
+// thresholds in words, next digests; r, a and t start its ceremonies.
+type groupScreen struct {
+	c      *common
+	prefix string
+}
+
+func newGroupScreen(c *common, prefix string) *groupScreen { return &groupScreen{c: c, prefix: prefix} }
+
+func (g *groupScreen) Title() string {
+	if gi, ok := g.c.snap.Group(g.prefix); ok {
+		return "Group " + gi.Name()
+	}
+	return "Group"
+}
+func (g *groupScreen) Typing() bool { return false }
+func (g *groupScreen) Bindings() []key.Binding {
+	k := g.c.keys
+	return []key.Binding{k.Rotate, k.Anchor, k.Contribute}
+}
+
+func (g *groupScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return g, nil
+	}
+	gi, held := g.c.snap.Group(g.prefix)
+	if !held {
+		return g, nil
+	}
+	k := g.c.keys
+	switch {
+	case key.Matches(km, k.Rotate):
+		return g, push(newRotationWizard(g.c, g.prefix))
+	case key.Matches(km, k.Anchor):
+		return g, push(newAnchorWizard(g.c, g.prefix))
+	case key.Matches(km, k.Contribute):
+		return g, contribute(g.c, gi)
+	}
+	return g, nil
+}
+
+func (g *groupScreen) View() string {
+	st := g.c.styles
+	gi, ok := g.c.snap.Group(g.prefix)
+	if !ok {
+		return st.Subtle.Render("this device holds no kel of " + g.prefix)
+	}
+	s := gi.State
+	var b strings.Builder
+	fmt.Fprintf(&b, "identifier   %s\n", gi.Prefix)
+	fmt.Fprintf(&b, "fingerprint  %s\n", ceremony.Fingerprint(gi.Prefix))
+	fmt.Fprintf(&b, "sequence     sn %d (last establishment event sn %d)\n", s.Sn, s.EstSn)
+	fmt.Fprintf(&b, "signing      %s\n", gi.KtText)
+	fmt.Fprintf(&b, "rotation     %s\n", gi.NtText)
+	if s.Delegator != "" {
+		fmt.Fprintf(&b, "delegator    %s\n", s.Delegator)
+	}
+	b.WriteString("\n" + st.Section.Render("Current keys") + "\n")
+	for i, k := range s.Keys {
+		fmt.Fprintf(&b, "  k[%d] %-14s %s\n", i, label(gi.Labels, i), shortID(k))
+	}
+	b.WriteString(st.Section.Render("Next key digests") + "\n")
+	for i, n := range s.Next {
+		fmt.Fprintf(&b, "  n[%d] %-14s %s\n", i, label(gi.NextLabels, i), shortID(n))
+	}
+	if len(gi.Mine) > 0 {
+		b.WriteString("\n" + st.Subtle.Render("this device: "+strings.Join(gi.Mine, ", ")) + "\n")
+	}
+	return b.String()
+}
+
+func label(labels []string, i int) string {
+	if i < len(labels) && labels[i] != "" {
+		return labels[i]
+	}
+	return fmt.Sprintf("#%d", i)
+}

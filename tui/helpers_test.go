@@ -1,0 +1,188 @@
+package tui
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+)
+
+func init() {
+	// Golden files and View assertions compare plain text.
+	lipgloss.SetColorProfile(termenv.Ascii)
+}
+
+// fixedNow is the clock of every test.
+var fixedNow = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+// testCommon is a common of an 80x24 window over backend f, holding f's
+// snapshot.
+func testCommon(f *fakeBackend) *common {
+	c := newCommon(func() time.Time { return fixedNow })
+	c.backend = f
+	c.snap = f.Snap
+	return c
+}
+
+// keyMsg makes the key message for a key name ("enter", "esc", "tab",
+// "ctrl+c", "up", "down", "left", "right", "space", "backspace") or for
+// the runes of s.
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "space":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// runCmd runs cmd and everything it batches or sequences, and returns the
+// messages they produce, in order. Commands that do not return within
+// 100 ms (ticks) are dropped.
+func runCmd(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-ch:
+	case <-time.After(100 * time.Millisecond):
+		return nil
+	}
+	if msg == nil {
+		return nil
+	}
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, runCmd(c)...)
+		}
+		return out
+	}
+	// tea.Sequence's message is an unexported []tea.Cmd.
+	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+		var out []tea.Msg
+		for i := range v.Len() {
+			out = append(out, runCmd(v.Index(i).Interface().(tea.Cmd))...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+// drive sends msgs to s one by one, feeding every message their commands
+// produce back to s (screen messages only: pushes, pops and status
+// messages are collected and returned for assertions).
+func drive(s screen, msgs ...tea.Msg) (screen, []tea.Msg) {
+	var out []tea.Msg
+	queue := append([]tea.Msg(nil), msgs...)
+	for len(queue) > 0 {
+		msg := queue[0]
+		queue = queue[1:]
+		if w, ok := msg.(workDoneMsg); ok {
+			msg = w.msg
+		}
+		switch msg.(type) {
+		case pushMsg, popMsg, replaceMsg, infoMsg, errMsg, noticesMsg, snapshotMsg:
+			out = append(out, msg)
+			if _, ok := msg.(errMsg); !ok {
+				if _, ok := msg.(snapshotMsg); !ok {
+					continue
+				}
+			}
+		}
+		var cmd tea.Cmd
+		s, cmd = s.Update(msg)
+		queue = append(queue, runCmd(cmd)...)
+	}
+	return s, out
+}
+
+// keys turns key names into messages.
+func keys(names ...string) []tea.Msg {
+	var out []tea.Msg
+	for _, n := range names {
+		out = append(out, keyMsg(n))
+	}
+	return out
+}
+
+// typeText turns text into one key message per rune.
+func typeText(s string) []tea.Msg {
+	var out []tea.Msg
+	for _, r := range s {
+		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return out
+}
+
+// startModel runs the root model in a teatest program over backend f at
+// 80x24 and waits until the home screen shows want.
+func startModel(t *testing.T, f *fakeBackend, want string) *teatest.TestModel {
+	t.Helper()
+	m := New(Options{
+		Open:         func(Ask) (Backend, error) { return f, nil },
+		PollInterval: -1,
+		Now:          func() time.Time { return fixedNow },
+	}, nil)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	waitScreen(t, tm, want)
+	return tm
+}
+
+// waitScreen waits until the program's output contains want.
+func waitScreen(t *testing.T, tm *teatest.TestModel, want string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), want) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+// finalView quits the program and returns the root model's last View.
+func finalView(t *testing.T, tm *teatest.TestModel) string {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	fm.quit = false
+	return fm.View()
+}
+
+// requireGolden compares a screen with testdata/<test name>.golden
+// (go test ./tui -update rewrites it).
+func requireGolden(t *testing.T, view string) {
+	t.Helper()
+	golden.RequireEqual(t, []byte(view))
+}
+
+// screenView renders s inside the root's chrome at the common's size, as
+// the user sees it.
+func screenView(c *common, s screen) string {
+	m := &Model{c: c, stack: []screen{s}}
+	return m.View()
+}

@@ -1,0 +1,66 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// clip cuts s to at most width columns and height rows, so that no screen
+// can push the footer off a small window.
+func clip(s string, width, height int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > width {
+			lines[i] = ansi.Truncate(l, width, "…")
+		}
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncate cuts plain or styled text to width columns with an ellipsis.
+func truncate(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// fit puts left and right on one line of width columns, truncating left.
+func fit(left, right string, width int) string {
+	rw := lipgloss.Width(right)
+	if rw == 0 {
+		return truncate(left, width)
+	}
+	left = truncate(left, max(width-rw-1, 0))
+	gap := max(width-lipgloss.Width(left)-rw, 1)
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// shortID shortens a ceremony id or a prefix for lists.
+func shortID(s string) string {
+	if len(s) <= 12 {
+		return s
+	}
+	return s[:8] + "…"
+}
+
+// window returns the first index of a list of n rows, height of which
+// show, so that the cursor stays visible.
+func window(cursor, n, height int) int {
+	if height <= 0 || n <= height {
+		return 0
+	}
+	start := cursor - height/2
+	return max(0, min(start, n-height))
+}

@@ -1,0 +1,25 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// screen is one page of the TUI. The root model keeps a stack of them: the
+// top one gets the keys, every one gets snapshots and window sizes (through
+// common), and esc pops back.
+type screen interface {
+	// Update handles a message and returns the screen to keep (usually
+	// itself) and a command.
+	Update(msg tea.Msg) (screen, tea.Cmd)
+	// View renders the body: at most common.width columns and
+	// common.bodyHeight() rows.
+	View() string
+	// Title names the screen in the header.
+	Title() string
+	// Bindings are the screen's own keys, for the footer and the help.
+	Bindings() []key.Binding
+	// Typing reports a text field has the keyboard: single-letter global
+	// keys (q, ?) then go to the screen, and esc leaves the field first.
+	Typing() bool
+}
