@@ -45,6 +45,13 @@ func readBounded(path string, stdin io.Reader, limit int, tooLarge error) ([]byt
 // KEREMONY_KEYSTORE). A bad backend name is a usage error (errUsage). The
 // keystore's one-line notice (such as a fallback to the file) goes to stderr.
 func openKeystore(home, mode string, stdin io.Reader, stderr io.Writer) (*keystore.Store, string, error) {
+	return openKeystoreWith(home, mode, terminalPassphrase(stdin, stderr), stderr)
+}
+
+// openKeystoreWith is openKeystore with the passphrase of the file backend
+// asked by pass (called at most once, and only when a private key is
+// needed).
+func openKeystoreWith(home, mode string, pass func(create bool) ([]byte, error), stderr io.Writer) (*keystore.Store, string, error) {
 	backend, err := keystore.ParseBackend(firstNonEmpty(mode, os.Getenv("KEREMONY_KEYSTORE")))
 	if err != nil {
 		return nil, "", usagef("%v", err)
@@ -58,7 +65,7 @@ func openKeystore(home, mode string, stdin io.Reader, stderr io.Writer) (*keysto
 	ks, notice, err := keystore.Open(keystore.Options{
 		Home:       dir,
 		Backend:    backend,
-		Passphrase: func(create bool) ([]byte, error) { return passphrase(create, stdin, stderr) },
+		Passphrase: pass,
 		NextDigest: nextDigest,
 		Now:        time.Now,
 		KDF:        testOnlyKDF,

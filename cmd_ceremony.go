@@ -139,18 +139,27 @@ func usagef(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
 }
 
-// device is one home opened by a command: its keystore, its ceremony store
-// and its group aliases.
+// device is one home opened by a command (or by the TUI, for its
+// lifetime): its keystore, its ceremony store and its group aliases.
 type device struct {
 	home   string
 	ks     *keystore.Store
 	store  *ceremony.Store
 	groups *groupBook
+	// created, when set, is told of every ceremony recorded on this device
+	// (the TUI applies the signatures it held for it).
+	created func(*ceremony.Ceremony)
 }
 
 // open opens the command's home.
 func (c *cmd) open() (*device, error) {
-	ks, dir, err := openKeystore(*c.home, *c.mode, c.stdin, c.stderr)
+	return openDevice(*c.home, *c.mode, terminalPassphrase(c.stdin, c.stderr), c.stderr)
+}
+
+// openDevice opens a home with the keystore backend mode, asking pass for
+// the file keystore's passphrase; messages go to stderr.
+func openDevice(home, mode string, pass func(create bool) ([]byte, error), stderr io.Writer) (*device, error) {
+	ks, dir, err := openKeystoreWith(home, mode, pass, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -159,27 +168,49 @@ func (c *cmd) open() (*device, error) {
 		ks.Close()
 		return nil, err
 	}
-	// Ceremonies past their deadline become expired (and stay on record)
-	// whenever a command looks at this device.
-	if expired, err := st.ExpireDue(); err != nil {
-		fmt.Fprintf(c.stderr, "keremony: warning: %v\n", err)
-	} else {
-		for _, id := range expired {
-			fmt.Fprintf(c.stderr, "keremony: ceremony %s expired\n", id)
-		}
-	}
 	gb, err := loadGroupBook(dir)
 	if err != nil {
 		st.Close()
 		ks.Close()
 		return nil, err
 	}
-	return &device{home: dir, ks: ks, store: st, groups: gb}, nil
+	d := &device{home: dir, ks: ks, store: st, groups: gb}
+	d.expireDue(stderr)
+	return d, nil
 }
 
-func (d *device) close() {
-	d.store.Close()
-	d.ks.Close()
+// expireDue marks the ceremonies past their deadline expired (they stay on
+// record), says so on w and returns their ids. Every command does it when
+// it opens the device.
+func (d *device) expireDue(w io.Writer) []string {
+	expired, err := d.store.ExpireDue()
+	if err != nil {
+		fmt.Fprintf(w, "keremony: warning: %v\n", err)
+	}
+	for _, id := range expired {
+		fmt.Fprintf(w, "keremony: ceremony %s expired\n", id)
+	}
+	return expired
+}
+
+// record records a proposal built or received on this device as an open
+// ceremony (deadline may be zero).
+func (d *device) record(p ceremony.Proposal, deadline time.Time) (*ceremony.Ceremony, error) {
+	cer, err := d.store.Create(p, deadline)
+	if err != nil {
+		return nil, err
+	}
+	if err := cer.Open(); err != nil {
+		return nil, err
+	}
+	if d.created != nil {
+		d.created(cer)
+	}
+	return cer, nil
+}
+
+func (d *device) close() error {
+	return errors.Join(d.store.Close(), d.ks.Close())
 }
 
 // Group aliases: HOME/groups.json maps a local alias to an identifier.
@@ -566,11 +597,8 @@ func (d *device) createFromProposal(c *cmd, in *proposalIn) (*ceremony.Ceremony,
 	if err := d.importContext(c, in.packet.KEL); err != nil {
 		return nil, false, err
 	}
-	cer, err := d.store.Create(in.p, c.deadline())
+	cer, err := d.record(in.p, c.deadline())
 	if err != nil {
-		return nil, false, err
-	}
-	if err := cer.Open(); err != nil {
 		return nil, false, err
 	}
 	return cer, true, nil

@@ -143,12 +143,17 @@ func (c *cmd) collectFile(d *device, target *ceremony.Ceremony, path string) (*c
 		return nil, nil, err
 	}
 	env := pk.(transport.Signatures)
-	cer := target
-	if cer == nil {
-		if cer, err = d.store.Ceremony(env.Ceremony); err != nil {
+	if target == nil {
+		if target, err = d.store.Ceremony(env.Ceremony); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w (receive the proposal first: keremony collect PROPOSAL %s)", ceremony.ErrWrongCeremony, err, path)
 		}
 	}
+	return deliverSignatures(target, env)
+}
+
+// deliverSignatures adds the signatures of an envelope to cer, verifying
+// each; an envelope that names another event changes nothing.
+func deliverSignatures(cer *ceremony.Ceremony, env transport.Signatures) (*ceremony.Ceremony, []ceremony.Intake, error) {
 	ev := cer.Event()
 	if env.Ceremony == cer.ID() && env.SAID == ev.SAID() && (env.AID != ev.Prefix() || env.Sn != ev.Sn()) {
 		return cer, nil, fmt.Errorf("%w: envelope names %s sn %d, the event is %s sn %d", ceremony.ErrWrongEvent, env.AID, env.Sn, ev.Prefix(), ev.Sn())
@@ -382,27 +387,37 @@ func runFinalize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func (c *cmd) finalize(d *device, cer *ceremony.Ceremony, out string) error {
-	ev := cer.Event()
-	if cer.State() == ceremony.StateFinalized {
-		c.note("ceremony %s was already finalized; writing its event again", cer.ID())
-		return c.writeOutput(out, cer.Finalized(), "the finalized event")
-	}
-	msg, err := cer.Finalize()
+	msg, fresh, err := c.finalEvent(d, cer)
 	if err != nil {
-		if errors.Is(err, ceremony.ErrNotReady) || errors.Is(err, ceremony.ErrDelegationPending) {
-			c.printStatus(d, cer, false)
-		}
 		return err
 	}
-	if err := c.writeOutput(out, msg, "the finalized event"); err != nil {
+	if err := c.writeOutput(out, msg, "the finalized event"); err != nil || !fresh {
 		return err
 	}
-	c.printf("finalized %s with %d signatures; it is in this device's kel\n", eventLine(ev), len(cer.Signatures()))
 	if err := c.afterKELChange(d); err != nil {
 		return err
 	}
 	c.printf("next: send the event to the other devices (keremony kel import FILE)\n")
 	return nil
+}
+
+// finalEvent finalizes cer: it joins the signatures into the fully signed
+// event and accepts it into this device's KEL (fresh), or returns the event
+// of a ceremony finalized before. The caller runs syncRotations.
+func (c *cmd) finalEvent(d *device, cer *ceremony.Ceremony) (msg []byte, fresh bool, err error) {
+	if cer.State() == ceremony.StateFinalized {
+		c.note("ceremony %s was already finalized; writing its event again", cer.ID())
+		return cer.Finalized(), false, nil
+	}
+	msg, err = cer.Finalize()
+	if err != nil {
+		if errors.Is(err, ceremony.ErrNotReady) || errors.Is(err, ceremony.ErrDelegationPending) {
+			c.printStatus(d, cer, false)
+		}
+		return nil, false, err
+	}
+	c.printf("finalized %s with %d signatures; it is in this device's kel\n", eventLine(cer.Event()), len(cer.Signatures()))
+	return msg, true, nil
 }
 
 func runAbort(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -463,58 +478,85 @@ func (c *cmd) abort(d *device, target, reason, member, out string) error {
 	if err != nil {
 		return err
 	}
+	rec, err := c.abortCeremony(d, cer, reason, member, out != "")
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		return c.writeOutput(out, rec.Marshal(), "the abort record")
+	}
+	if rec != nil {
+		c.note("no abort record written (use --out FILE to tell the other devices)")
+	}
+	return nil
+}
+
+// localMembersIn names the members of this device whose current key is
+// among keys.
+func (d *device) localMembersIn(keys []string) ([]string, error) {
+	ms, err := d.ks.Members()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		if slices.Contains(keys, kel.EncodeVerKey(m.PublicKey)) {
+			out = append(out, m.Alias)
+		}
+	}
+	return out, nil
+}
+
+// abortCeremony closes the open ceremony cer for good and returns the abort
+// record signed by member ("": the one member of this device in the
+// ceremony), or nil when no member of this device belongs to it (an error
+// when needRecord).
+func (c *cmd) abortCeremony(d *device, cer *ceremony.Ceremony, reason, member string, needRecord bool) (*transport.Abort, error) {
 	if !cer.State().Open() {
-		return fmt.Errorf("%w: ceremony %s is %s", ceremony.ErrNotCollecting, cer.ID(), cer.State())
+		return nil, fmt.Errorf("%w: ceremony %s is %s", ceremony.ErrNotCollecting, cer.ID(), cer.State())
 	}
 	keys := d.memberKeys(cer)
 	if member == "" {
-		ms, err := d.ks.Members()
+		found, err := d.localMembersIn(keys)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, m := range ms {
-			if slices.Contains(keys, kel.EncodeVerKey(m.PublicKey)) {
-				if member != "" {
-					return fmt.Errorf("%w: several members of this device could sign the abort record: choose one with --member", errAmbiguous)
-				}
-				member = m.Alias
-			}
+		if len(found) > 1 {
+			return nil, fmt.Errorf("%w: several members of this device could sign the abort record: choose one with --member", errAmbiguous)
+		}
+		if len(found) == 1 {
+			member = found[0]
 		}
 	}
-	var rec transport.Abort
+	var rec *transport.Abort
 	if member != "" {
 		m, err := d.ks.Member(member)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		key := kel.EncodeVerKey(m.PublicKey)
 		if !slices.Contains(keys, key) {
-			return fmt.Errorf("%w: member %s is not a member of ceremony %s", errNoMember, member, cer.ID())
+			return nil, fmt.Errorf("%w: member %s is not a member of ceremony %s", errNoMember, member, cer.ID())
 		}
 		label := member
 		if rm, ok := cer.Roster().ByKey(key); ok {
 			label = rm.Label
 		}
 		ev := cer.Event()
-		rec, err = transport.NewAbort(transport.Abort{Ceremony: cer.ID(), AID: ev.Prefix(), Sn: ev.Sn(), SAID: ev.SAID(),
+		a, err := transport.NewAbort(transport.Abort{Ceremony: cer.ID(), AID: ev.Prefix(), Sn: ev.Sn(), SAID: ev.SAID(),
 			Reason: reason, By: label, Key: key}, func(b []byte) ([]byte, error) { return d.ks.SignProof(member, b) })
 		if err != nil {
-			return err
+			return nil, err
 		}
-	} else if out != "" {
-		return fmt.Errorf("%w: no member of this device belongs to ceremony %s, so no abort record can be signed", errNoMember, cer.ID())
+		rec = &a
+	} else if needRecord {
+		return nil, fmt.Errorf("%w: no member of this device belongs to ceremony %s, so no abort record can be signed", errNoMember, cer.ID())
 	}
 	if err := cer.Abort(reason); err != nil {
-		return err
+		return nil, err
 	}
 	c.printf("aborted ceremony %s (%s): %s\n", cer.ID(), eventLine(cer.Event()), reason)
-	if out != "" {
-		return c.writeOutput(out, rec.Marshal(), "the abort record")
-	}
-	if member != "" {
-		c.note("no abort record written (use --out FILE to tell the other devices)")
-	}
-	return nil
+	return rec, nil
 }
 
 func checkReason(reason string) error {
@@ -535,6 +577,12 @@ func (c *cmd) applyAbort(d *device, path string) error {
 		c.printf("this device has no ceremony %s (%s sn %d of %s): nothing to abort\n", a.Ceremony, a.SAID, a.Sn, d.groupName(a.AID))
 		return nil
 	}
+	return c.applyAbortRecord(d, cer, a)
+}
+
+// applyAbortRecord closes cer as another device's abort record asks, if the
+// record names its event and is signed by a member of the ceremony.
+func (c *cmd) applyAbortRecord(d *device, cer *ceremony.Ceremony, a transport.Abort) error {
 	ev := cer.Event()
 	if a.SAID != ev.SAID() || a.AID != ev.Prefix() || a.Sn != ev.Sn() {
 		return fmt.Errorf("%w: the record names %s sn %d %s, ceremony %s signs %s", ceremony.ErrWrongEvent, a.AID, a.Sn, a.SAID, cer.ID(), eventLine(ev))

@@ -99,7 +99,7 @@ func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func (c *cmd) incept(d *device, alias string, members [][2]string, ktFlag, ntFlag *kel.Threshold, config []string, delegator, out string) error {
+func (c *cmd) incept(d *device, alias string, members [][2]string, kt, nt *kel.Threshold, config []string, delegator, out string) error {
 	var cards []ceremony.Card
 	from := ""
 	for _, m := range members {
@@ -109,57 +109,78 @@ func (c *cmd) incept(d *device, alias string, members [][2]string, ktFlag, ntFla
 			if err != nil {
 				return err
 			}
-			card := pk.(transport.Card)
-			cards = append(cards, ceremony.Card{Label: card.Alias, Key: card.Key, Next: card.Next})
+			cards = append(cards, cardOf(pk.(transport.Card)))
 		case "member":
 			mem, err := d.ks.Member(m[1])
 			if err != nil {
 				return err
 			}
-			cards = append(cards, ceremony.Card{Label: mem.Alias, Key: kel.EncodeVerKey(mem.PublicKey), Next: mem.NextDigest})
+			cards = append(cards, memberCardOf(mem))
 			if from == "" {
 				from = mem.Alias
 			}
 		}
 	}
+	_, pk, err := c.proposeInception(d, alias, cards, from, kt, nt, config, delegator)
+	if err != nil {
+		return err
+	}
+	return c.writeOutput(out, pk.Marshal(), "the proposal")
+}
+
+// cardOf is a received member card as an inception member.
+func cardOf(card transport.Card) ceremony.Card {
+	return ceremony.Card{Label: card.Alias, Key: card.Key, Next: card.Next}
+}
+
+// memberCardOf is a member of this device as an inception member.
+func memberCardOf(m keystore.Member) ceremony.Card {
+	return ceremony.Card{Label: m.Alias, Key: kel.EncodeVerKey(m.PublicKey), Next: m.NextDigest}
+}
+
+// proposeInception proposes the inception of group alias with members cards
+// (in roster order), from the proposer's label: it records and opens the
+// ceremony and the alias, and returns the proposal packet to send. kt
+// defaults to every member, nt to kt; delegator ("" for none) makes a dip.
+func (c *cmd) proposeInception(d *device, alias string, cards []ceremony.Card, from string, ktIn, ntIn *kel.Threshold,
+	config []string, delegator string) (*ceremony.Ceremony, transport.Proposal, error) {
+	if err := keystore.CheckAlias(alias); err != nil {
+		return nil, transport.Proposal{}, fmt.Errorf("%w: --group: %w", errUsage, err)
+	}
 	kt := kel.IntThreshold(len(cards))
-	if ktFlag != nil {
-		kt = *ktFlag
+	if ktIn != nil {
+		kt = *ktIn
 	}
 	nt := kt
-	if ntFlag != nil {
-		nt = *ntFlag
+	if ntIn != nil {
+		nt = *ntIn
 	}
 	params := ceremony.InceptionParams{Members: cards, Kt: kt, Nt: nt, Config: config}
-	var ctx []byte
 	if delegator != "" {
 		prefix, _, err := d.resolveAID(delegator)
 		if err != nil {
-			return err
+			return nil, transport.Proposal{}, err
 		}
 		params.Delegator = prefix
-		ctx = d.store.Export(prefix)
 	}
 	p, err := ceremony.ProposeInception(params)
 	if err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
 	ev, _ := kel.ParseEvent(p.Event)
 	if prefix, ok := d.groups.lookup(alias); ok && prefix != ev.Prefix() {
-		return fmt.Errorf("%w: %q is %s here; choose another --group", errGroupAlias, alias, prefix)
+		return nil, transport.Proposal{}, fmt.Errorf("%w: %q is %s here; choose another --group", errGroupAlias, alias, prefix)
 	}
-	cer, err := d.store.Create(p, c.deadline())
+	cer, err := d.record(p, c.deadline())
 	if err != nil {
-		return err
-	}
-	if err := cer.Open(); err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
 	if _, err := d.groups.add(alias, ev.Prefix()); err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
-	if err := c.writeProposal(cer, alias, from, ctx, out); err != nil {
-		return err
+	pk, err := d.proposalPacket(cer, alias, from)
+	if err != nil {
+		return nil, transport.Proposal{}, err
 	}
 	c.printf("proposed the inception of group %s\n", alias)
 	c.printf("  identifier  %s\n", ev.Prefix())
@@ -167,20 +188,48 @@ func (c *cmd) incept(d *device, alias string, members [][2]string, ktFlag, ntFla
 	c.printf("  event       %s, fingerprint %s\n", eventLine(ev), ceremony.Fingerprint(ev.SAID()))
 	c.printf("  kt %s, nt %s, %d members: %s\n", kt, nt, len(cards), rosterLabels(cer.Roster()))
 	c.printf("next: every member runs keremony sign PROPOSAL --member ALIAS and sends the signature back\n")
-	return nil
+	return cer, pk, nil
 }
 
-// writeProposal writes a local ceremony's proposal packet.
-func (c *cmd) writeProposal(cer *ceremony.Ceremony, alias, from string, ctx []byte, out string) error {
+// proposalPacket is the proposal packet of a ceremony of this device: its
+// proposal, the group's alias here (a suggestion for the others), the
+// proposer's label and the KELs the event builds on.
+func (d *device) proposalPacket(cer *ceremony.Ceremony, alias, from string) (transport.Proposal, error) {
 	body, err := cer.Proposal().Marshal()
 	if err != nil {
-		return err
+		return transport.Proposal{}, err
 	}
-	pk, err := transport.NewProposal(alias, from, body, ctx)
-	if err != nil {
-		return err
+	return transport.NewProposal(alias, from, body, d.proposalContext(cer))
+}
+
+// proposalContext is the CESR stream of the KELs a ceremony's event builds
+// on, as far as this device holds them: the delegator's KEL for a delegated
+// inception; else the group's KEL before the event, then the KELs of the
+// other identifiers whose events it anchors.
+func (d *device) proposalContext(cer *ceremony.Ceremony) []byte {
+	ev := cer.Event()
+	v := d.store.Verifier()
+	if cer.Kind() == ceremony.KindInception {
+		if del := ev.Delegator(); del != "" {
+			return v.Export(del)
+		}
+		return nil
 	}
-	return c.writeOutput(out, pk.Marshal(), "the proposal")
+	var out []byte
+	for _, m := range v.Messages(ev.Prefix()) {
+		if m.Event.Sn() < ev.Sn() {
+			out = append(out, m.Bytes()...)
+		}
+	}
+	var with []string
+	for _, s := range ev.Seals() {
+		if s.Kind != kel.SealEvent || s.I == ev.Prefix() || slices.Contains(with, s.I) || s.S >= uint64(len(v.Messages(s.I))) {
+			continue
+		}
+		with = append(with, s.I)
+		out = append(out, v.Export(s.I)...)
+	}
+	return out
 }
 
 func rosterLabels(r ceremony.Roster) string {
@@ -279,7 +328,10 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer d.close()
 	switch sub {
 	case "contribute":
-		err = c.contribute(d, *group, *member, *out)
+		var contrib transport.Contribution
+		if contrib, err = c.contribution(d, *group, *member); err == nil {
+			err = c.writeOutput(*out, contrib.Marshal(), "the contribution")
+		}
 	case "propose":
 		err = c.proposeRotation(d, *group, pos, extra, *kt, *nt, *member, *out)
 	case "cancel":
@@ -293,15 +345,18 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func (c *cmd) contribute(d *device, group, alias, out string) error {
+// contribution prepares the rotation of member alias ("": the one member
+// of this device whose next key group commits) in group and returns its
+// signed contribution.
+func (c *cmd) contribution(d *device, group, alias string) (transport.Contribution, error) {
 	prefix, st, err := d.resolveAID(group)
 	if err != nil {
-		return err
+		return transport.Contribution{}, err
 	}
 	if alias == "" {
 		ms, err := d.ks.Members()
 		if err != nil {
-			return err
+			return transport.Contribution{}, err
 		}
 		var found []string
 		for _, m := range ms {
@@ -311,20 +366,20 @@ func (c *cmd) contribute(d *device, group, alias, out string) error {
 		}
 		switch len(found) {
 		case 0:
-			return fmt.Errorf("%w: no member of this device has its next key committed in %s", errNoMember, d.groupName(prefix))
+			return transport.Contribution{}, fmt.Errorf("%w: no member of this device has its next key committed in %s", errNoMember, d.groupName(prefix))
 		case 1:
 			alias = found[0]
 		default:
-			return fmt.Errorf("%w: members %s all rotate in %s: choose one with --member", errAmbiguous, strings.Join(found, ", "), d.groupName(prefix))
+			return transport.Contribution{}, fmt.Errorf("%w: members %s all rotate in %s: choose one with --member", errAmbiguous, strings.Join(found, ", "), d.groupName(prefix))
 		}
 	}
 	m, err := d.ks.Member(alias)
 	if err != nil {
-		return err
+		return transport.Contribution{}, err
 	}
 	j := slices.Index(st.Next, m.NextDigest)
 	if j < 0 {
-		return fmt.Errorf("%w: the next key of member %s is not committed in the next list of %s, so it cannot rotate into it (a new member joins through 'rotate propose --add-next CARD')",
+		return transport.Contribution{}, fmt.Errorf("%w: the next key of member %s is not committed in the next list of %s, so it cannot rotate into it (a new member joins through 'rotate propose --add-next CARD')",
 			errNoMember, alias, d.groupName(prefix))
 	}
 	label := alias
@@ -333,19 +388,16 @@ func (c *cmd) contribute(d *device, group, alias, out string) error {
 	}
 	rot, err := d.ks.PrepareRotation(alias)
 	if err != nil {
-		return err
+		return transport.Contribution{}, err
 	}
 	contrib := transport.Contribution{Group: prefix, Label: label, Role: string(ceremony.RoleRotate),
 		Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest, Signer: kel.EncodeVerKey(m.PublicKey)}
 	if err := ceremony.CheckContribution(st, toCeremonyContribution(contrib)); err != nil {
-		return err
+		return transport.Contribution{}, err
 	}
 	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) })
 	if err != nil {
-		return err
-	}
-	if err := c.writeOutput(out, contrib.Marshal(), "the contribution"); err != nil {
-		return err
+		return transport.Contribution{}, err
 	}
 	who := alias
 	if label != alias {
@@ -355,7 +407,7 @@ func (c *cmd) contribute(d *device, group, alias, out string) error {
 		who, d.groupName(prefix), j)
 	c.printf("  revealed key  %s\n  new next      %s\n", contrib.Key, contrib.Next)
 	c.printf("it signs with its current key until the rotation is final; send the contribution to the proposer\n")
-	return nil
+	return contrib, nil
 }
 
 func toCeremonyContribution(t transport.Contribution) ceremony.Contribution {
@@ -427,6 +479,30 @@ func (c *cmd) proposeRotation(d *device, group string, files []string, extra [][
 			members = append(members, ceremony.Contribution{Label: label, Role: role, Prior: dig})
 		}
 	}
+	var th [2]*kel.Threshold
+	for i, f := range []struct{ name, v string }{{"kt", ktText}, {"nt", ntText}} {
+		if f.v != "" {
+			t, err := parseThresholdFlag(f.name, f.v)
+			if err != nil {
+				return err
+			}
+			th[i] = &t
+		}
+	}
+	_, pk, err := c.proposeRotationOf(d, prefix, st, members, th[0], th[1], member)
+	if err != nil {
+		return err
+	}
+	return c.writeOutput(out, pk.Marshal(), "the proposal")
+}
+
+// proposeRotationOf proposes a rotation of group prefix (key state st) from
+// the members' parts, in roster order, and records and opens its ceremony;
+// it returns the proposal packet to send. kt and nt default to the current
+// thresholds; from ("" for this device's member in the group) is the
+// proposer's label.
+func (c *cmd) proposeRotationOf(d *device, prefix string, st kel.KeyState, members []ceremony.Contribution, ktIn, ntIn *kel.Threshold,
+	from string) (*ceremony.Ceremony, transport.Proposal, error) {
 	nKeys, nNext := 0, 0
 	for _, m := range members {
 		if m.Key != "" {
@@ -437,37 +513,30 @@ func (c *cmd) proposeRotation(d *device, group string, files []string, extra [][
 		}
 	}
 	kt, nt := st.Kt, st.Nt
-	if ktText != "" {
-		if kt, err = parseThresholdFlag("kt", ktText); err != nil {
-			return err
-		}
+	if ktIn != nil {
+		kt = *ktIn
 	} else if kt.Validate(nKeys) != nil {
-		return usagef("the current kt %s does not fit %d keys: give --kt", kt, nKeys)
+		return nil, transport.Proposal{}, usagef("the current kt %s does not fit %d keys: give --kt", kt, nKeys)
 	}
-	if ntText != "" {
-		if nt, err = parseThresholdFlag("nt", ntText); err != nil {
-			return err
-		}
+	if ntIn != nil {
+		nt = *ntIn
 	} else if nt.Validate(nNext) != nil {
-		return usagef("the current nt %s does not fit %d next digests: give --nt", nt, nNext)
+		return nil, transport.Proposal{}, usagef("the current nt %s does not fit %d next digests: give --nt", nt, nNext)
 	}
 	p, err := ceremony.ProposeRotation(st, ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt})
 	if err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
-	cer, err := d.store.Create(p, c.deadline())
+	cer, err := d.record(p, c.deadline())
 	if err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
-	if err := cer.Open(); err != nil {
-		return err
-	}
-	from := member
 	if from == "" {
 		from = d.fromLabel(prefix, st)
 	}
-	if err := c.writeProposal(cer, d.groups.aliasOf(prefix), from, d.store.Export(prefix), out); err != nil {
-		return err
+	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	if err != nil {
+		return nil, transport.Proposal{}, err
 	}
 	ev := cer.Event()
 	c.printf("proposed a rotation of %s\n", d.groupName(prefix))
@@ -478,7 +547,7 @@ func (c *cmd) proposeRotation(d *device, group string, files []string, extra [][
 		c.printf("  %s: %s\n", m.Label, m.Role)
 	}
 	c.printf("next: the members that sign run keremony sign PROPOSAL --member ALIAS\n")
-	return nil
+	return cer, pk, nil
 }
 
 // Anchoring.
@@ -526,17 +595,17 @@ func runAnchor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // parseEventSeal reads AID[:SN[:SAID]], completing it from the local KEL.
-func (d *device) parseEventSeal(arg string) (kel.Seal, bool, error) {
+func (d *device) parseEventSeal(arg string) (kel.Seal, error) {
 	parts := strings.Split(arg, ":")
 	if len(parts) > 3 || parts[0] == "" {
-		return kel.Seal{}, false, usagef("--seal-event %q: want AID[:SN[:SAID]]", arg)
+		return kel.Seal{}, usagef("--seal-event %q: want AID[:SN[:SAID]]", arg)
 	}
 	prefix, ok := d.groups.lookup(parts[0])
 	if !ok {
 		prefix = parts[0]
 	}
 	if _, err := kel.DecodeMatter(prefix, kel.CodeBlake3_256, kel.CodeEd25519, kel.CodeEd25519N); err != nil {
-		return kel.Seal{}, false, usagef("--seal-event %q: %q is neither an alias nor an identifier: %v", arg, parts[0], err)
+		return kel.Seal{}, usagef("--seal-event %q: %q is neither an alias nor an identifier: %v", arg, parts[0], err)
 	}
 	msgs := d.store.Verifier().Messages(prefix)
 	var sn uint64
@@ -544,11 +613,11 @@ func (d *device) parseEventSeal(arg string) (kel.Seal, bool, error) {
 	case len(parts) >= 2:
 		n, err := strconv.ParseUint(parts[1], 10, 64)
 		if err != nil {
-			return kel.Seal{}, false, usagef("--seal-event %q: sequence number %q", arg, parts[1])
+			return kel.Seal{}, usagef("--seal-event %q: sequence number %q", arg, parts[1])
 		}
 		sn = n
 	case len(msgs) == 0:
-		return kel.Seal{}, false, fmt.Errorf("%w: this device holds no kel of %s: import it (keremony kel import) or give AID:SN:SAID", errGroupUnknown, prefix)
+		return kel.Seal{}, fmt.Errorf("%w: this device holds no kel of %s: import it (keremony kel import) or give AID:SN:SAID", errGroupUnknown, prefix)
 	default:
 		sn = uint64(len(msgs) - 1)
 	}
@@ -557,17 +626,17 @@ func (d *device) parseEventSeal(arg string) (kel.Seal, bool, error) {
 	if len(parts) == 3 {
 		said = parts[2]
 		if _, err := kel.DecodeMatter(said, kel.CodeBlake3_256); err != nil {
-			return kel.Seal{}, false, usagef("--seal-event %q: said: %v", arg, err)
+			return kel.Seal{}, usagef("--seal-event %q: said: %v", arg, err)
 		}
 		if held && msgs[sn].Event.SAID() != said {
-			return kel.Seal{}, false, fmt.Errorf("%w: event %d of %s is %s on this device, not %s", ceremony.ErrAnchorConflict, sn, prefix, msgs[sn].Event.SAID(), said)
+			return kel.Seal{}, fmt.Errorf("%w: event %d of %s is %s on this device, not %s", ceremony.ErrAnchorConflict, sn, prefix, msgs[sn].Event.SAID(), said)
 		}
 	} else if held {
 		said = msgs[sn].Event.SAID()
 	} else {
-		return kel.Seal{}, false, fmt.Errorf("%w: this device holds no event %d of %s: give AID:SN:SAID", errGroupUnknown, sn, prefix)
+		return kel.Seal{}, fmt.Errorf("%w: this device holds no event %d of %s: give AID:SN:SAID", errGroupUnknown, sn, prefix)
 	}
-	return kel.EventSeal(prefix, sn, said), held, nil
+	return kel.EventSeal(prefix, sn, said), nil
 }
 
 func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out string) error {
@@ -576,16 +645,12 @@ func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out 
 		return err
 	}
 	var seals []kel.Seal
-	var ctxPrefixes []string
 	for _, s := range sealArgs {
 		switch s[0] {
 		case "event":
-			seal, held, err := d.parseEventSeal(s[1])
+			seal, err := d.parseEventSeal(s[1])
 			if err != nil {
 				return err
-			}
-			if held && seal.I != prefix && !slices.Contains(ctxPrefixes, seal.I) {
-				ctxPrefixes = append(ctxPrefixes, seal.I)
 			}
 			seals = append(seals, seal)
 		case "file":
@@ -596,6 +661,17 @@ func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out 
 			seals = append(seals, kel.DigestSeal(data))
 		}
 	}
+	_, pk, err := c.proposeAnchoring(d, prefix, st, seals, member)
+	if err != nil {
+		return err
+	}
+	return c.writeOutput(out, pk.Marshal(), "the proposal")
+}
+
+// proposeAnchoring proposes an ixn of group prefix (key state st) anchoring
+// seals, and records and opens its ceremony; it returns the proposal packet
+// to send (from as proposeRotationOf).
+func (c *cmd) proposeAnchoring(d *device, prefix string, st kel.KeyState, seals []kel.Seal, from string) (*ceremony.Ceremony, transport.Proposal, error) {
 	book := d.addressBook(prefix)
 	var cards []ceremony.Card
 	for _, k := range st.Keys {
@@ -611,25 +687,18 @@ func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out 
 	}
 	p, err := ceremony.ProposeAnchoring(st, ceremony.AnchoringParams{Prefix: prefix, Seals: seals, Members: cards})
 	if err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
-	cer, err := d.store.Create(p, c.deadline())
+	cer, err := d.record(p, c.deadline())
 	if err != nil {
-		return err
+		return nil, transport.Proposal{}, err
 	}
-	if err := cer.Open(); err != nil {
-		return err
-	}
-	ctx := d.store.Export(prefix)
-	for _, cp := range ctxPrefixes {
-		ctx = append(ctx, d.store.Export(cp)...)
-	}
-	from := member
 	if from == "" {
 		from = d.fromLabel(prefix, st)
 	}
-	if err := c.writeProposal(cer, d.groups.aliasOf(prefix), from, ctx, out); err != nil {
-		return err
+	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	if err != nil {
+		return nil, transport.Proposal{}, err
 	}
 	ev := cer.Event()
 	c.printf("proposed an anchoring in %s\n", d.groupName(prefix))
@@ -640,5 +709,5 @@ func (c *cmd) anchor(d *device, group string, sealArgs [][2]string, member, out 
 	}
 	c.printf("  kt %s over the %d current keys\n", st.Kt, len(st.Keys))
 	c.printf("next: the members that sign run keremony sign PROPOSAL --member ALIAS\n")
-	return nil
+	return cer, pk, nil
 }

@@ -140,13 +140,7 @@ func (c *cmd) review(d *device, in *proposalIn, want string, docs map[string][]b
 	if cer, err := d.store.Ceremony(in.p.ID); err == nil {
 		r.local = cer
 	}
-	// Who takes part: the signing keys and the next list this event is
-	// measured against.
-	signing, next := in.ev.Keys(), in.ev.Next()
-	if in.p.Kind == ceremony.KindAnchoring {
-		st, _ := v.State(in.ev.Prefix())
-		signing, next = st.Keys, st.Next
-	}
+	signing, next := seatLists(in, v)
 	r.seat, r.hasSeat, err = d.chooseSeat(want, in.p.Kind, in.ev, signing, next)
 	if err != nil {
 		return nil, err
@@ -183,6 +177,17 @@ func (c *cmd) review(d *device, in *proposalIn, want string, docs map[string][]b
 		r.refusals = append(r.refusals, fmt.Sprintf("this device's ceremony %s of this proposal is %s", r.local.ID(), r.local.State()))
 	}
 	return r, nil
+}
+
+// seatLists are the signing keys and the next list that say who takes part
+// in a proposed event: the event's own, or for an anchoring the group's
+// current ones (in v).
+func seatLists(in *proposalIn, v *kel.Verifier) (signing, next []string) {
+	if in.p.Kind == ceremony.KindAnchoring {
+		st, _ := v.State(in.ev.Prefix())
+		return st.Keys, st.Next
+	}
+	return in.ev.Keys(), in.ev.Next()
 }
 
 // print writes the review for the user.
@@ -297,20 +302,42 @@ func orDash(s string) string {
 	return s
 }
 
-// sign signs a reviewed proposal.
+// sign signs a reviewed proposal and writes the signature envelope to out
+// ("": it stays in this device's ceremony).
 func (c *cmd) sign(d *device, in *proposalIn, r *reviewResult, alias, out string) error {
+	cer, env, err := c.signReviewed(d, in, r, alias)
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		if err := c.writeOutput(out, env.Marshal(), "the signature envelope"); err != nil {
+			return err
+		}
+	} else {
+		c.note("the signature is in this device's ceremony %s; use --out FILE to send it to another device", cer.ID())
+	}
+	return c.afterKELChange(d)
+}
+
+// signReviewed signs a reviewed proposal: it records the ceremony (and the
+// KELs that came with the proposal) if this device does not have it yet,
+// records the group alias (default: the proposal's), reviews again on the
+// stored KELs, signs through the keystore (which journals first) and
+// returns the signature envelope for the other devices. The caller runs
+// syncRotations, since the proposal may have brought events.
+func (c *cmd) signReviewed(d *device, in *proposalIn, r *reviewResult, alias string) (*ceremony.Ceremony, transport.Signatures, error) {
 	if !r.hasSeat || r.seat.key == "" {
 		if r.hasSeat {
-			return fmt.Errorf("%w: member %s has no key among the signing keys of this %s", ceremony.ErrNotSigner, r.seat.alias, in.ev.Ilk())
+			return nil, transport.Signatures{}, fmt.Errorf("%w: member %s has no key among the signing keys of this %s", ceremony.ErrNotSigner, r.seat.alias, in.ev.Ilk())
 		}
-		return fmt.Errorf("%w: no member of this device signs this %s", errNoMember, in.ev.Ilk())
+		return nil, transport.Signatures{}, fmt.Errorf("%w: no member of this device signs this %s", errNoMember, in.ev.Ilk())
 	}
 	if alias == "" {
 		alias = in.packet.Group
 	}
 	cer, created, err := d.createFromProposal(c, in)
 	if err != nil {
-		return err
+		return nil, transport.Signatures{}, err
 	}
 	if created {
 		c.note("recorded ceremony %s", cer.ID())
@@ -325,7 +352,7 @@ func (c *cmd) sign(d *device, in *proposalIn, r *reviewResult, alias, out string
 	me := ceremony.Reviewer{Key: r.seat.key, Next: r.seat.next, Labels: d.addressBook(in.ev.Prefix()), Documents: nil}
 	rev, err := d.store.Review(in.p, me)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errReviewFailed, err)
+		return nil, transport.Signatures{}, fmt.Errorf("%w: %w", errReviewFailed, err)
 	}
 	signerFor := d.ks.Signer
 	if r.seat.reveals {
@@ -333,14 +360,14 @@ func (c *cmd) sign(d *device, in *proposalIn, r *reviewResult, alias, out string
 	}
 	ksSigner, err := signerFor(r.seat.alias)
 	if err != nil {
-		return err
+		return nil, transport.Signatures{}, err
 	}
 	if got := kel.EncodeVerKey(ksSigner.PublicKey()); got != r.seat.key {
-		return fmt.Errorf("%w: member %s holds %s, the event expects %s", ceremony.ErrNotSigner, r.seat.alias, got, r.seat.key)
+		return nil, transport.Signatures{}, fmt.Errorf("%w: member %s holds %s, the event expects %s", ceremony.ErrNotSigner, r.seat.alias, got, r.seat.key)
 	}
 	intake, err := cer.SignLocal(ksSigner, rev)
 	if err != nil {
-		return err
+		return nil, transport.Signatures{}, err
 	}
 	label := rev.Label
 	if label == "" {
@@ -349,19 +376,11 @@ func (c *cmd) sign(d *device, in *proposalIn, r *reviewResult, alias, out string
 	env, err := transport.NewSignatures(transport.Signatures{Ceremony: cer.ID(), AID: in.ev.Prefix(), Sn: in.ev.Sn(), SAID: in.ev.SAID(),
 		Signer: label, Sigs: []string{intake.Sig.Qb64()}})
 	if err != nil {
-		return err
+		return nil, transport.Signatures{}, err
 	}
 	c.printf("member %s signed %s at k[%d] (%s)\n", r.seat.alias, eventLine(in.ev), intake.Index, intake.Sig.Code)
-	if out != "" {
-		if err := c.writeOutput(out, env.Marshal(), "the signature envelope"); err != nil {
-			return err
-		}
-	} else {
-		c.note("the signature is in this device's ceremony %s; use --out FILE to send it to another device", cer.ID())
-	}
-	pr := cer.Progress()
-	if pr.Met {
+	if cer.Progress().Met {
 		c.printf("this device now holds enough signatures: keremony finalize %s --out EVENT\n", cer.ID())
 	}
-	return c.afterKELChange(d)
+	return cer, env, nil
 }

@@ -100,10 +100,26 @@ func (c *cmd) importFile(d *device, path, alias string) error {
 	if err != nil {
 		return err
 	}
-	s := pk.(transport.Stream)
+	_, err = c.importStream(d, pk.(transport.Stream), alias)
+	return err
+}
+
+// imported is what importStream did.
+type imported struct {
+	fresh   []kel.Result         // events new on this device
+	refused []kel.Result         // events refused
+	closed  []*ceremony.Ceremony // open ceremonies the stream finalized
+}
+
+// importStream accepts a CESR stream into this device's KELs through
+// authenticated replay, saying what became of each event, and records
+// alias ("": none) for the stream's one identifier. The error reports the
+// first refusal. The caller runs syncRotations.
+func (c *cmd) importStream(d *device, s transport.Stream, alias string) (imported, error) {
+	var out imported
 	prefixes := uniquePrefixes(s.Raw)
 	if alias != "" && len(prefixes) != 1 {
-		return usagef("--group: %s holds %d identifiers, want one", path, len(prefixes))
+		return out, usagef("--group: the stream holds %d identifiers, want one", len(prefixes))
 	}
 	before := map[string]int{}
 	for _, p := range prefixes {
@@ -123,12 +139,16 @@ func (c *cmd) importFile(d *device, path, alias string) error {
 		switch {
 		case !r.OK():
 			verdict = "REFUSED: " + r.Err.Error()
+			out.refused = append(out.refused, r)
 		case int(r.Sn) < before[r.Prefix]:
 			verdict = "already held"
+		default:
+			out.fresh = append(out.fresh, r)
 		}
 		c.printf("%s sn %d %s %s: %s\n", d.groupName(r.Prefix), r.Sn, r.Ilk, r.SAID, verdict)
 		if cer, ok := open[r.SAID]; ok && r.OK() && cer.State() == ceremony.StateFinalized {
 			c.printf("  ceremony %s is finalized: the fully signed event arrived\n", cer.ID())
+			out.closed = append(out.closed, cer)
 		}
 	}
 	if alias != "" {
@@ -136,10 +156,7 @@ func (c *cmd) importFile(d *device, path, alias string) error {
 			err = aerr
 		}
 	}
-	if err != nil {
-		return err
-	}
-	return nil
+	return out, err
 }
 
 func (c *cmd) kelExport(d *device, names []string, out string) error {

@@ -143,12 +143,26 @@ func nextDigest(pub ed25519.PublicKey) string {
 	return kel.NextDigest(kel.EncodeVerKey(pub))
 }
 
-// passphrase gets the file keystore's passphrase: KEREMONY_PASSPHRASE if
-// set, else from the terminal (twice for a new keystore).
-func passphrase(create bool, stdin io.Reader, stderr io.Writer) ([]byte, error) {
-	if p := os.Getenv("KEREMONY_PASSPHRASE"); p != "" {
-		return []byte(p), nil
+// terminalPassphrase gets the file keystore's passphrase: KEREMONY_PASSPHRASE
+// if set, else from the terminal (twice for a new keystore).
+func terminalPassphrase(stdin io.Reader, stderr io.Writer) func(create bool) ([]byte, error) {
+	return envPassphrase(func(create bool) ([]byte, error) { return askPassphrase(create, stdin, stderr) })
+}
+
+// envPassphrase gets the passphrase from KEREMONY_PASSPHRASE when it is set,
+// else from ask.
+func envPassphrase(ask func(create bool) ([]byte, error)) func(create bool) ([]byte, error) {
+	return func(create bool) ([]byte, error) {
+		if p := os.Getenv("KEREMONY_PASSPHRASE"); p != "" {
+			return []byte(p), nil
+		}
+		return ask(create)
 	}
+}
+
+// askPassphrase asks for the passphrase on the terminal (twice for a new
+// keystore).
+func askPassphrase(create bool, stdin io.Reader, stderr io.Writer) ([]byte, error) {
 	prompt := "keystore passphrase: "
 	if create {
 		prompt = "new keystore passphrase: "
@@ -194,11 +208,12 @@ func promptPassword(w io.Writer, fd int, prompt string) ([]byte, error) {
 	return p, err
 }
 
+// backendName says in words where the private keys are.
 func backendName(s *keystore.Store) string {
 	if s.Backend() == keystore.BackendKeyring {
 		return "the OS keyring"
 	}
-	return s.KeystorePath()
+	return "the passphrase-protected file " + s.KeystorePath()
 }
 
 func memberNew(s *keystore.Store, alias string, stdout io.Writer) error {
@@ -233,13 +248,7 @@ func memberList(s *keystore.Store, stdout io.Writer) error {
 }
 
 func memberCard(s *keystore.Store, alias, out string, stdout, stderr io.Writer) error {
-	m, err := s.Member(alias)
-	if err != nil {
-		return err
-	}
-	card, err := transport.NewCard(m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, func(b []byte) ([]byte, error) {
-		return s.SignProof(alias, b)
-	})
+	card, err := cardPacket(s, alias)
 	if err != nil {
 		return err
 	}
@@ -252,6 +261,17 @@ func memberCard(s *keystore.Store, alias, out string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "wrote the card of member %q to %s\n", alias, out)
 	return nil
+}
+
+// cardPacket is member alias's card, signed with its current key.
+func cardPacket(s *keystore.Store, alias string) (transport.Card, error) {
+	m, err := s.Member(alias)
+	if err != nil {
+		return transport.Card{}, err
+	}
+	return transport.NewCard(m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, func(b []byte) ([]byte, error) {
+		return s.SignProof(alias, b)
+	})
 }
 
 // memberCheck runs the recovery drill; ready is false when any member (or

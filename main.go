@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // command is one subcommand: it gets its arguments (without its own name) and
@@ -35,6 +36,7 @@ func commands() []command {
 		{"finalize", "write the fully signed event once the thresholds are met", runFinalize},
 		{"abort", "abort a ceremony, or apply another device's abort record", runAbort},
 		{"kel", "import, export, list and show key event logs", runKEL},
+		{"tui", "open the terminal UI (also: keremony with no arguments)", runTUI},
 	}
 }
 
@@ -43,12 +45,13 @@ func main() {
 }
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
 		usage(stdout)
-		if len(args) == 0 {
-			return 0
-		}
 		return 0
+	case len(args) == 0 || strings.HasPrefix(args[0], "-"):
+		// No command, or only flags: the terminal UI.
+		return runTUI(args, stdin, stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -62,6 +65,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: keremony COMMAND [ARGS]")
+	fmt.Fprintln(w, "       keremony [--home DIR] [--keystore MODE] [--drop DIR]   (no command: the terminal UI)")
 	fmt.Fprintln(w, "")
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands() {

@@ -25,6 +25,7 @@ rule ceremony  "^$M/(tui|qr|transport|keystore)\$|$CHARM|go-keyring|qrterminal|g
 rule transport "^$M/(ceremony|tui|keystore|qr)\$|$CHARM|go-keyring|qrterminal|gozxing"
 rule qr        "^$M/(ceremony|tui|keystore|kel)\$|$CHARM|go-keyring" direct
 rule qr        "^$M/(ceremony|tui|keystore)\$|$CHARM|go-keyring"
+rule tui       "go-keyring|^$M/keystore\$" direct
 rule tui       "go-keyring"
 # Charm packages only in tui; go-keyring only in keystore (main may not import either directly).
 direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$M/tui:" | grep -E "$CHARM" || true)
