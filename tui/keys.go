@@ -17,6 +17,7 @@ type KeyMap struct {
 
 	// Wizards.
 	Toggle, MoveUp, MoveDown, Propose key.Binding
+	NextStep, PrevStep, Cycle, Remove key.Binding
 
 	// Review.
 	Sign, Confirm, Cancel key.Binding
@@ -26,6 +27,13 @@ type KeyMap struct {
 
 	// Collect.
 	Finalize, Export, Abort key.Binding
+
+	// Scrolling long screens (review, collect).
+	PageUp, PageDown key.Binding
+	// Share, in step mode: one frame forward or back.
+	NextFrame, PrevFrame key.Binding
+	// Collect: what e exports, and the confirmation of x.
+	ExportProposal, ExportSignatures, ExportKEL, ConfirmAbort key.Binding
 }
 
 // DefaultKeyMap is the key map of the TUI.
@@ -58,6 +66,10 @@ func DefaultKeyMap() KeyMap {
 		MoveUp:   b([]string{"K", "shift+up"}, "K", "move up"),
 		MoveDown: b([]string{"J", "shift+down"}, "J", "move down"),
 		Propose:  b([]string{"p"}, "p", "propose"),
+		NextStep: b([]string{"enter", "tab"}, "enter/tab", "next"),
+		PrevStep: b([]string{"shift+tab"}, "shift+tab", "back a step"),
+		Cycle:    b([]string{" ", "right", "left"}, "space/←/→", "change role"),
+		Remove:   b([]string{"d", "delete"}, "d/del", "delete"),
 
 		Sign:    b([]string{"s"}, "s", "sign"),
 		Confirm: b([]string{"y"}, "y", "yes, sign"),
@@ -75,5 +87,16 @@ func DefaultKeyMap() KeyMap {
 		Finalize: b([]string{"f"}, "f", "finalize"),
 		Export:   b([]string{"e"}, "e", "export"),
 		Abort:    b([]string{"x"}, "x", "abort"),
+
+		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown"}, "pgdn", "page down"),
+
+		NextFrame: b([]string{"right", "n"}, "→/n", "next frame"),
+		PrevFrame: b([]string{"left", "p"}, "←/p", "previous frame"),
+
+		ExportProposal:   b([]string{"1"}, "1", "proposal"),
+		ExportSignatures: b([]string{"2"}, "2", "signatures"),
+		ExportKEL:        b([]string{"3"}, "3", "kel"),
+		ConfirmAbort:     b([]string{"y"}, "y", "yes, abort"),
 	}
 }

@@ -1,0 +1,708 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/kel"
+)
+
+// The steps of the rotation wizard.
+const (
+	rotMembers = iota
+	rotThresholds
+	rotPropose
+)
+
+var rotSteps = []string{"members", "thresholds", "propose"}
+
+// rotFields is the number of focusable fields of each step (thresholds:
+// kt, nt, expiry).
+var rotFields = [...]int{rotMembers: 1, rotThresholds: 3, rotPropose: 1}
+
+// rotKind is what a row of the rotation wizard stands for.
+type rotKind int
+
+const (
+	rotCurrent rotKind = iota // a member committed in the group's next list
+	rotJoin                   // a contribution of a member joining (fresh or next-only)
+	rotCard                   // a member card from the inbox: a new member
+)
+
+// rotRow is one member's part in the rotation and the choices it has.
+type rotRow struct {
+	kind    rotKind
+	label   string
+	prior   int    // rotCurrent: position in the group's next list
+	digest  string // rotCurrent: the committed next digest
+	local   string // rotCurrent: the alias of this device's member
+	contrib *ceremony.Contribution
+	card    ceremony.Card
+	source  string
+	roles   []ceremony.Role // the choices, in cycle order ("" = not added)
+	role    ceremony.Role
+}
+
+func (r rotRow) id() string {
+	switch r.kind {
+	case rotCurrent:
+		return "cur\x00" + r.digest
+	case rotJoin:
+		return "join\x00" + r.contrib.Label + "\x00" + r.contrib.Key + "\x00" + r.contrib.Next
+	}
+	return "card\x00" + r.card.Label + "\x00" + r.card.Key + "\x00" + r.card.Next
+}
+
+// signs reports the row puts a key into the new k; next that it puts a
+// digest into the new n.
+func (r rotRow) signs() bool {
+	return r.role == ceremony.RoleRotate || r.role == ceremony.RoleFresh
+}
+
+func (r rotRow) next() bool {
+	switch r.role {
+	case ceremony.RoleRotate:
+		return r.local != "" || r.contrib != nil && r.contrib.Next != ""
+	case ceremony.RoleFresh:
+		return r.kind == rotJoin && r.contrib.Next != "" || r.kind == rotCard && r.card.Next != ""
+	case ceremony.RoleNextOnly, ceremony.RoleReserve:
+		return true
+	}
+	return false
+}
+
+// part is the row's contribution to the request (false: none, or made by
+// the backend for a member of this device).
+func (r rotRow) part() (ceremony.Contribution, bool) {
+	switch {
+	case r.role == "":
+		return ceremony.Contribution{}, false
+	case r.kind == rotCurrent && r.role == ceremony.RoleRotate:
+		if r.local != "" {
+			return ceremony.Contribution{}, false
+		}
+		return *r.contrib, true
+	case r.kind == rotCurrent:
+		return ceremony.Contribution{Label: r.label, Role: r.role, Prior: r.digest}, true
+	case r.kind == rotJoin:
+		return *r.contrib, true
+	case r.role == ceremony.RoleFresh:
+		return ceremony.Contribution{Label: r.card.Label, Role: ceremony.RoleFresh, Key: r.card.Key, Next: r.card.Next}, true
+	}
+	return ceremony.Contribution{Label: r.card.Label, Role: ceremony.RoleNextOnly, Next: r.card.Next}, true
+}
+
+// rotationWizard proposes a rotation of a group: what each member does
+// (rotate, reserve, drop, join), the new thresholds, then a summary of the
+// changes from which p proposes.
+type rotationWizard struct {
+	c       *common
+	prefix  string
+	step    int
+	focus   [rotPropose + 1]int
+	rows    pickList[rotRow]
+	refused []string // contributions in the inbox that do not fit the group
+	kt, nt  thresholdField
+	expires textinput.Model
+	err     error
+	pending string
+}
+
+func newRotationWizard(c *common, prefix string) screen {
+	w := &rotationWizard{c: c, prefix: prefix, kt: newThresholdField("kt> "), nt: newThresholdField("nt> "), expires: newExpiryField()}
+	w.sync()
+	w.recheck()
+	w.layout()
+	return w
+}
+
+func (w *rotationWizard) group() (GroupInfo, bool) { return w.c.snap.Group(w.prefix) }
+
+func (w *rotationWizard) Title() string {
+	if g, ok := w.group(); ok {
+		return "Rotate " + g.Name()
+	}
+	return "Rotate"
+}
+
+func (w *rotationWizard) Typing() bool { return w.step == rotThresholds }
+
+func (w *rotationWizard) Bindings() []key.Binding {
+	k := w.c.keys
+	switch w.step {
+	case rotMembers:
+		return []key.Binding{k.NextStep, k.Cycle, k.MoveUp, k.MoveDown, k.Import}
+	case rotPropose:
+		return []key.Binding{k.Propose, k.PrevStep}
+	}
+	return []key.Binding{k.NextStep, k.PrevStep}
+}
+
+// sync builds the rows from the snapshot: the group's committed members,
+// the contributions for it and the member cards in the inbox, keeping the
+// order and choices made so far.
+func (w *rotationWizard) sync() {
+	g, ok := w.group()
+	if !ok {
+		w.rows.items = nil
+		return
+	}
+	st := g.State
+	localBy := map[string]string{}
+	for _, m := range w.c.snap.Members {
+		if m.Next != "" {
+			localBy[m.Next] = m.Alias
+		}
+	}
+	rotBy := map[string]InboxItem{}
+	defaults := map[string]ceremony.Role{}
+	var joins, cards []rotRow
+	w.refused = nil
+	for _, it := range w.c.snap.Inbox {
+		switch {
+		case it.Kind == InboxCard:
+			card := it.Card
+			if card.Label == "" {
+				card.Label = it.Label
+			}
+			r := rotRow{kind: rotCard, card: card, source: it.Source, roles: []ceremony.Role{""}}
+			if card.Key != "" {
+				r.roles = append(r.roles, ceremony.RoleFresh)
+			}
+			if card.Next != "" {
+				r.roles = append(r.roles, ceremony.RoleNextOnly)
+			}
+			cards = append(cards, r)
+			continue
+		case it.Kind != InboxContribution || it.ID != g.Prefix:
+			continue
+		}
+		cb := it.Contribution
+		if err := ceremony.CheckContribution(st, cb); err != nil {
+			w.refused = append(w.refused, fmt.Sprintf("%s (%s): %v", cb.Label, it.Source, err))
+			continue
+		}
+		switch cb.Role {
+		case ceremony.RoleRotate:
+			if d := kel.NextDigest(cb.Key); rotBy[d].Kind == "" {
+				rotBy[d] = it
+			}
+		case ceremony.RoleReserve, ceremony.RoleDrop:
+			if defaults[cb.Prior] == "" {
+				defaults[cb.Prior] = cb.Role
+			}
+		case ceremony.RoleFresh, ceremony.RoleNextOnly:
+			joins = append(joins, rotRow{kind: rotJoin, label: cb.Label, contrib: &cb, source: it.Source,
+				roles: []ceremony.Role{cb.Role, ""}, role: cb.Role})
+		}
+	}
+	var fresh []rotRow
+	for j, d := range st.Next {
+		r := rotRow{kind: rotCurrent, label: label(g.NextLabels, j), prior: j, digest: d,
+			roles: []ceremony.Role{ceremony.RoleReserve, ceremony.RoleDrop}, role: ceremony.RoleReserve}
+		if a, ok := localBy[d]; ok {
+			r.local, r.source = a, "this device"
+		} else if it, ok := rotBy[d]; ok {
+			cb := it.Contribution
+			r.contrib, r.source = &cb, it.Source
+		}
+		if r.local != "" || r.contrib != nil {
+			r.roles = []ceremony.Role{ceremony.RoleRotate, ceremony.RoleReserve, ceremony.RoleDrop}
+			r.role = ceremony.RoleRotate
+		}
+		if def := defaults[d]; def != "" {
+			r.role = def
+		}
+		fresh = append(fresh, r)
+	}
+	for _, r := range append(joins, cards...) {
+		r.label = r.card.Label
+		if r.kind == rotJoin {
+			r.label = r.contrib.Label
+		}
+		fresh = append(fresh, r)
+	}
+	// Keep what the user did: order, roles and cursor.
+	cur := ""
+	if r, ok := w.rows.current(); ok {
+		cur = r.id()
+	}
+	byID := map[string]rotRow{}
+	for _, r := range fresh {
+		if _, dup := byID[r.id()]; !dup {
+			byID[r.id()] = r
+		}
+	}
+	var items []rotRow
+	seen := map[string]bool{}
+	for _, old := range w.rows.items {
+		r, ok := byID[old.id()]
+		if !ok || seen[old.id()] {
+			continue
+		}
+		if slices.Contains(r.roles, old.role) {
+			r.role = old.role
+		}
+		items = append(items, r)
+		seen[r.id()] = true
+	}
+	for _, r := range fresh {
+		if !seen[r.id()] {
+			items = append(items, r)
+			seen[r.id()] = true
+		}
+	}
+	w.rows.items = items
+	for i, r := range items {
+		if r.id() == cur {
+			w.rows.cursor = i
+		}
+	}
+	w.rows.clampCursor()
+}
+
+// labels names the new key list and the new next list, in roster order.
+func (w *rotationWizard) labels() (keys, next []string) {
+	for _, r := range w.rows.items {
+		if r.signs() {
+			keys = append(keys, r.label)
+		}
+		if r.next() {
+			next = append(next, r.label)
+		}
+	}
+	return keys, next
+}
+
+// recheck sets the default thresholds (the current ones when they fit the
+// new lists, else a majority) unless typed, and checks them.
+func (w *rotationWizard) recheck() {
+	keys, next := w.labels()
+	g, ok := w.group()
+	if !ok {
+		return
+	}
+	ktDef := fmt.Sprint(majority(len(keys)))
+	if g.State.Kt.Validate(len(keys)) == nil {
+		ktDef = thresholdText(g.State.Kt)
+	}
+	w.kt.setDefault(ktDef)
+	w.kt.check(len(keys), keys)
+	ntDef := w.kt.in.Value()
+	if g.State.Nt.Validate(len(next)) == nil {
+		ntDef = thresholdText(g.State.Nt)
+	}
+	w.nt.setDefault(ntDef)
+	w.nt.check(len(next), next)
+}
+
+// priorNext checks that the members who rotate meet the group's current
+// next threshold; it returns who they are and the threshold's reading.
+func (w *rotationWizard) priorNext() (who []string, reading string, err error) {
+	g, _ := w.group()
+	var exposed []int
+	for _, r := range w.rows.items {
+		if r.kind == rotCurrent && r.role == ceremony.RoleRotate {
+			exposed = append(exposed, r.prior)
+			who = append(who, r.label)
+		}
+	}
+	reading = g.State.Nt.Describe(g.NextLabels)
+	if !g.State.Nt.Satisfy(exposed).Met {
+		rot := "nobody rotates"
+		if len(who) > 0 {
+			rot = "only " + strings.Join(who, ", ") + " rotate"
+		}
+		err = fmt.Errorf("%w: the current rotation threshold needs %s; %s", errPriorNext, reading, rot)
+	}
+	return who, reading, err
+}
+
+func (w *rotationWizard) layout() {
+	for _, in := range []*textinput.Model{&w.kt.in, &w.nt.in, &w.expires} {
+		wizSetWidth(in, w.c.width)
+	}
+}
+
+func (w *rotationWizard) applyFocus() tea.Cmd {
+	var cmds []tea.Cmd
+	f := w.focus[w.step]
+	for i, in := range []*textinput.Model{&w.kt.in, &w.nt.in, &w.expires} {
+		if w.step == rotThresholds && f == i {
+			cmds = append(cmds, in.Focus())
+		} else {
+			in.Blur()
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (w *rotationWizard) checkStep(step int) error {
+	g, ok := w.group()
+	if !ok {
+		return fmt.Errorf("%w: %s", errNoGroup, w.prefix)
+	}
+	switch step {
+	case rotMembers:
+		seen := map[string]bool{}
+		for _, r := range w.rows.items {
+			if r.role == "" {
+				continue
+			}
+			if seen[r.label] {
+				return fmt.Errorf("%w: two parts are labelled %s: leave one out", errSameLabel, r.label)
+			}
+			seen[r.label] = true
+		}
+		keys, next := w.labels()
+		if len(keys) == 0 {
+			return fmt.Errorf("%w: rotate or add at least one member", errNoKeys)
+		}
+		if len(next) == 0 {
+			return fmt.Errorf("%w: %s could never rotate again", errNoNext, g.Name())
+		}
+		if _, _, err := w.priorNext(); err != nil {
+			return err
+		}
+	case rotThresholds:
+		if w.kt.err != nil {
+			return fmt.Errorf("signing threshold: %w", w.kt.err)
+		}
+		if w.nt.err != nil {
+			return fmt.Errorf("rotation threshold: %w", w.nt.err)
+		}
+		if _, err := parseExpiry(w.expires.Value()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *rotationWizard) request() (RotationRequest, int, error) {
+	for s := rotMembers; s < rotPropose; s++ {
+		if err := w.checkStep(s); err != nil {
+			return RotationRequest{}, s, err
+		}
+	}
+	exp, _ := parseExpiry(w.expires.Value())
+	r := RotationRequest{Group: w.prefix, Kt: w.kt.th, Nt: w.nt.th, Expires: exp}
+	for _, row := range w.rows.items {
+		if row.kind == rotCurrent && row.role == ceremony.RoleRotate && row.local != "" {
+			r.Local = append(r.Local, row.local)
+		}
+		if p, ok := row.part(); ok {
+			r.Parts = append(r.Parts, p)
+		}
+	}
+	return r, rotPropose, nil
+}
+
+func (w *rotationWizard) fail(err error) tea.Cmd {
+	return func() tea.Msg { return errMsg{"rotation", err} }
+}
+
+func (w *rotationWizard) forward() tea.Cmd {
+	if w.focus[w.step] < rotFields[w.step]-1 {
+		w.focus[w.step]++
+		return w.applyFocus()
+	}
+	if w.step == rotPropose {
+		return info("press p to propose, or shift+tab to go back")
+	}
+	if err := w.checkStep(w.step); err != nil {
+		w.err = err
+		return w.fail(err)
+	}
+	w.err = nil
+	w.step++
+	return w.applyFocus()
+}
+
+func (w *rotationWizard) backward() tea.Cmd {
+	if w.focus[w.step] > 0 {
+		w.focus[w.step]--
+		return w.applyFocus()
+	}
+	return w.prevStep()
+}
+
+func (w *rotationWizard) prevStep() tea.Cmd {
+	if w.step == rotMembers {
+		return nil
+	}
+	w.err = nil
+	w.step--
+	return w.applyFocus()
+}
+
+func (w *rotationWizard) propose() tea.Cmd {
+	if w.pending != "" {
+		return nil
+	}
+	req, step, err := w.request()
+	if err != nil {
+		w.step, w.err = step, err
+		return tea.Batch(w.applyFocus(), w.fail(err))
+	}
+	g, _ := w.group()
+	ctx := "proposing the rotation of " + g.Name()
+	w.pending, w.err = ctx, nil
+	return wizPropose(w.c, ctx, "the rotation of "+g.Name(), func(b Backend) (string, error) { return b.ProposeRotation(req) })
+}
+
+func (w *rotationWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		w.layout()
+		return w, nil
+	case snapshotMsg:
+		w.sync()
+		w.recheck()
+		return w, nil
+	case wizProposedMsg:
+		w.pending = ""
+		return w, wizProposed(w.c, msg)
+	case errMsg:
+		if msg.context == w.pending && w.pending != "" {
+			w.pending, w.err = "", msg.err
+		}
+		return w, nil
+	case tea.KeyMsg:
+		return w, w.key(msg)
+	}
+	return w, w.updateField(msg)
+}
+
+func (w *rotationWizard) key(msg tea.KeyMsg) tea.Cmd {
+	k := w.c.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		if w.step == rotMembers {
+			return pop
+		}
+		return w.prevStep()
+	case key.Matches(msg, k.PrevStep):
+		return w.backward()
+	case key.Matches(msg, k.NextStep):
+		return w.forward()
+	}
+	switch w.step {
+	case rotMembers:
+		switch {
+		case w.rows.navigate(msg, k):
+		case key.Matches(msg, k.Cycle):
+			if r, ok := w.rows.current(); ok && len(r.roles) > 0 {
+				i := slices.Index(r.roles, r.role)
+				if msg.Type == tea.KeyLeft {
+					i += len(r.roles) - 2
+				}
+				r.role = r.roles[(i+1)%len(r.roles)]
+				w.err = nil
+			}
+		case key.Matches(msg, k.Import):
+			g, _ := w.group()
+			return push(newReceiveScreen(w.c, "contributions and member cards for the rotation of "+g.Name()))
+		default:
+			return nil
+		}
+		w.recheck()
+		return nil
+	case rotPropose:
+		if key.Matches(msg, k.Propose) {
+			return w.propose()
+		}
+		return nil
+	}
+	switch msg.Type {
+	case tea.KeyUp:
+		w.focus[w.step] = max(w.focus[w.step]-1, 0)
+		return w.applyFocus()
+	case tea.KeyDown:
+		w.focus[w.step] = min(w.focus[w.step]+1, rotFields[w.step]-1)
+		return w.applyFocus()
+	}
+	return w.updateField(msg)
+}
+
+func (w *rotationWizard) updateField(msg tea.Msg) tea.Cmd {
+	if w.step != rotThresholds {
+		return nil
+	}
+	var cmd tea.Cmd
+	switch w.focus[rotThresholds] {
+	case 0:
+		cmd = w.kt.update(msg)
+	case 1:
+		cmd = w.nt.update(msg)
+	default:
+		w.expires, cmd = w.expires.Update(msg)
+	}
+	w.recheck()
+	return cmd
+}
+
+// rotRoleWords are the roles in a word or two, and what they do.
+var rotRoleWords = map[ceremony.Role][2]string{
+	ceremony.RoleRotate:   {"rotate", "reveals its pre-committed next key, signs with it and commits a new next key"},
+	ceremony.RoleReserve:  {"reserve", "its committed next digest is carried over unexposed: it does not sign now"},
+	ceremony.RoleDrop:     {"drop", "its committed digest is neither revealed nor carried: it leaves the group"},
+	ceremony.RoleFresh:    {"join now", "joins with its current key, which counts toward the new signing threshold only"},
+	ceremony.RoleNextOnly: {"join later", "joins through the next list only: it can sign from the following rotation on"},
+	"":                    {"not added", "stays out of the group"},
+}
+
+func (w *rotationWizard) View() string {
+	st := w.c.styles
+	width, height := w.c.width, w.c.bodyHeight()
+	g, ok := w.group()
+	if !ok {
+		return wizBody([]string{st.Bad.Render("✗ ") + fmt.Sprintf("%v: %s", errNoGroup, w.prefix)}, nil, width, height)
+	}
+	main := []string{wizTrail(st, rotSteps, w.step, width)}
+	var hints []string
+	switch w.step {
+	case rotMembers:
+		main = append(main, wizWrap(fmt.Sprintf("%s now: sn %d, keys %s; signing %s; rotation %s.", g.Name(), g.State.Sn,
+			strings.Join(labelsOf(g.Labels, len(g.State.Keys)), ", "), g.KtText, g.NtText), width, "  ")...)
+		var tail []string
+		if r, ok := w.rows.current(); ok {
+			tail = append(tail, wizWrap(st.Subtle.Render(r.label+": "+rotRoleWords[r.role][1]), width, "  ")...)
+		}
+		switch who, reading, err := w.priorNext(); {
+		case err != nil:
+			tail = append(tail, wizWrap(st.Bad.Render("✗ ")+err.Error(), width, "  ")...)
+		default:
+			tail = append(tail, wizWrap(st.Good.Render("✓ ")+fmt.Sprintf("the current rotation threshold (%s) is met by %s", reading, strings.Join(who, ", ")), width, "  ")...)
+		}
+		if w.err != nil && !errors.Is(w.err, errPriorNext) {
+			tail = append(tail, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
+		}
+		for _, r := range w.refused {
+			tail = append(tail, wizWrap(st.Warn.Render("! ")+"contribution refused: "+r, width, "  ")...)
+		}
+		rows := w.rows.lines(st, width, max(height-len(main)-len(tail)-1, 2), true, w.row)
+		main = append(append(append(main, rows...), ""), tail...)
+		hints = wizWrap(st.Subtle.Render("Each member that rotates first sends a contribution (t on the group on the home screen); import them with i. A member without a contribution in the inbox cannot rotate: keep it in reserve or drop it."), width, "")
+	case rotThresholds:
+		keys, next := w.labels()
+		main = append(main, st.Strong.Render("Signing threshold")+fmt.Sprintf(" (kt) of the %d new keys; now %s", len(keys), thresholdShort(g.State.Kt, len(g.State.Keys))))
+		main = append(main, w.kt.lines(st, width)...)
+		main = append(main, st.Strong.Render("Rotation threshold")+fmt.Sprintf(" (nt) of the %d next keys; now %s", len(next), thresholdShort(g.State.Nt, len(g.State.Next))))
+		main = append(main, w.nt.lines(st, width)...)
+		main = append(main, expiryLines(w.c, w.expires, width)...)
+		if w.kt.err == nil && w.nt.err == nil {
+			main = append(main, wizWrap("changes: "+w.changes(g), width, "  ")...)
+		}
+		if w.err != nil {
+			main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
+		}
+		hints = wizThresholdHints(st, width)
+	case rotPropose:
+		main, hints = w.summary(g, main, width, height)
+	}
+	return wizBody(main, hints, width, height)
+}
+
+// labelsOf names n positions by labels, "#i" where unknown.
+func labelsOf(labels []string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = label(labels, i)
+	}
+	return out
+}
+
+// changes says what the rotation changes: "signing 2 of 2 → 2 of 3,
+// rotation 2 of 2 → 2 of 3".
+func (w *rotationWizard) changes(g GroupInfo) string {
+	kt, nt := w.thresholdChanges(g)
+	return fmt.Sprintf("signing %s, rotation %s", kt, nt)
+}
+
+// thresholdChanges reads each threshold before and after: "2 of 2 → 2 of
+// 3", or "2 of 3 (unchanged)".
+func (w *rotationWizard) thresholdChanges(g GroupInfo) (kt, nt string) {
+	keys, next := w.labels()
+	arrow := func(before, after string) string {
+		if before == after {
+			return before + " (unchanged)"
+		}
+		return before + " → " + after
+	}
+	return arrow(thresholdShort(g.State.Kt, len(g.State.Keys)), thresholdShort(w.kt.th, len(keys))),
+		arrow(thresholdShort(g.State.Nt, len(g.State.Next)), thresholdShort(w.nt.th, len(next)))
+}
+
+// row renders a member: n[1] bob   rotate   contribution · bob.json
+func (w *rotationWizard) row(_ int, r rotRow) string {
+	pos := "+"
+	if r.kind == rotCurrent {
+		pos = fmt.Sprintf("n[%d]", r.prior)
+	}
+	var src string
+	switch {
+	case r.kind == rotCurrent && r.local != "":
+		src = "this device"
+		if r.local != r.label {
+			src += " (" + r.local + ")"
+		}
+	case r.kind == rotCurrent && r.contrib != nil:
+		src = "contribution · " + r.source
+	case r.kind == rotCurrent:
+		src = "no contribution yet"
+	case r.kind == rotJoin:
+		src = "contribution · " + r.source
+	default:
+		src = "card · " + r.source
+	}
+	return fmt.Sprintf("%-5s %-14s %-12s %s", pos, truncate(r.label, 14), "["+rotRoleWords[r.role][0]+"]", src)
+}
+
+func (w *rotationWizard) summary(g GroupInfo, main []string, width, height int) ([]string, []string) {
+	st := w.c.styles
+	main = append(main, st.Section.Render(fmt.Sprintf("Rotation of %s to sn %d", g.Name(), g.State.Sn+1)))
+	var parts []rotRow
+	for _, r := range w.rows.items {
+		if r.role != "" {
+			parts = append(parts, r)
+		}
+	}
+	rows := max(height-10, 2)
+	for i, r := range parts {
+		if i == rows-1 && len(parts) > rows {
+			main = append(main, st.Subtle.Render(fmt.Sprintf("  … and %d more", len(parts)-i)))
+			break
+		}
+		how := rotRoleWords[r.role][0]
+		if r.local != "" && r.role == ceremony.RoleRotate {
+			how += " (this device makes its contribution now)"
+		}
+		main = append(main, fmt.Sprintf("  %-14s %s", truncate(r.label, 14), how))
+	}
+	keys, _ := w.labels()
+	kt, nt := w.thresholdChanges(g)
+	main = append(main, wizWrap(fmt.Sprintf("  keys      %s → %s", strings.Join(labelsOf(g.Labels, len(g.State.Keys)), ", "), strings.Join(keys, ", ")), width, "            ")...)
+	main = append(main, wizWrap(fmt.Sprintf("  signing   %s: %s", kt, w.kt.reading), width, "            ")...)
+	main = append(main, wizWrap(fmt.Sprintf("  rotation  %s: %s", nt, w.nt.reading), width, "            ")...)
+	exp, _ := parseExpiry(w.expires.Value())
+	main = append(main, "  expires   "+expiryWords(w.c, exp))
+	switch {
+	case w.pending != "":
+		main = append(main, "", st.Info.Render("… proposing"))
+	case w.err != nil:
+		main = append(main, "")
+		main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
+	}
+	hints := wizWrap(st.Subtle.Render("p proposes: this device records the ceremony and writes the proposal to the drop folder (when there is one); every member then reviews and signs it."), width, "")
+	return main, hints
+}
+
+// HandlesBack: esc goes back a step (and pops from the first one).
+func (w *rotationWizard) HandlesBack() bool { return true }
