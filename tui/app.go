@@ -52,7 +52,7 @@ type Model struct {
 	help    bool
 	status  string
 	isErr   bool
-	ask     *askMsg  // a pending passphrase request
+	ask     *askMsg // a pending passphrase request
 	askIn   *passphraseScreen
 	quit    bool
 	send    func(tea.Msg) // delivers a message from another goroutine (Program.Send)
@@ -166,7 +166,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case pushMsg:
 		m.stack = append(m.stack, msg.s)
-		return m, m.startBusy(nil)
+		return m, m.startBusy(startCmd(msg.s))
 	case popMsg:
 		if len(m.stack) > 1 {
 			m.stack = m.stack[:len(m.stack)-1]
@@ -174,7 +174,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case replaceMsg:
 		m.stack[len(m.stack)-1] = msg.s
-		return m, m.startBusy(nil)
+		return m, m.startBusy(startCmd(msg.s))
 	case askMsg:
 		m.ask = &msg
 		m.askIn = newPassphraseScreen(m.c, msg.create)
@@ -218,7 +218,7 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Quit):
 			m.quit = true
 			return m, tea.Quit
-		case key.Matches(msg, k.Back) && len(m.stack) > 1:
+		case key.Matches(msg, k.Back) && len(m.stack) > 1 && !handlesBack(m.top()):
 			m.stack = m.stack[:len(m.stack)-1]
 			return m, nil
 		}

@@ -71,7 +71,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 	var msg tea.Msg
 	select {
 	case msg = <-ch:
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(30 * time.Millisecond):
 		return nil
 	}
 	if msg == nil {
@@ -185,4 +185,18 @@ func requireGolden(t *testing.T, view string) {
 func screenView(c *common, s screen) string {
 	m := &Model{c: c, stack: []screen{s}}
 	return m.View()
+}
+
+// assertFits fails when view is wider than width or taller than height.
+func assertFits(t *testing.T, view string, width, height int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) > height {
+		t.Errorf("%dx%d: view has %d lines", width, height, len(lines))
+	}
+	for i, l := range lines {
+		if w := lipgloss.Width(l); w > width {
+			t.Errorf("%dx%d: line %d is %d wide: %q", width, height, i, w, l)
+		}
+	}
 }

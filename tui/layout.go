@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -63,4 +65,12 @@ func window(cursor, n, height int) int {
 	}
 	start := cursor - height/2
 	return max(0, min(start, n-height))
+}
+
+// newTextInput is a text field with a steady cursor: a blinking one would
+// redraw the screen twice a second for nothing (and slow remote terminals).
+func newTextInput() textinput.Model {
+	in := textinput.New()
+	in.Cursor.SetMode(cursor.CursorStatic)
+	return in
 }

@@ -18,7 +18,7 @@ type memberScreen struct {
 }
 
 func newMemberScreen(c *common) *memberScreen {
-	in := textinput.New()
+	in := newTextInput()
 	in.Prompt = "alias: "
 	in.Placeholder = "alice-laptop"
 	in.CharLimit = 64

@@ -55,8 +55,8 @@ type askReply struct {
 	err  error
 }
 
-func push(s screen) tea.Cmd       { return func() tea.Msg { return pushMsg{s} } }
-func pop() tea.Msg                { return popMsg{} }
-func replace(s screen) tea.Cmd    { return func() tea.Msg { return replaceMsg{s} } }
-func info(text string) tea.Cmd    { return func() tea.Msg { return infoMsg{text} } }
+func push(s screen) tea.Cmd              { return func() tea.Msg { return pushMsg{s} } }
+func pop() tea.Msg                       { return popMsg{} }
+func replace(s screen) tea.Cmd           { return func() tea.Msg { return replaceMsg{s} } }
+func info(text string) tea.Cmd           { return func() tea.Msg { return infoMsg{text} } }
 func fail(ctx string, err error) tea.Msg { return errMsg{ctx, err} }

@@ -25,7 +25,7 @@ type passphraseScreen struct {
 }
 
 func newPassphraseScreen(c *common, create bool) *passphraseScreen {
-	in := textinput.New()
+	in := newTextInput()
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
 	in.Prompt = "passphrase: "

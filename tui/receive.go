@@ -53,7 +53,7 @@ type receiveScreen struct {
 
 func newReceiveScreen(c *common, context string) *receiveScreen {
 	r := &receiveScreen{c: c, rx: transport.NewReceiver(), context: context}
-	r.in = textinput.New()
+	r.in = newTextInput()
 	r.in.CharLimit = 8192
 	r.setMode(receiveFrames)
 	return r

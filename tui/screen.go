@@ -23,3 +23,28 @@ type screen interface {
 	// keys (q, ?) then go to the screen, and esc leaves the field first.
 	Typing() bool
 }
+
+// backHandler is a screen that takes esc itself (a wizard going back a
+// step, and popping itself from its first step) instead of being popped.
+type backHandler interface {
+	HandlesBack() bool
+}
+
+// handlesBack reports whether s takes esc itself.
+func handlesBack(s screen) bool {
+	b, ok := s.(backHandler)
+	return ok && b.HandlesBack()
+}
+
+// starter is a screen with work to start when it opens (a backend call, a
+// timer): the root calls Init when it pushes or swaps the screen in. Init
+// must be safe to call more than once.
+type starter interface{ Init() tea.Cmd }
+
+// startCmd is s's start command, if it has one.
+func startCmd(s screen) tea.Cmd {
+	if st, ok := s.(starter); ok {
+		return st.Init()
+	}
+	return nil
+}

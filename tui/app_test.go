@@ -1,0 +1,260 @@
+package tui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/keremony/keremony/transport"
+)
+
+// rootWith is a root model over f, sized 80x24, holding f's snapshot.
+func rootWith(f *fakeBackend) *Model {
+	m := New(Options{PollInterval: -1, Now: func() time.Time { return fixedNow }}, nil)
+	m.c.backend = f
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.Update(snapshotMsg{f.Snap})
+	return m
+}
+
+func isQuit(cmd tea.Cmd) bool {
+	for _, msg := range runCmd(cmd) {
+		if _, ok := msg.(tea.QuitMsg); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRootKeys(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+
+	m := rootWith(f)
+	if _, cmd := m.Update(keyMsg("q")); !isQuit(cmd) {
+		t.Error("q on the home screen does not quit")
+	}
+
+	// While a text field has the keyboard, q and ? type into it.
+	m = rootWith(f)
+	m.Update(pushMsg{newMemberScreen(m.c)})
+	for _, k := range []string{"q", "?"} {
+		if _, cmd := m.Update(keyMsg(k)); isQuit(cmd) || m.help {
+			t.Errorf("%s while typing quit or opened the help", k)
+		}
+	}
+	if got := m.top().(*memberScreen).in.Value(); got != "q?" {
+		t.Errorf("member alias field = %q, want %q", got, "q?")
+	}
+	if _, cmd := m.Update(keyMsg("ctrl+c")); !isQuit(cmd) {
+		t.Error("ctrl+c while typing does not quit")
+	}
+
+	// ? opens and closes the help; esc pops a screen.
+	m = rootWith(f)
+	m.Update(keyMsg("?"))
+	if !m.help || !strings.Contains(m.View(), "Everywhere") {
+		t.Errorf("? did not open the help:\n%s", m.View())
+	}
+	m.Update(keyMsg("?"))
+	if m.help {
+		t.Error("? did not close the help")
+	}
+	m.Update(pushMsg{newGroupScreen(m.c, f.Snap.Groups[0].Prefix)})
+	m.Update(keyMsg("esc"))
+	if len(m.stack) != 1 {
+		t.Errorf("esc left %d screens, want 1", len(m.stack))
+	}
+}
+
+func TestRootErrorsAndNotices(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	m := rootWith(f)
+	errBoom := errors.New("disk on fire")
+	m.Update(errMsg{"writing x", errBoom})
+	if v := m.View(); !strings.Contains(v, "✗ writing x: disk on fire") {
+		t.Errorf("error not in the status line:\n%s", v)
+	}
+	_, cmd := m.Update(noticesMsg{[]Notice{{Ceremony: "c1", Text: "signature of bob added: 2 of 2"}}})
+	if !strings.Contains(m.View(), "signature of bob added: 2 of 2") {
+		t.Errorf("notice not in the status line:\n%s", m.View())
+	}
+	// A notice refreshes the snapshot.
+	for _, msg := range runCmd(cmd) {
+		m.Update(msg)
+	}
+	if !slices.Contains(f.Called(), "Snapshot") {
+		t.Errorf("calls %v: a notice did not refresh the snapshot", f.Called())
+	}
+	if n := len(m.c.log); n != 2 || !strings.Contains(m.c.log[0], "error: writing x") {
+		t.Errorf("log = %q, want the error and the notice", m.c.log)
+	}
+}
+
+func TestRootPassphrasePrompt(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	m := rootWith(f)
+	reply := make(chan askReply, 1)
+	m.Update(askMsg{create: true, reply: reply})
+	if !strings.Contains(m.View(), "Keystore passphrase") {
+		t.Fatalf("no passphrase prompt:\n%s", m.View())
+	}
+	send := func(s string) {
+		for _, msg := range typeText(s) {
+			m.Update(msg)
+		}
+		m.Update(keyMsg("enter"))
+	}
+	send("correct horse")
+	if strings.Contains(m.View(), "correct horse") {
+		t.Error("the passphrase is echoed")
+	}
+	send("wrong horse")
+	if !strings.Contains(m.View(), errPassphraseMismatch.Error()) {
+		t.Errorf("mismatch not reported:\n%s", m.View())
+	}
+	send("correct horse")
+	send("correct horse")
+	select {
+	case r := <-reply:
+		if r.err != nil || string(r.pass) != "correct horse" {
+			t.Errorf("reply = %q, %v", r.pass, r.err)
+		}
+	default:
+		t.Fatal("no reply after the passphrase was typed twice")
+	}
+	if m.ask != nil {
+		t.Error("prompt still open")
+	}
+
+	// esc cancels.
+	reply = make(chan askReply, 1)
+	m.Update(askMsg{create: false, reply: reply})
+	m.Update(keyMsg("esc"))
+	if r := <-reply; !errors.Is(r.err, errCanceled) {
+		t.Errorf("esc: reply error %v, want errCanceled", r.err)
+	}
+}
+
+func TestMemberScreen(t *testing.T) {
+	f := &fakeBackend{Snap: Snapshot{}}
+	created := ""
+	f.OnNewMember = func(alias string) error { created = alias; return nil }
+	c := testCommon(f)
+	s, out := drive(newMemberScreen(c), append(typeText("alice"), keyMsg("enter"))...)
+	if created != "alice" {
+		t.Errorf("NewMember got %q, want alice", created)
+	}
+	var popped, told bool
+	for _, msg := range out {
+		switch msg := msg.(type) {
+		case popMsg:
+			popped = true
+		case infoMsg:
+			told = strings.Contains(msg.text, "created member alice")
+		}
+	}
+	if !popped || !told {
+		t.Errorf("after creating: messages %v, want a pop and an info", out)
+	}
+	_ = s
+
+	errTaken := errors.New("alias taken")
+	f.OnNewMember = func(string) error { return errTaken }
+	s, out = drive(newMemberScreen(c), append(typeText("bob"), keyMsg("enter"))...)
+	if len(out) != 1 || !errors.Is(out[0].(errMsg).err, errTaken) {
+		t.Errorf("failed creation: got %v, want the backend's error", out)
+	}
+	if s.(*memberScreen).in.Value() != "" && !strings.Contains(screenView(c, s), "alias") {
+		t.Error("the member screen is gone after an error")
+	}
+}
+
+func TestMemberGolden(t *testing.T) {
+	c := testCommon(&fakeBackend{})
+	s, _ := drive(newMemberScreen(c), typeText("alice-laptop")...)
+	requireGolden(t, screenView(c, s))
+}
+
+func TestGroupGolden(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	c := testCommon(f)
+	requireGolden(t, screenView(c, newGroupScreen(c, f.Snap.Groups[0].Prefix)))
+}
+
+func TestLogScreen(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	c := testCommon(f)
+	c.log = []string{"10:00:00 signature of bob added"}
+	if v := newLogScreen(c, "").View(); !strings.Contains(v, "signature of bob added") {
+		t.Errorf("session log:\n%s", v)
+	}
+	if v := newLogScreen(c, "nope").View(); !strings.Contains(v, "no ceremony nope") {
+		t.Errorf("unknown ceremony:\n%s", v)
+	}
+	id := f.Snap.Ceremonies[0].ID
+	if v := newLogScreen(c, id).View(); !strings.Contains(v, "inception of acme") {
+		t.Errorf("ceremony log:\n%s", v)
+	}
+}
+
+func TestLogGolden(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	c := testCommon(f)
+	c.log = []string{"10:00:00 created member alice", "10:00:05 error: reading x: no such file"}
+	requireGolden(t, screenView(c, newLogScreen(c, "")))
+}
+
+// kc1Frames encodes msg as KC1 frame lines of at most frameLen
+// characters.
+func kc1Frames(t *testing.T, msg []byte, frameLen int) []string {
+	t.Helper()
+	seq, err := transport.EncodeFramesFit(transport.TypeEvents, msg, frameLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq.Frames()
+}
+
+// TestRootEscInWizard: esc takes a wizard back a step, and only from its
+// first step closes it.
+func TestRootEscInWizard(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	m := rootWith(f)
+	m.Update(pushMsg{newInceptionWizard(m.c)})
+	w := m.top().(*inceptionWizard)
+	w.step = incPropose
+	w.applyFocus()
+	m.Update(keyMsg("esc"))
+	if len(m.stack) != 2 {
+		t.Fatalf("esc on a later step closed the wizard")
+	}
+	if w.step != incPropose-1 {
+		t.Errorf("esc: step %d, want the step before, %d", w.step, incPropose-1)
+	}
+	w.step = incMembers
+	w.applyFocus()
+	_, cmd := m.Update(keyMsg("esc"))
+	for _, msg := range runCmd(cmd) {
+		m.Update(msg)
+	}
+	if len(m.stack) != 1 {
+		t.Errorf("esc on the first step left %d screens, want 1", len(m.stack))
+	}
+}
+
+// TestRootStartsPushedScreens: a pushed screen's start work (the review's
+// backend call) runs without waiting for another message.
+func TestRootStartsPushedScreens(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	f.OnReview = func(id string) (ReviewInfo, error) { return ReviewInfo{ProposalID: id}, nil }
+	m := rootWith(f)
+	_, cmd := m.Update(pushMsg{newReviewScreen(m.c, "p1")})
+	runCmd(cmd)
+	if !slices.Contains(f.Called(), "Review p1") {
+		t.Errorf("calls %v: the pushed review did not start", f.Called())
+	}
+}

@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/keremony/keremony/transport"
+)
+
+func TestReceiveFrames(t *testing.T) {
+	msg := noise(400)
+	frames := kc1Frames(t, msg, 120)
+	if len(frames) < 3 {
+		t.Fatalf("want a message of several frames, got %d", len(frames))
+	}
+	var got []byte
+	f := &fakeBackend{}
+	f.OnReceive = func(source string, data []byte) ([]Notice, error) {
+		got = data
+		return []Notice{{Text: "signature of bob added"}}, nil
+	}
+	c := testCommon(f)
+	s := screen(newReceiveScreen(c, ""))
+	// The first frame, then a frame of another message, then garbage: the
+	// bad ones are refused and the collected frame is kept.
+	other := kc1Frames(t, []byte("another message entirely, long enough to need frames"), 60)
+	s, _ = drive(s, append(typeText(frames[0]), keyMsg("enter"))...)
+	for _, bad := range []struct {
+		line string
+		want error
+	}{
+		{other[0], transport.ErrOtherMessage},
+		{"KC1:ZZZ", transport.ErrFrameSyntax},
+	} {
+		s, _ = drive(s, append(typeText(bad.line), keyMsg("enter"))...)
+		v := s.View()
+		if !strings.Contains(v, "frame refused") || !strings.Contains(v, "1 frames collected are kept") {
+			t.Errorf("bad frame %q: view\n%s", bad.line, v)
+		}
+		if _, err := s.(*receiveScreen).rx.Add(bad.line); !errors.Is(err, bad.want) {
+			t.Errorf("frame %q: error %v, want %v", bad.line, err, bad.want)
+		}
+	}
+	if p := s.(*receiveScreen).rx.Progress(); p.Held != 1 {
+		t.Errorf("after refused frames: %d fragments held, want 1", p.Held)
+	}
+	var out []any
+	for _, fr := range frames[1:] {
+		var o []tea.Msg
+		s, o = drive(s, append(typeText(fr), keyMsg("enter"))...)
+		for _, x := range o {
+			out = append(out, x)
+		}
+	}
+	if !bytes.Equal(got, msg) {
+		t.Errorf("Receive got %d bytes, want the %d-byte message", len(got), len(msg))
+	}
+	if v := s.View(); !strings.Contains(v, "✓ signature of bob added") {
+		t.Errorf("outcome not shown:\n%s", v)
+	}
+	if len(out) == 0 {
+		t.Error("no notices passed on to the root")
+	}
+}
+
+// noise is n bytes that do not compress.
+func noise(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func TestReceiveFileAndImage(t *testing.T) {
+	f := &fakeBackend{}
+	errMissing := os.ErrNotExist
+	f.OnReadFile = func(path string, limit int) ([]byte, error) {
+		if path == "missing.json" {
+			return nil, errMissing
+		}
+		return []byte("packet"), nil
+	}
+	var sources []string
+	f.OnReceive = func(source string, data []byte) ([]Notice, error) {
+		sources = append(sources, source)
+		return []Notice{{Text: "card of bob in the inbox"}}, nil
+	}
+	c := testCommon(f)
+	s := screen(newReceiveScreen(c, ""))
+	s, _ = drive(s, keyMsg("tab")) // file mode
+	s, _ = drive(s, append(typeText("sig.json"), keyMsg("enter"))...)
+	if len(sources) != 1 || sources[0] != "sig.json" {
+		t.Errorf("Receive sources %v, want [sig.json]", sources)
+	}
+	s, out := drive(s, append(typeText("missing.json"), keyMsg("enter"))...)
+	if len(out) != 1 || !errors.Is(out[0].(errMsg).err, errImport) || !errors.Is(out[0].(errMsg).err, errMissing) {
+		t.Errorf("missing file: got %v, want errImport wrapping ErrNotExist", out)
+	}
+	if !strings.Contains(s.View(), "✗") {
+		t.Errorf("error not shown inline:\n%s", s.View())
+	}
+	s, _ = drive(s, keyMsg("tab")) // image mode
+	_, out = drive(s, append(typeText("no-such-image.png"), keyMsg("enter"))...)
+	if len(out) != 1 || !errors.Is(out[0].(errMsg).err, errImport) {
+		t.Errorf("missing image: got %v, want errImport", out)
+	}
+}
+
+func TestReceiveGolden(t *testing.T) {
+	c := testCommon(&fakeBackend{})
+	msg := noise(300)
+	frames := kc1Frames(t, msg, 100)
+	s, _ := drive(newReceiveScreen(c, "signatures for ceremony 3f2a9c1e"), append(typeText(frames[0]), keyMsg("enter"))...)
+	requireGolden(t, screenView(c, s))
+}
