@@ -4,7 +4,7 @@ BIN     ?= keremony
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean demo interop
+.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean demo interop e2e screenshots
 
 all: build
 
@@ -51,6 +51,16 @@ demo:
 # refused. INTEROP_DIR=dir keeps the files.
 interop:
 	./scripts/interop.sh
+
+# The real binary in a private tmux server: three devices (separate homes, one shared drop
+# folder) complete a 2-of-3 inception through the TUI; assertions read the screens (needs tmux).
+# E2E_DIR=dir keeps the homes, the drop folder and the last screens.
+e2e:
+	./scripts/e2e.sh
+
+# docs/collect.png and docs/share-qr.png from the e2e run (tmux, aha, headless chromium).
+screenshots:
+	./scripts/screenshots.sh
 
 # Every fuzz target for FUZZTIME each.
 fuzz:
