@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -349,7 +350,7 @@ func (m *Model) footer() string {
 		bs = []key.Binding{k.Help, k.Back}
 	default:
 		bs = append(bs, m.top().Bindings()...)
-		if len(m.stack) > 1 {
+		if len(m.stack) > 1 && !slices.ContainsFunc(bs, func(b key.Binding) bool { return slices.Contains(b.Keys(), "esc") }) {
 			bs = append(bs, k.Back)
 		}
 		if m.top().Typing() {

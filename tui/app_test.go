@@ -176,13 +176,13 @@ func TestMemberScreen(t *testing.T) {
 func TestMemberGolden(t *testing.T) {
 	c := testCommon(&fakeBackend{})
 	s, _ := drive(newMemberScreen(c), typeText("alice-laptop")...)
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }
 
 func TestGroupGolden(t *testing.T) {
 	f := &fakeBackend{Snap: sampleSnapshot()}
 	c := testCommon(f)
-	requireGolden(t, screenView(c, newGroupScreen(c, f.Snap.Groups[0].Prefix)))
+	requireTeaGolden(t, c, newGroupScreen(c, f.Snap.Groups[0].Prefix))
 }
 
 func TestLogScreen(t *testing.T) {
@@ -205,7 +205,7 @@ func TestLogGolden(t *testing.T) {
 	f := &fakeBackend{Snap: sampleSnapshot()}
 	c := testCommon(f)
 	c.log = []string{"10:00:00 created member alice", "10:00:05 error: reading x: no such file"}
-	requireGolden(t, screenView(c, newLogScreen(c, "")))
+	requireTeaGolden(t, c, newLogScreen(c, ""))
 }
 
 // kc1Frames encodes msg as KC1 frame lines of at most frameLen

@@ -119,7 +119,7 @@ func rotationFixture(t *testing.T) *fx {
 func TestCollectRotation(t *testing.T) {
 	x := rotationFixture(t).sign("alice")
 	f := &fakeBackend{Snap: x.snapshot(true, false)}
-	_, s := collectOf(f, x.c.ID())
+	c, s := collectOf(f, x.c.ID())
 	v := s.View()
 	for _, want := range []string{
 		"signatures: 1 of 2 (all of alice, bob)",
@@ -131,7 +131,7 @@ func TestCollectRotation(t *testing.T) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
 	}
-	requireGolden(t, screenView(testCommon(f), s))
+	requireTeaGolden(t, c, s)
 }
 
 // TestCollectSign: s reviews and signs when this device can sign, and
@@ -271,7 +271,7 @@ func TestCollectGolden(t *testing.T) {
 	x := fxIncept(t, fxMembers("alice", "bob", "carol"), kel.IntThreshold(2), kel.IntThreshold(2)).sign("alice")
 	f := &fakeBackend{Snap: x.snapshot(true, false)}
 	c, s := collectOf(f, x.c.ID())
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }
 
 // BenchmarkCollectView70 renders the collect screen of a 70-member group:

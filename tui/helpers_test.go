@@ -180,6 +180,20 @@ func requireGolden(t *testing.T, view string) {
 	golden.RequireEqual(t, []byte(view))
 }
 
+// requireTeaGolden runs the root model in a teatest program at c's size
+// with s on top of the home screen, and compares its last View with
+// testdata/<test name>.golden. s keeps the state its test drove it into:
+// nothing starts it (so an animation stays on its frame).
+func requireTeaGolden(t *testing.T, c *common, s screen) {
+	t.Helper()
+	m := New(Options{PollInterval: -1, Now: func() time.Time { return fixedNow }}, nil)
+	m.c = c
+	m.stack = []screen{newHomeScreen(c), s}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.width, c.height))
+	waitScreen(t, tm, "keremony")
+	requireGolden(t, finalView(t, tm))
+}
+
 // screenView renders s inside the root's chrome at the common's size, as
 // the user sees it.
 func screenView(c *common, s screen) string {

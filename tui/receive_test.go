@@ -119,5 +119,5 @@ func TestReceiveGolden(t *testing.T) {
 	msg := noise(300)
 	frames := kc1Frames(t, msg, 100)
 	s, _ := drive(newReceiveScreen(c, "signatures for ceremony 3f2a9c1e"), append(typeText(frames[0]), keyMsg("enter"))...)
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }

@@ -318,7 +318,7 @@ func TestReviewGolden(t *testing.T) {
 	f.OnReview = func(string) (ReviewInfo, error) { return ri, nil }
 	c, s := openReview(t, f, ri.ProposalID)
 	c.busy = 0 // drive does not stop the spinner
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }
 
 // TestReviewConfirmGolden is the confirmation step at 80x24.
@@ -329,5 +329,5 @@ func TestReviewConfirmGolden(t *testing.T) {
 	c, s := openReview(t, f, ri.ProposalID)
 	s, _ = drive(s, keys("s")...)
 	c.busy = 0
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }

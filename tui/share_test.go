@@ -271,5 +271,5 @@ func TestShareScans(t *testing.T) {
 // TestShareGolden is the share screen at 80x24 without colours.
 func TestShareGolden(t *testing.T) {
 	c, s := shareOf(&fakeBackend{}, testOutgoing(600), 80, 24)
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }

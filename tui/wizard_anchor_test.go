@@ -203,7 +203,7 @@ func TestWizardAnchorGolden(t *testing.T) {
 	_, _, _, c, s := newAncTest(t)
 	s = addEventSeal(s, "beta", "5", kel.Digest([]byte("beta 5")))
 	s = addEventSeal(shiftBack(s), "beta", "4", "Ebad")
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }
 
 func TestWizardAnchorFits(t *testing.T) {

@@ -318,7 +318,7 @@ func TestWizardInceptionGolden(t *testing.T) {
 	s, _ = drive(s, keys("enter", "enter")...)
 	s, _ = drive(s, append(typeText("acme"), keys("tab", "space", "tab", "tab")...)...)
 	s, _ = drive(s, append(typeText("3d"), keyMsg("enter"))...)
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }
 
 func TestWizardInceptionFits(t *testing.T) {

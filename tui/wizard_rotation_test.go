@@ -213,7 +213,7 @@ func TestWizardRotationUnknownGroup(t *testing.T) {
 func TestWizardRotationGolden(t *testing.T) {
 	_, _, c, s := newRotTest(t)
 	s, _ = drive(s, keys("down", "down", "space", "down", "down")...)
-	requireGolden(t, screenView(c, s))
+	requireTeaGolden(t, c, s)
 }
 
 func TestWizardRotationFits(t *testing.T) {
