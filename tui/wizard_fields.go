@@ -86,7 +86,11 @@ func parseThresholdText(text string) (kel.Threshold, error) {
 	if err != nil {
 		return kel.ParseThreshold(t) // kel says why (too large)
 	}
-	return kel.IntThreshold(n), nil
+	th := kel.IntThreshold(n)
+	if err := th.Validate(n); err != nil { // kel's bounds (0, too large)
+		return kel.Threshold{}, err
+	}
+	return th, nil
 }
 
 // thresholdText is the text a threshold field shows for th: a whole

@@ -220,3 +220,26 @@ func TestPickListMoves(t *testing.T) {
 		t.Errorf("after remove: %s cursor %d", got, l.cursor)
 	}
 }
+
+// FuzzParseThresholdText: whatever is typed into a threshold field, the
+// parser returns a threshold or an error wrapping kel.ErrThreshold, never
+// panics, and a threshold it accepts is one kel accepts: its KERI form
+// (String: hex integers, weight JSON) parses to an equal threshold.
+func FuzzParseThresholdText(f *testing.F) {
+	for _, s := range []string{"2", "1/2,1/4,1/4", "1/2,1/2;1,1", `["1/2","1/4","1/4"]`, `[["1/2","1/2"],["1","1"]]`, "", "abc", "0", "1/0", "-1", "[[]]", `[{"1/2":["1/2"]}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		th, err := parseThresholdText(text)
+		if err != nil {
+			if !errors.Is(err, kel.ErrThreshold) {
+				t.Fatalf("parseThresholdText(%q): error %v does not wrap kel.ErrThreshold", text, err)
+			}
+			return
+		}
+		again, err := kel.ParseThreshold(th.String())
+		if err != nil || !again.Equal(th) {
+			t.Fatalf("parseThresholdText(%q) = %s, which reads back as %v, %v", text, th, again, err)
+		}
+	})
+}
