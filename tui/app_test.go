@@ -258,3 +258,34 @@ func TestRootStartsPushedScreens(t *testing.T) {
 		t.Errorf("calls %v: the pushed review did not start", f.Called())
 	}
 }
+
+func TestGroupScreenKeys(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	f.OnContribute = func(group, alias string) (Outgoing, error) {
+		return Outgoing{Title: "contribution of " + alias, Data: []byte("{}")}, nil
+	}
+	c := testCommon(f)
+	prefix := f.Snap.Groups[0].Prefix
+	for _, tc := range []struct{ key, want string }{{"r", "rotate"}, {"a", "anchor"}, {"t", "share"}} {
+		_, out := drive(newGroupScreen(c, prefix), keyMsg(tc.key))
+		if len(out) != 1 {
+			t.Fatalf("%s: got %v, want one push", tc.key, out)
+		}
+		p, ok := out[0].(pushMsg)
+		if !ok || !strings.Contains(strings.ToLower(p.s.Title()), tc.want) {
+			t.Errorf("%s: got %#v, want the %s screen", tc.key, out[0], tc.want)
+		}
+	}
+	if !slices.Contains(f.Called(), "Contribute "+prefix+" alice") {
+		t.Errorf("calls %v lack alice's contribution", f.Called())
+	}
+	v := newGroupScreen(c, prefix).View()
+	for _, want := range []string{"k[1] bob", "n[2] carol", "any 2 of alice, bob, carol", "this device: alice"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("group view lacks %q:\n%s", want, v)
+		}
+	}
+	if v := newGroupScreen(c, "Enope").View(); !strings.Contains(v, "holds no kel of Enope") {
+		t.Errorf("unknown group view:\n%s", v)
+	}
+}

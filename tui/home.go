@@ -50,9 +50,8 @@ func (h *homeScreen) Bindings() []key.Binding {
 		bs = append(bs, k.ShareCard)
 	case ok && r.kind == rowGroup:
 		bs = append(bs, k.Rotate, k.Anchor, k.Contribute)
-	case ok && r.kind == rowCeremony:
-		bs = append(bs, k.Log)
 	}
+	bs = append(bs, k.Log)
 	return append(bs, k.Incept, k.NewMember, k.Import)
 }
 
@@ -149,6 +148,8 @@ func (h *homeScreen) key(msg tea.KeyMsg) tea.Cmd {
 		return contribute(h.c, s.Groups[r.i])
 	case key.Matches(msg, k.Log) && r.kind == rowCeremony:
 		return push(newLogScreen(h.c, s.Ceremonies[r.i].ID))
+	case key.Matches(msg, k.Log):
+		return push(newLogScreen(h.c, ""))
 	}
 	return nil
 }

@@ -81,7 +81,8 @@ func TestHomeListsAndOpens(t *testing.T) {
 	}{
 		{"inbox proposal opens the review", 0, "enter", "review"},
 		{"ceremony opens collect", 1, "enter", "collect"},
-		{"ceremony log", 1, "L", "log"},
+		{"ceremony log", 1, "L", "ceremony log"},
+		{"session log", 3, "L", "log of this session"},
 		{"group opens its page", 2, "enter", "group"},
 		{"group rotate", 2, "r", "rotate"},
 		{"group anchor", 2, "a", "anchor"},
