@@ -40,6 +40,11 @@ bench:
 	$(BENCHSTAT) bench.txt
 	BENCHSTAT="$(BENCHSTAT)" ./scripts/bench-ratio.sh bench.txt
 
+# The TUI's collect screen View for a 70-member group (integer 36 of 70, and weighted).
+.PHONY: bench-tui
+bench-tui:
+	$(GO) test -run '^$$' -bench 'CollectView70' -benchmem -count $(BENCHCOUNT) ./tui/
+
 # Three simulated devices (temporary homes, file keystore) run every ceremony through files:
 # 2-of-2 inception, anchoring another identifier's inception, a refused rotation, growth to
 # 2-of-3, anchoring with 2 of 3; ends with keremony verify. DEMO_DIR=dir keeps the files there

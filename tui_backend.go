@@ -198,11 +198,37 @@ func (b *tuiBackend) Snapshot() (tui.Snapshot, error) {
 // groupInfo describes one identifier whose KEL this device holds.
 func (b *tuiBackend) groupInfo(prefix string, st kel.KeyState, ms []keystore.Member) tui.GroupInfo {
 	book := b.d.addressBook(prefix)
-	for _, m := range ms {
-		for _, k := range []string{kel.EncodeVerKey(m.PublicKey), m.NextDigest, m.PendingNextDigest} {
-			if _, known := book[k]; k != "" && !known {
-				book[k] = m.Alias
+	learn := func(label string, keys ...string) {
+		for _, k := range keys {
+			if _, known := book[k]; k != "" && label != "" && !known {
+				book[k] = label
 			}
+		}
+	}
+	for _, m := range ms {
+		learn(m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, m.PendingNextDigest)
+	}
+	// Labels the members gave themselves in proposals and cards seen here
+	// (a device that only imported the KEL has no roster of its own).
+	for _, id := range slices.Sorted(maps.Keys(b.seen)) {
+		in := b.seen[id]
+		if in.ev.Prefix() != prefix {
+			continue
+		}
+		switch p := in.p; {
+		case p.Inception != nil:
+			for _, c := range p.Inception.Members {
+				learn(c.Label, c.Key, c.Next)
+			}
+		case p.Rotation != nil:
+			for _, c := range p.Rotation.Members {
+				learn(c.Label, c.Key, c.Next, c.Prior)
+			}
+		}
+	}
+	for _, e := range b.inbox {
+		if e.item.Kind == tui.InboxCard {
+			learn(e.item.Card.Label, e.item.Card.Key, e.item.Card.Next)
 		}
 	}
 	labelsOf := func(items []string) []string {

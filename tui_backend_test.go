@@ -197,6 +197,13 @@ func TestTUIBackendCeremonies(t *testing.T) {
 		if !ok || g.Alias != "team" || len(g.Mine) != 1 || !strings.Contains(g.KtText, "2") || len(g.Labels) != 3 {
 			t.Errorf("%s: group %+v (%v)", d.name, g, ok)
 		}
+		// Even C, which holds no ceremony of it, names every key by its
+		// member (from the proposal and the cards it saw).
+		for _, l := range g.Labels {
+			if strings.HasPrefix(l, "#") {
+				t.Errorf("%s: key labels %v: a key is unnamed", d.name, g.Labels)
+			}
+		}
 		if len(s.Members) != 1 || !slices.Equal(s.Members[0].Groups, []string{"team"}) {
 			t.Errorf("%s: members %+v", d.name, s.Members)
 		}
