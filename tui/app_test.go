@@ -280,11 +280,7 @@ func TestGroupScreenKeys(t *testing.T) {
 		t.Errorf("calls %v lack alice's contribution", f.Called())
 	}
 	v := newGroupScreen(c, prefix).View()
-	for _, want := range []string{"k[1] bob", "n[2] carol", "any 2 of alice, bob, carol", "this device: alice"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("group view lacks %q:\n%s", want, v)
-		}
-	}
+	hasAll(t, "group view", v, "k[1] bob", "n[2] carol", "any 2 of alice, bob, carol", "this device: alice")
 	if v := newGroupScreen(c, "Enope").View(); !strings.Contains(v, "holds no kel of Enope") {
 		t.Errorf("unknown group view:\n%s", v)
 	}

@@ -201,6 +201,17 @@ func screenView(c *common, s screen) string {
 	return m.View()
 }
 
+// hasAll fails for each of wants that text lacks; what names text in the
+// failure ("view").
+func hasAll(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
+		}
+	}
+}
+
 // assertFits fails when view is wider than width or taller than height.
 func assertFits(t *testing.T, view string, width, height int) {
 	t.Helper()

@@ -32,6 +32,9 @@ const (
 	ancFieldCount
 )
 
+// ancFields is the number of focusable fields of each step.
+var ancFields = []int{ancSeals: ancFieldCount, ancPropose: 1}
+
 // anchorFileLimit is the largest document whose digest the wizard takes.
 const anchorFileLimit = 256 << 20
 
@@ -52,10 +55,9 @@ type anchorSeal struct {
 // anchorWizard proposes an interaction event of a group anchoring seals:
 // events of other KELs (prefix, sn, SAID) and digests of documents.
 type anchorWizard struct {
-	c       *common
-	prefix  string
-	step    int
-	focus   [ancPropose + 1]int
+	c      *common
+	prefix string
+	wizNav
 	seals   pickList[anchorSeal]
 	aid     textinput.Model
 	sn      textinput.Model
@@ -64,13 +66,12 @@ type anchorWizard struct {
 	expires textinput.Model
 	formErr error  // why a seal was not added
 	docErr  bool   // formErr is about the document, not the event seal
-	err     error  // a refused step, or the backend's refusal of the proposal
 	reading string // context of the document read in flight
-	pending string // context of the proposal in flight
 }
 
 func newAnchorWizard(c *common, prefix string) screen {
 	w := &anchorWizard{c: c, prefix: prefix, expires: newExpiryField()}
+	w.wizNav = newWizNav("anchoring", ancFields, w.checkStep, w.applyFocus)
 	mk := func(prompt, placeholder string, limit int) textinput.Model {
 		in := newTextInput()
 		in.Prompt, in.Placeholder, in.CharLimit = prompt, placeholder, limit
@@ -243,77 +244,25 @@ func (w *anchorWizard) checkStep(step int) error {
 	return nil
 }
 
-func (w *anchorWizard) request() (AnchoringRequest, int, error) {
-	if err := w.checkStep(ancSeals); err != nil {
-		return AnchoringRequest{}, ancSeals, err
-	}
+// request is the proposal the wizard collected, once every step is right.
+func (w *anchorWizard) request() AnchoringRequest {
 	exp, _ := parseExpiry(w.expires.Value())
 	r := AnchoringRequest{Group: w.prefix, Expires: exp}
 	for _, s := range w.seals.items {
 		r.Seals = append(r.Seals, s.seal)
 	}
-	return r, ancPropose, nil
-}
-
-func (w *anchorWizard) fail(err error) tea.Cmd {
-	return func() tea.Msg { return errMsg{"anchoring", err} }
-}
-
-func (w *anchorWizard) forward() tea.Cmd {
-	if w.step == ancPropose {
-		return info("press p to propose, or shift+tab to go back")
-	}
-	if w.focus[ancSeals] < ancFieldCount-1 {
-		w.focus[ancSeals]++
-		return w.applyFocus()
-	}
-	if err := w.checkStep(ancSeals); err != nil {
-		w.err = err
-		return w.fail(err)
-	}
-	w.err = nil
-	w.step = ancPropose
-	return w.applyFocus()
-}
-
-func (w *anchorWizard) backward() tea.Cmd {
-	if w.step == ancSeals && w.focus[ancSeals] > 0 {
-		w.focus[ancSeals]--
-		return w.applyFocus()
-	}
-	return w.prevStep()
-}
-
-func (w *anchorWizard) prevStep() tea.Cmd {
-	if w.step == ancSeals {
-		return nil
-	}
-	w.err = nil
-	w.step = ancSeals
-	return w.applyFocus()
+	return r
 }
 
 func (w *anchorWizard) propose() tea.Cmd {
-	if w.pending != "" {
-		return nil
-	}
-	req, step, err := w.request()
-	if err != nil {
-		w.step, w.err = step, err
-		return tea.Batch(w.applyFocus(), w.fail(err))
-	}
-	g, _ := w.group()
-	ctx := "proposing the anchoring in " + g.Name()
-	w.pending, w.err = ctx, nil
-	what := fmt.Sprintf("the anchoring of %d seals in %s", len(req.Seals), g.Name())
-	return wizPropose(w.c, ctx, what, func(b Backend) (string, error) { return b.ProposeAnchoring(req) })
+	return wizStart(w.c, &w.wizNav, w.request, func(req AnchoringRequest) (string, string) {
+		g, _ := w.group()
+		return "proposing the anchoring in " + g.Name(), fmt.Sprintf("the anchoring of %d seals in %s", len(req.Seals), g.Name())
+	}, Backend.ProposeAnchoring)
 }
 
 func (w *anchorWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		w.layout()
-		return w, nil
 	case anchorDocMsg:
 		w.reading = ""
 		name := msg.path
@@ -327,34 +276,21 @@ func (w *anchorWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		w.file.Reset()
 		return w, info("added the digest of " + msg.path)
-	case wizProposedMsg:
-		w.pending = ""
-		return w, wizProposed(w.c, msg)
 	case errMsg:
-		switch {
-		case msg.context == w.pending && w.pending != "":
-			w.pending, w.err = "", msg.err
-		case msg.context == w.reading && w.reading != "":
+		if msg.context == w.reading && w.reading != "" && msg.context != w.pending {
 			w.reading, w.formErr, w.docErr = "", msg.err, true
+			return w, nil
 		}
-		return w, nil
-	case tea.KeyMsg:
-		return w, w.key(msg)
 	}
-	return w, w.updateField(msg)
+	return wizUpdate(w, w.c, msg)
 }
 
 func (w *anchorWizard) key(msg tea.KeyMsg) tea.Cmd {
 	k := w.c.keys
 	f := w.focus[ancSeals]
+	// Enter on the form adds a seal; esc, shift+tab, enter and tab move
+	// otherwise.
 	switch {
-	case key.Matches(msg, k.Back):
-		if w.step == ancSeals {
-			return pop
-		}
-		return w.prevStep()
-	case key.Matches(msg, k.PrevStep):
-		return w.backward()
 	case w.step == ancSeals && msg.Type == tea.KeyEnter && f >= ancFocusAID && f <= ancFocusSAID:
 		// Enter adds the event seal once its three fields are filled.
 		if strings.TrimSpace(w.aid.Value()) != "" && strings.TrimSpace(w.sn.Value()) != "" && strings.TrimSpace(w.said.Value()) != "" {
@@ -363,8 +299,9 @@ func (w *anchorWizard) key(msg tea.KeyMsg) tea.Cmd {
 		return w.forward()
 	case w.step == ancSeals && msg.Type == tea.KeyEnter && f == ancFocusFile && strings.TrimSpace(w.file.Value()) != "":
 		return w.readDocument()
-	case key.Matches(msg, k.NextStep):
-		return w.forward()
+	}
+	if cmd, ok := w.navKey(msg, k); ok {
+		return cmd
 	}
 	if w.step == ancPropose {
 		if key.Matches(msg, k.Propose) {
@@ -385,13 +322,8 @@ func (w *anchorWizard) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	switch msg.Type {
-	case tea.KeyUp:
-		w.focus[ancSeals]--
-		return w.applyFocus()
-	case tea.KeyDown:
-		w.focus[ancSeals] = min(w.focus[ancSeals]+1, ancFieldCount-1)
-		return w.applyFocus()
+	if cmd, ok := w.arrowKey(msg, k, false); ok {
+		return cmd
 	}
 	return w.updateField(msg)
 }
@@ -450,9 +382,7 @@ func (w *anchorWizard) View() string {
 		formErr()
 	}
 	form = append(form, expiryLines(w.c, w.expires, width)...)
-	if w.err != nil {
-		form = append(form, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-	}
+	form = append(form, w.errLines(st, width)...)
 	focused := w.focus[ancSeals] == ancFocusList
 	rows := w.seals.lines(st, width, max(height-len(main)-len(form), 1), focused, func(i int, s anchorSeal) string {
 		return fmt.Sprintf("%d. %s  %s", i+1, s.what, sealDigest(s.seal))
@@ -495,13 +425,7 @@ func (w *anchorWizard) summary(g GroupInfo, main []string, width, height int) ([
 	main = append(main, wizWrap(fmt.Sprintf("  signers   %s (the group's current keys)", g.KtText), width, "            ")...)
 	exp, _ := parseExpiry(w.expires.Value())
 	main = append(main, "  expires   "+expiryWords(w.c, exp))
-	switch {
-	case w.pending != "":
-		main = append(main, "", st.Info.Render("… proposing"))
-	case w.err != nil:
-		main = append(main, "")
-		main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-	}
+	main = append(main, w.statusLines(st, width)...)
 	hints := wizWrap(st.Subtle.Render("p proposes: this device records the ceremony and writes the proposal to the drop folder (when there is one); the members review the seals and sign."), width, "")
 	return main, hints
 }

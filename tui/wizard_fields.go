@@ -36,28 +36,6 @@ var (
 	errAnchorEO      = errors.New("the group is establishment-only (EO): it cannot anchor with an interaction event")
 )
 
-// wizProposedMsg reports a proposal the backend made: id is the new
-// ceremony's, what says what was proposed.
-type wizProposedMsg struct{ id, what string }
-
-// wizPropose runs propose in a command; its ceremony id comes back as a
-// wizProposedMsg, its error as an errMsg with context ctx.
-func wizPropose(c *common, ctx, what string, propose func(Backend) (string, error)) tea.Cmd {
-	return c.work(ctx, func(b Backend) tea.Msg {
-		id, err := propose(b)
-		if err != nil {
-			return errMsg{ctx, err}
-		}
-		return wizProposedMsg{id: id, what: what}
-	})
-}
-
-// wizProposed replaces the wizard with the collect screen of ceremony id.
-func wizProposed(c *common, msg wizProposedMsg) tea.Cmd {
-	return tea.Sequence(replace(newCollectScreen(c, msg.id)), c.refresh(),
-		info(fmt.Sprintf("proposed %s (ceremony %s): share the proposal with every member", msg.what, shortID(msg.id))))
-}
-
 // parseThresholdText reads a threshold as the user types it: a whole number
 // ("2"), weights separated by commas ("1/2,1/4,1/4", clauses separated by
 // ";": "1/2,1/2;1,1"), or the JSON forms kel reads (`["1/2","1/4","1/4"]`,
@@ -151,6 +129,18 @@ func (f *thresholdField) check(n int, labels []string) {
 	if err == nil {
 		f.reading = th.Describe(labels)
 	}
+}
+
+// thresholdsErr says why the signing threshold kt or the rotation
+// threshold nt is wrong, if one is.
+func thresholdsErr(kt, nt *thresholdField) error {
+	if kt.err != nil {
+		return fmt.Errorf("signing threshold: %w", kt.err)
+	}
+	if nt.err != nil {
+		return fmt.Errorf("rotation threshold: %w", nt.err)
+	}
+	return nil
 }
 
 // update hands a message to the text field.
@@ -290,6 +280,45 @@ func (l *pickList[T]) navigate(msg tea.KeyMsg, k KeyMap) bool {
 		return false
 	}
 	return true
+}
+
+// resync replaces the items with fresh ones (the first of those with the
+// same id), keeping the order and the cursor of the user: items that are
+// gone are dropped, new ones added at the end. keep carries the user's
+// choices from an item to its fresh version.
+func (l *pickList[T]) resync(fresh []T, id func(T) string, keep func(old T, fresh *T)) {
+	byID := map[string]T{}
+	for _, it := range fresh {
+		if _, dup := byID[id(it)]; !dup {
+			byID[id(it)] = it
+		}
+	}
+	cur := ""
+	if it, ok := l.current(); ok {
+		cur = id(*it)
+	}
+	var items []T
+	seen := map[string]bool{}
+	for _, old := range l.items {
+		if it, ok := byID[id(old)]; ok && !seen[id(old)] {
+			keep(old, &it)
+			items = append(items, it)
+			seen[id(old)] = true
+		}
+	}
+	for _, it := range fresh {
+		if !seen[id(it)] {
+			items = append(items, it)
+			seen[id(it)] = true
+		}
+	}
+	l.items = items
+	for i, it := range items {
+		if id(it) == cur {
+			l.cursor = i
+		}
+	}
+	l.clampCursor()
 }
 
 // remove deletes the item under the cursor.

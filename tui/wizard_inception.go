@@ -31,7 +31,7 @@ const (
 )
 
 // incFields is the number of focusable fields of each step.
-var incFields = [...]int{incMembers: 1, incThresholds: 2, incGroup: 4, incPropose: 1}
+var incFields = []int{incMembers: 1, incThresholds: 2, incGroup: 4, incPropose: 1}
 
 // incMember is a candidate member of the new group: one of this device's
 // members, or a member card from the inbox.
@@ -54,20 +54,18 @@ func (m incMember) id() string {
 // cards in the inbox) in key order, thresholds, alias and options, then a
 // summary from which p proposes.
 type inceptionWizard struct {
-	c       *common
-	step    int
-	focus   [incPropose + 1]int
+	c *common
+	wizNav
 	members pickList[incMember]
 	kt, nt  thresholdField
 	alias   textinput.Model
 	eo, dnd bool
 	expires textinput.Model
-	err     error  // a refused step, or the backend's refusal of the proposal
-	pending string // context of the proposal in flight ("" when none)
 }
 
 func newInceptionWizard(c *common) screen {
 	w := &inceptionWizard{c: c, kt: newThresholdField("kt> "), nt: newThresholdField("nt> "), expires: newExpiryField()}
+	w.wizNav = newWizNav("new group", incFields, w.checkStep, w.applyFocus)
 	w.alias = newTextInput()
 	w.alias.Prompt = "alias> "
 	w.alias.Placeholder = "acme"
@@ -130,38 +128,7 @@ func (w *inceptionWizard) sync() {
 		}
 		fresh = append(fresh, incMember{card: card, source: it.Source})
 	}
-	byID := map[string]incMember{}
-	for _, m := range fresh {
-		if _, dup := byID[m.id()]; !dup {
-			byID[m.id()] = m
-		}
-	}
-	cur := ""
-	if m, ok := w.members.current(); ok {
-		cur = m.id()
-	}
-	var items []incMember
-	seen := map[string]bool{}
-	for _, m := range w.members.items {
-		if f, ok := byID[m.id()]; ok && !seen[m.id()] {
-			f.chosen = m.chosen
-			items = append(items, f)
-			seen[m.id()] = true
-		}
-	}
-	for _, m := range fresh {
-		if !seen[m.id()] {
-			items = append(items, m)
-			seen[m.id()] = true
-		}
-	}
-	w.members.items = items
-	for i, m := range items {
-		if m.id() == cur {
-			w.members.cursor = i
-		}
-	}
-	w.members.clampCursor()
+	w.members.resync(fresh, incMember.id, func(old incMember, m *incMember) { m.chosen = old.chosen })
 }
 
 // chosen lists the chosen members in key order.
@@ -245,12 +212,7 @@ func (w *inceptionWizard) checkStep(step int) error {
 			return errNoKeys
 		}
 	case incThresholds:
-		if w.kt.err != nil {
-			return fmt.Errorf("signing threshold: %w", w.kt.err)
-		}
-		if w.nt.err != nil {
-			return fmt.Errorf("rotation threshold: %w", w.nt.err)
-		}
+		return thresholdsErr(&w.kt, &w.nt)
 	case incGroup:
 		if err := checkGroupAlias(strings.TrimSpace(w.alias.Value()), w.c.snap); err != nil {
 			return err
@@ -262,14 +224,8 @@ func (w *inceptionWizard) checkStep(step int) error {
 	return nil
 }
 
-// request is the proposal the wizard collected, or the first step that is
-// not right and why.
-func (w *inceptionWizard) request() (InceptionRequest, int, error) {
-	for s := incMembers; s < incPropose; s++ {
-		if err := w.checkStep(s); err != nil {
-			return InceptionRequest{}, s, err
-		}
-	}
+// request is the proposal the wizard collected, once every step is right.
+func (w *inceptionWizard) request() InceptionRequest {
 	exp, _ := parseExpiry(w.expires.Value())
 	r := InceptionRequest{Alias: strings.TrimSpace(w.alias.Value()), Kt: w.kt.th, Nt: w.nt.th, Expires: exp}
 	for _, m := range w.chosen() {
@@ -286,99 +242,23 @@ func (w *inceptionWizard) request() (InceptionRequest, int, error) {
 	if w.dnd {
 		r.Config = append(r.Config, "DND")
 	}
-	return r, incPropose, nil
-}
-
-func (w *inceptionWizard) fail(err error) tea.Cmd {
-	return func() tea.Msg { return errMsg{"new group", err} }
-}
-
-// forward leaves the focused field for the next one, or the step for the
-// next step once it is right.
-func (w *inceptionWizard) forward() tea.Cmd {
-	if w.focus[w.step] < incFields[w.step]-1 {
-		w.focus[w.step]++
-		return w.applyFocus()
-	}
-	if w.step == incPropose {
-		return info("press p to propose, or shift+tab to go back")
-	}
-	if err := w.checkStep(w.step); err != nil {
-		w.err = err
-		return w.fail(err)
-	}
-	w.err = nil
-	w.step++
-	return w.applyFocus()
-}
-
-// backward goes to the previous field, or the previous step.
-func (w *inceptionWizard) backward() tea.Cmd {
-	if w.focus[w.step] > 0 {
-		w.focus[w.step]--
-		return w.applyFocus()
-	}
-	return w.prevStep()
-}
-
-func (w *inceptionWizard) prevStep() tea.Cmd {
-	if w.step == incMembers {
-		return nil
-	}
-	w.err = nil
-	w.step--
-	return w.applyFocus()
+	return r
 }
 
 func (w *inceptionWizard) propose() tea.Cmd {
-	if w.pending != "" {
-		return nil
-	}
-	req, step, err := w.request()
-	if err != nil {
-		w.step, w.err = step, err
-		return tea.Batch(w.applyFocus(), w.fail(err))
-	}
-	ctx := "proposing group " + req.Alias
-	w.pending, w.err = ctx, nil
-	return wizPropose(w.c, ctx, "group "+req.Alias, func(b Backend) (string, error) { return b.ProposeInception(req) })
+	return wizStart(w.c, &w.wizNav, w.request, func(req InceptionRequest) (string, string) {
+		return "proposing group " + req.Alias, "group " + req.Alias
+	}, Backend.ProposeInception)
 }
 
 func (w *inceptionWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		w.layout()
-		return w, nil
-	case snapshotMsg:
-		w.sync()
-		w.recheck()
-		return w, nil
-	case wizProposedMsg:
-		w.pending = ""
-		return w, wizProposed(w.c, msg)
-	case errMsg:
-		if msg.context == w.pending && w.pending != "" {
-			w.pending, w.err = "", msg.err
-		}
-		return w, nil
-	case tea.KeyMsg:
-		return w, w.key(msg)
-	}
-	return w, w.updateField(msg)
+	return wizUpdate(w, w.c, msg)
 }
 
 func (w *inceptionWizard) key(msg tea.KeyMsg) tea.Cmd {
 	k := w.c.keys
-	switch {
-	case key.Matches(msg, k.Back):
-		if w.step == incMembers {
-			return pop
-		}
-		return w.prevStep()
-	case key.Matches(msg, k.PrevStep):
-		return w.backward()
-	case key.Matches(msg, k.NextStep):
-		return w.forward()
+	if cmd, ok := w.navKey(msg, k); ok {
+		return cmd
 	}
 	typing := w.Typing()
 	switch w.step {
@@ -404,17 +284,8 @@ func (w *inceptionWizard) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	// Steps with fields: arrows move between them (k and j too, when no
 	// text field has the keyboard).
-	if msg.Type == tea.KeyUp || !typing && key.Matches(msg, k.Up) {
-		if w.focus[w.step] > 0 {
-			w.focus[w.step]--
-		}
-		return w.applyFocus()
-	}
-	if msg.Type == tea.KeyDown || !typing && key.Matches(msg, k.Down) {
-		if w.focus[w.step] < incFields[w.step]-1 {
-			w.focus[w.step]++
-		}
-		return w.applyFocus()
+	if cmd, ok := w.arrowKey(msg, k, !typing); ok {
+		return cmd
 	}
 	if w.step == incGroup && !typing {
 		if key.Matches(msg, k.Toggle) {
@@ -461,10 +332,7 @@ func (w *inceptionWizard) View() string {
 	switch w.step {
 	case incMembers:
 		main = append(main, wizWrap("Choose the members of the new group, in key order (k[0] first). At least one must be of this device.", width, "")...)
-		tail := []string{"", w.countLine()}
-		if w.err != nil {
-			tail = append(tail, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-		}
+		tail := append([]string{"", w.countLine()}, w.errLines(st, width)...)
 		rows := w.members.lines(st, width, max(height-len(main)-len(tail), 1), true, w.memberRow)
 		if len(w.members.items) == 0 {
 			rows = []string{st.Subtle.Render("  no members: create one on the home screen (m)")}
@@ -487,9 +355,7 @@ func (w *inceptionWizard) View() string {
 		main = append(main, w.toggleLine(incFocusEO, w.eo, "establishment only (EO): no interaction events, so no anchoring"))
 		main = append(main, w.toggleLine(incFocusDND, w.dnd, "do not delegate (DND): the group cannot delegate identifiers"))
 		main = append(main, expiryLines(w.c, w.expires, width)...)
-		if w.err != nil {
-			main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-		}
+		main = append(main, w.errLines(st, width)...)
 		hints = []string{st.Subtle.Render("↑/↓ move between the fields, space toggles an option.")}
 	case incPropose:
 		main, hints = w.summary(main, width, height)
@@ -586,19 +452,15 @@ func (w *inceptionWizard) summary(main []string, width, height int) ([]string, [
 	main = append(main, wizWrap(fmt.Sprintf("  signing   %s (kt %s)", w.kt.reading, thresholdShort(w.kt.th, len(keys))), width, "            ")...)
 	main = append(main, wizWrap(fmt.Sprintf("  rotation  %s (nt %s)", w.nt.reading, thresholdShort(w.nt.th, len(next))), width, "            ")...)
 	opts := "none"
-	if r, _, err := w.request(); err == nil && len(r.Config) > 0 {
-		opts = strings.Join(r.Config, ", ")
+	if _, err := w.checkAll(); err == nil {
+		if r := w.request(); len(r.Config) > 0 {
+			opts = strings.Join(r.Config, ", ")
+		}
 	}
 	main = append(main, "  options   "+opts)
 	exp, _ := parseExpiry(w.expires.Value())
 	main = append(main, "  expires   "+expiryWords(w.c, exp))
-	switch {
-	case w.pending != "":
-		main = append(main, "", st.Info.Render("… proposing"))
-	case w.err != nil:
-		main = append(main, "")
-		main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-	}
+	main = append(main, w.statusLines(st, width)...)
 	hints := wizWrap(st.Subtle.Render("p proposes: this device records the ceremony and writes the proposal to the drop folder (when there is one); the next screen shares it with the members, who review and sign it."), width, "")
 	return main, hints
 }

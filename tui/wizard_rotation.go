@@ -25,7 +25,7 @@ var rotSteps = []string{"members", "thresholds", "propose"}
 
 // rotFields is the number of focusable fields of each step (thresholds:
 // kt, nt, expiry).
-var rotFields = [...]int{rotMembers: 1, rotThresholds: 3, rotPropose: 1}
+var rotFields = []int{rotMembers: 1, rotThresholds: 3, rotPropose: 1}
 
 // rotKind is what a row of the rotation wizard stands for.
 type rotKind int
@@ -103,20 +103,18 @@ func (r rotRow) part() (ceremony.Contribution, bool) {
 // (rotate, reserve, drop, join), the new thresholds, then a summary of the
 // changes from which p proposes.
 type rotationWizard struct {
-	c       *common
-	prefix  string
-	step    int
-	focus   [rotPropose + 1]int
+	c      *common
+	prefix string
+	wizNav
 	rows    pickList[rotRow]
 	refused []string // contributions in the inbox that do not fit the group
 	kt, nt  thresholdField
 	expires textinput.Model
-	err     error
-	pending string
 }
 
 func newRotationWizard(c *common, prefix string) screen {
 	w := &rotationWizard{c: c, prefix: prefix, kt: newThresholdField("kt> "), nt: newThresholdField("nt> "), expires: newExpiryField()}
+	w.wizNav = newWizNav("rotation", rotFields, w.checkStep, w.applyFocus)
 	w.sync()
 	w.recheck()
 	w.layout()
@@ -230,42 +228,11 @@ func (w *rotationWizard) sync() {
 		fresh = append(fresh, r)
 	}
 	// Keep what the user did: order, roles and cursor.
-	cur := ""
-	if r, ok := w.rows.current(); ok {
-		cur = r.id()
-	}
-	byID := map[string]rotRow{}
-	for _, r := range fresh {
-		if _, dup := byID[r.id()]; !dup {
-			byID[r.id()] = r
-		}
-	}
-	var items []rotRow
-	seen := map[string]bool{}
-	for _, old := range w.rows.items {
-		r, ok := byID[old.id()]
-		if !ok || seen[old.id()] {
-			continue
-		}
+	w.rows.resync(fresh, rotRow.id, func(old rotRow, r *rotRow) {
 		if slices.Contains(r.roles, old.role) {
 			r.role = old.role
 		}
-		items = append(items, r)
-		seen[r.id()] = true
-	}
-	for _, r := range fresh {
-		if !seen[r.id()] {
-			items = append(items, r)
-			seen[r.id()] = true
-		}
-	}
-	w.rows.items = items
-	for i, r := range items {
-		if r.id() == cur {
-			w.rows.cursor = i
-		}
-	}
-	w.rows.clampCursor()
+	})
 }
 
 // labels names the new key list and the new next list, in roster order.
@@ -372,11 +339,8 @@ func (w *rotationWizard) checkStep(step int) error {
 			return err
 		}
 	case rotThresholds:
-		if w.kt.err != nil {
-			return fmt.Errorf("signing threshold: %w", w.kt.err)
-		}
-		if w.nt.err != nil {
-			return fmt.Errorf("rotation threshold: %w", w.nt.err)
+		if err := thresholdsErr(&w.kt, &w.nt); err != nil {
+			return err
 		}
 		if _, err := parseExpiry(w.expires.Value()); err != nil {
 			return err
@@ -385,12 +349,8 @@ func (w *rotationWizard) checkStep(step int) error {
 	return nil
 }
 
-func (w *rotationWizard) request() (RotationRequest, int, error) {
-	for s := rotMembers; s < rotPropose; s++ {
-		if err := w.checkStep(s); err != nil {
-			return RotationRequest{}, s, err
-		}
-	}
+// request is the proposal the wizard collected, once every step is right.
+func (w *rotationWizard) request() RotationRequest {
 	exp, _ := parseExpiry(w.expires.Value())
 	r := RotationRequest{Group: w.prefix, Kt: w.kt.th, Nt: w.nt.th, Expires: exp}
 	for _, row := range w.rows.items {
@@ -401,97 +361,24 @@ func (w *rotationWizard) request() (RotationRequest, int, error) {
 			r.Parts = append(r.Parts, p)
 		}
 	}
-	return r, rotPropose, nil
-}
-
-func (w *rotationWizard) fail(err error) tea.Cmd {
-	return func() tea.Msg { return errMsg{"rotation", err} }
-}
-
-func (w *rotationWizard) forward() tea.Cmd {
-	if w.focus[w.step] < rotFields[w.step]-1 {
-		w.focus[w.step]++
-		return w.applyFocus()
-	}
-	if w.step == rotPropose {
-		return info("press p to propose, or shift+tab to go back")
-	}
-	if err := w.checkStep(w.step); err != nil {
-		w.err = err
-		return w.fail(err)
-	}
-	w.err = nil
-	w.step++
-	return w.applyFocus()
-}
-
-func (w *rotationWizard) backward() tea.Cmd {
-	if w.focus[w.step] > 0 {
-		w.focus[w.step]--
-		return w.applyFocus()
-	}
-	return w.prevStep()
-}
-
-func (w *rotationWizard) prevStep() tea.Cmd {
-	if w.step == rotMembers {
-		return nil
-	}
-	w.err = nil
-	w.step--
-	return w.applyFocus()
+	return r
 }
 
 func (w *rotationWizard) propose() tea.Cmd {
-	if w.pending != "" {
-		return nil
-	}
-	req, step, err := w.request()
-	if err != nil {
-		w.step, w.err = step, err
-		return tea.Batch(w.applyFocus(), w.fail(err))
-	}
-	g, _ := w.group()
-	ctx := "proposing the rotation of " + g.Name()
-	w.pending, w.err = ctx, nil
-	return wizPropose(w.c, ctx, "the rotation of "+g.Name(), func(b Backend) (string, error) { return b.ProposeRotation(req) })
+	return wizStart(w.c, &w.wizNav, w.request, func(RotationRequest) (string, string) {
+		g, _ := w.group()
+		return "proposing the rotation of " + g.Name(), "the rotation of " + g.Name()
+	}, Backend.ProposeRotation)
 }
 
 func (w *rotationWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		w.layout()
-		return w, nil
-	case snapshotMsg:
-		w.sync()
-		w.recheck()
-		return w, nil
-	case wizProposedMsg:
-		w.pending = ""
-		return w, wizProposed(w.c, msg)
-	case errMsg:
-		if msg.context == w.pending && w.pending != "" {
-			w.pending, w.err = "", msg.err
-		}
-		return w, nil
-	case tea.KeyMsg:
-		return w, w.key(msg)
-	}
-	return w, w.updateField(msg)
+	return wizUpdate(w, w.c, msg)
 }
 
 func (w *rotationWizard) key(msg tea.KeyMsg) tea.Cmd {
 	k := w.c.keys
-	switch {
-	case key.Matches(msg, k.Back):
-		if w.step == rotMembers {
-			return pop
-		}
-		return w.prevStep()
-	case key.Matches(msg, k.PrevStep):
-		return w.backward()
-	case key.Matches(msg, k.NextStep):
-		return w.forward()
+	if cmd, ok := w.navKey(msg, k); ok {
+		return cmd
 	}
 	switch w.step {
 	case rotMembers:
@@ -520,13 +407,8 @@ func (w *rotationWizard) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	switch msg.Type {
-	case tea.KeyUp:
-		w.focus[w.step] = max(w.focus[w.step]-1, 0)
-		return w.applyFocus()
-	case tea.KeyDown:
-		w.focus[w.step] = min(w.focus[w.step]+1, rotFields[w.step]-1)
-		return w.applyFocus()
+	if cmd, ok := w.arrowKey(msg, k, false); ok {
+		return cmd
 	}
 	return w.updateField(msg)
 }
@@ -581,8 +463,8 @@ func (w *rotationWizard) View() string {
 		default:
 			tail = append(tail, wizWrap(st.Good.Render("✓ ")+fmt.Sprintf("the current rotation threshold (%s) is met by %s", reading, strings.Join(who, ", ")), width, "  ")...)
 		}
-		if w.err != nil && !errors.Is(w.err, errPriorNext) {
-			tail = append(tail, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
+		if !errors.Is(w.err, errPriorNext) {
+			tail = append(tail, w.errLines(st, width)...)
 		}
 		for _, r := range w.refused {
 			tail = append(tail, wizWrap(st.Warn.Render("! ")+"contribution refused: "+r, width, "  ")...)
@@ -600,9 +482,7 @@ func (w *rotationWizard) View() string {
 		if w.kt.err == nil && w.nt.err == nil {
 			main = append(main, wizWrap("changes: "+w.changes(g), width, "  ")...)
 		}
-		if w.err != nil {
-			main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-		}
+		main = append(main, w.errLines(st, width)...)
 		hints = wizThresholdHints(st, width)
 	case rotPropose:
 		main, hints = w.summary(g, main, width, height)
@@ -693,13 +573,7 @@ func (w *rotationWizard) summary(g GroupInfo, main []string, width, height int) 
 	main = append(main, wizWrap(fmt.Sprintf("  rotation  %s: %s", nt, w.nt.reading), width, "            ")...)
 	exp, _ := parseExpiry(w.expires.Value())
 	main = append(main, "  expires   "+expiryWords(w.c, exp))
-	switch {
-	case w.pending != "":
-		main = append(main, "", st.Info.Render("… proposing"))
-	case w.err != nil:
-		main = append(main, "")
-		main = append(main, wizWrap(st.Bad.Render("✗ ")+w.err.Error(), width, "  ")...)
-	}
+	main = append(main, w.statusLines(st, width)...)
 	hints := wizWrap(st.Subtle.Render("p proposes: this device records the ceremony and writes the proposal to the drop folder (when there is one); every member then reviews and signs it."), width, "")
 	return main, hints
 }
