@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
@@ -189,6 +190,21 @@ func (c *cmd) proposeInception(d *device, alias string, cards []ceremony.Card, f
 	c.printf("  kt %s, nt %s, %d members: %s\n", kt, nt, len(cards), rosterLabels(cer.Roster()))
 	c.printf("next: every member runs keremony sign PROPOSAL --member ALIAS and sends the signature back\n")
 	return cer, pk, nil
+}
+
+// recordGroupProposal records a proposal for an existing group (rotation,
+// anchoring) and makes its packet, sent as from (default: the local
+// member among the group's keys).
+func (d *device) recordGroupProposal(p ceremony.Proposal, deadline time.Time, prefix string, st kel.KeyState, from string) (*ceremony.Ceremony, transport.Proposal, error) {
+	cer, err := d.record(p, deadline)
+	if err != nil {
+		return nil, transport.Proposal{}, err
+	}
+	if from == "" {
+		from = d.fromLabel(prefix, st)
+	}
+	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	return cer, pk, err
 }
 
 // proposalPacket is the proposal packet of a ceremony of this device: its
@@ -527,14 +543,7 @@ func (c *cmd) proposeRotationOf(d *device, prefix string, st kel.KeyState, membe
 	if err != nil {
 		return nil, transport.Proposal{}, err
 	}
-	cer, err := d.record(p, c.deadline())
-	if err != nil {
-		return nil, transport.Proposal{}, err
-	}
-	if from == "" {
-		from = d.fromLabel(prefix, st)
-	}
-	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	cer, pk, err := d.recordGroupProposal(p, c.deadline(), prefix, st, from)
 	if err != nil {
 		return nil, transport.Proposal{}, err
 	}
@@ -689,14 +698,7 @@ func (c *cmd) proposeAnchoring(d *device, prefix string, st kel.KeyState, seals 
 	if err != nil {
 		return nil, transport.Proposal{}, err
 	}
-	cer, err := d.record(p, c.deadline())
-	if err != nil {
-		return nil, transport.Proposal{}, err
-	}
-	if from == "" {
-		from = d.fromLabel(prefix, st)
-	}
-	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	cer, pk, err := d.recordGroupProposal(p, c.deadline(), prefix, st, from)
 	if err != nil {
 		return nil, transport.Proposal{}, err
 	}

@@ -151,13 +151,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.c.backend == nil {
 			return m, m.pollAfter()
 		}
-		return m, tea.Batch(m.startBusy(m.c.work("checking the drop folder", func(b Backend) tea.Msg {
+		// In the background (no spinner: it runs every second), and the
+		// next poll is timed from this one's end, so slow polls never pile
+		// up behind the backend's lock.
+		return m, m.c.quiet(func(b Backend) tea.Msg {
 			ns, err := b.Poll()
-			if err != nil {
-				return errMsg{"checking the drop folder", err}
-			}
-			return noticesMsg{ns}
-		})), m.pollAfter())
+			return polledMsg{ns, err}
+		})
+	case polledMsg:
+		next := m.pollAfter()
+		if msg.err != nil {
+			m.setError("checking the drop folder", msg.err)
+			return m, next
+		}
+		_, cmd := m.Update(noticesMsg{msg.notices})
+		return m, tea.Batch(cmd, next)
 	case errMsg:
 		m.setError(msg.context, msg.err)
 		return m, m.forward(msg)
@@ -296,9 +304,6 @@ func (m *Model) logLine(text string, isErr bool) {
 		m.c.log = m.c.log[len(m.c.log)-500:]
 	}
 }
-
-// Log is every notice and error of this run, oldest first.
-func (m *Model) Log() []string { return m.c.log }
 
 // View draws the header, the top screen (or the help, or the passphrase
 // prompt), the status line and the footer.

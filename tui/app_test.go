@@ -144,7 +144,7 @@ func TestMemberScreen(t *testing.T) {
 	created := ""
 	f.OnNewMember = func(alias string) error { created = alias; return nil }
 	c := testCommon(f)
-	s, out := drive(newMemberScreen(c), append(typeText("alice"), keyMsg("enter"))...)
+	_, out := drive(newMemberScreen(c), append(typeText("alice"), keyMsg("enter"))...)
 	if created != "alice" {
 		t.Errorf("NewMember got %q, want alice", created)
 	}
@@ -160,16 +160,16 @@ func TestMemberScreen(t *testing.T) {
 	if !popped || !told {
 		t.Errorf("after creating: messages %v, want a pop and an info", out)
 	}
-	_ = s
 
 	errTaken := errors.New("alias taken")
 	f.OnNewMember = func(string) error { return errTaken }
-	s, out = drive(newMemberScreen(c), append(typeText("bob"), keyMsg("enter"))...)
+	s, out := drive(newMemberScreen(c), append(typeText("bob"), keyMsg("enter"))...)
 	if len(out) != 1 || !errors.Is(out[0].(errMsg).err, errTaken) {
 		t.Errorf("failed creation: got %v, want the backend's error", out)
 	}
-	if s.(*memberScreen).in.Value() != "" && !strings.Contains(screenView(c, s), "alias") {
-		t.Error("the member screen is gone after an error")
+	// Nothing typed is lost: the screen stays, with the alias, for a retry.
+	if ms, ok := s.(*memberScreen); !ok || ms.in.Value() != "bob" {
+		t.Errorf("after a refused creation: screen %T, want the member screen still holding %q", s, "bob")
 	}
 }
 
@@ -284,4 +284,60 @@ func TestGroupScreenKeys(t *testing.T) {
 	if v := newGroupScreen(c, "Enope").View(); !strings.Contains(v, "holds no kel of Enope") {
 		t.Errorf("unknown group view:\n%s", v)
 	}
+}
+
+// TestRootPolls: a poll runs without the spinner, its notices reach the
+// status line, and the next poll is scheduled after it ends, also after
+// an error.
+func TestRootPolls(t *testing.T) {
+	errGone := errors.New("drop folder gone")
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	polls := 0
+	f.OnPoll = func() ([]Notice, error) {
+		polls++
+		if polls == 2 {
+			return nil, errGone
+		}
+		return []Notice{{Text: "signature of bob added"}}, nil
+	}
+	m := New(Options{PollInterval: time.Hour, Now: func() time.Time { return fixedNow }}, nil)
+	m.c.backend = f
+	for round := 1; round <= 2; round++ {
+		busy := m.c.busy // round 1's notice started a snapshot refresh
+		_, cmd := m.Update(pollTickMsg{})
+		if m.c.busy != busy {
+			t.Fatalf("round %d: a poll shows the spinner (busy %d → %d)", round, busy, m.c.busy)
+		}
+		msgs := runCmd(cmd)
+		if len(msgs) != 1 {
+			t.Fatalf("round %d: poll produced %v", round, msgs)
+		}
+		_, next := m.Update(msgs[0])
+		if next == nil {
+			t.Errorf("round %d: no next poll scheduled", round)
+		}
+	}
+	if polls != 2 {
+		t.Errorf("Poll called %d times, want 2", polls)
+	}
+	if v := m.View(); !strings.Contains(v, "checking the drop folder: drop folder gone") {
+		t.Errorf("poll error not shown:\n%s", v)
+	}
+	if len(m.c.log) < 2 || !strings.Contains(m.c.log[0], "signature of bob added") {
+		t.Errorf("log %q lacks the first poll's notice", m.c.log)
+	}
+}
+
+func TestHelpGolden(t *testing.T) {
+	tm := startModel(t, &fakeBackend{Snap: sampleSnapshot()}, "Members of this device")
+	tm.Send(keyMsg("?"))
+	waitScreen(t, tm, "Everywhere")
+	requireGolden(t, finalView(t, tm))
+}
+
+func TestPassphraseGolden(t *testing.T) {
+	tm := startModel(t, &fakeBackend{Snap: sampleSnapshot()}, "Members of this device")
+	tm.Send(askMsg{create: true, reply: make(chan askReply, 1)})
+	waitScreen(t, tm, "Keystore passphrase")
+	requireGolden(t, finalView(t, tm))
 }

@@ -44,11 +44,18 @@ func (c *common) work(label string, fn func(Backend) tea.Msg) tea.Cmd {
 	}
 	c.busy++
 	c.busyFor = label
-	mu := c.mu
+	run := c.quiet(fn)
+	return func() tea.Msg { return workDoneMsg{run()} }
+}
+
+// quiet runs fn against the backend in a command without the spinner, for
+// background work (the drop-folder poll). Call it from Update only.
+func (c *common) quiet(fn func(Backend) tea.Msg) tea.Cmd {
+	b, mu := c.backend, c.mu
 	return func() tea.Msg {
 		mu.Lock()
 		defer mu.Unlock()
-		return workDoneMsg{fn(b)}
+		return fn(b)
 	}
 }
 

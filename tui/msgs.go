@@ -34,8 +34,15 @@ type (
 // its spinner before handing the result on.
 type workDoneMsg struct{ msg tea.Msg }
 
-// pollTickMsg asks the root to poll the drop folder.
-type pollTickMsg struct{}
+// pollTickMsg asks the root to poll the drop folder; polledMsg is the
+// poll's outcome.
+type (
+	pollTickMsg struct{}
+	polledMsg   struct {
+		notices []Notice
+		err     error
+	}
+)
 
 // openedMsg reports the backend opened (or failed to).
 type openedMsg struct {
@@ -55,8 +62,7 @@ type askReply struct {
 	err  error
 }
 
-func push(s screen) tea.Cmd              { return func() tea.Msg { return pushMsg{s} } }
-func pop() tea.Msg                       { return popMsg{} }
-func replace(s screen) tea.Cmd           { return func() tea.Msg { return replaceMsg{s} } }
-func info(text string) tea.Cmd           { return func() tea.Msg { return infoMsg{text} } }
-func fail(ctx string, err error) tea.Msg { return errMsg{ctx, err} }
+func push(s screen) tea.Cmd    { return func() tea.Msg { return pushMsg{s} } }
+func pop() tea.Msg             { return popMsg{} }
+func replace(s screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } }
+func info(text string) tea.Cmd { return func() tea.Msg { return infoMsg{text} } }
