@@ -21,7 +21,7 @@ test:
 # The keystore against a real Secret Service: a private D-Bus session with an unlocked,
 # throwaway gnome-keyring (installed with apt-get when missing; see scripts/ci-keyring.sh).
 test-keyring:
-	./scripts/ci-keyring.sh $(GO) test -tags keyring_it -count=1 ./keystore/ .
+	./scripts/ci-keyring.sh $(GO) test -tags keyring_it -count=1 ./keystore/ ./cli/
 
 # QR scannability against the reference decoder: every rendered frame of the acceptance
 # windows, the render variants and versions 2-40 are rasterized to PNG and decoded with

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The terminal UI's Backend: one device (a home) kept open for the TUI's
 // lifetime, and optionally a drop folder it shares with other devices.

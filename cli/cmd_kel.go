@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Key event logs on this device: keremony kel import|export|list|show.
 

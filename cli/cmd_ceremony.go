@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Shared plumbing of the ceremony commands (group, review, sign, collect,
 // status, finalize, rotate, anchor, abort, kel): opening a device (a home:

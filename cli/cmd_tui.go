@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The terminal UI: keremony (no arguments), keremony --drop DIR, keremony tui.
 

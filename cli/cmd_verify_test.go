@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // value (verdicts, reason codes, warnings, SAIDs, prefixes, key states) comes
 // from testdata/vectors, never from kel.
 
-const vecDir = "testdata/vectors"
+const vecDir = "../testdata/vectors"
 
 type cliVector struct {
 	Name string `json:"name"`
@@ -537,7 +537,7 @@ func TestVerifyGarbage(t *testing.T) {
 func TestVerifyTextKeyState(t *testing.T) {
 	v := findVector(t, "f_grow_2of2_to_2of3")
 	st := v.stream(t, "kel")
-	code, out, _ := runCLI(t, "", filepath.Join("testdata/vectors", st.File))
+	code, out, _ := runCLI(t, "", filepath.Join(vecDir, st.File))
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}

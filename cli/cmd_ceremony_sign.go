@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Reviewing and signing: keremony review, keremony sign.
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Collecting and closing: keremony collect, status, finalize, abort.
 

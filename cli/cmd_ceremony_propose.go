@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Proposing: keremony group incept, keremony rotate contribute|propose|cancel,
 // keremony anchor.
