@@ -148,6 +148,19 @@ func (t Threshold) Size() int {
 // `[{"1/2":["1","1"]},"1/2"]`.
 func (t Threshold) String() string { return string(t.jsonValue().appendJSON(nil)) }
 
+// Text returns the threshold as a person types it for ParseThresholdText:
+// an integer threshold as a decimal number ("2", "10"; String writes the
+// hex string `"a"` for 10), a weighted one as its canonical JSON, the same
+// text as String (`["1/2","1/4","1/4"]`, `[["1/2","1/2"],["1","1"]]`).
+// ParseThresholdText(t.Text()) equals t for every threshold the parsers
+// return.
+func (t Threshold) Text() string {
+	if t.IsWeighted() {
+		return t.String()
+	}
+	return strconv.Itoa(t.m)
+}
+
 // Equal reports whether t and u are the same threshold (the same canonical
 // form).
 func (t Threshold) Equal(u Threshold) bool {

@@ -1,9 +1,10 @@
 package kel
 
-// Reading thresholds: the KERI JSON form of kt and nt (ParseThreshold) and
-// its weights and integers.
+// Reading thresholds: the KERI JSON form of kt and nt (ParseThreshold), the
+// text a person types (ParseThresholdText), and their weights and integers.
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -24,6 +25,58 @@ func ParseThreshold(text string) (Threshold, error) {
 		return Threshold{}, thErrf("%v", err)
 	}
 	return thresholdFromJSON(v)
+}
+
+// ParseThresholdText reads a threshold as a person types it, for example
+// into a command-line flag or a form field. Surrounding white space is
+// ignored. The forms are:
+//
+//   - a whole number in decimal: "2", "12" (the integer threshold M, from
+//     0 to 2^32, or to the largest int on 32-bit platforms);
+//   - weights, recognised by a '/', ',' or ';' anywhere in the text: each
+//     weight is "0", "1" or a fraction "n/d" as for WeightedThreshold,
+//     weights are separated by commas and/or spaces ("1/2,1/4,1/4",
+//     "1/2, 1/4, 1/4"), clauses by ';' ("1/2,1/2;1,1" is
+//     [["1/2","1/2"],["1","1"]]); "1," is the one weight "1";
+//   - KERI JSON, recognised by a leading '[' or '"' and read by
+//     ParseThreshold: `["1/2","1/4","1/4"]`, `[["1/2","1/2"],["1","1"]]`,
+//     nested groups `[{"1/2":["1","1"]},"1/2"]`, or an integer as a quoted
+//     hex string (`"a"` is 10, `"10"` is 16).
+//
+// The bounds are those of ParseThreshold; checking the threshold against a
+// key list is Validate's job ("0" parses, and Validate rejects it for any
+// non-empty key list). Every error wraps ErrThreshold; text in none of the
+// forms (empty, "abc", "-1", "2 of 3") also wraps ErrThresholdForm.
+//
+// Text is the inverse: ParseThresholdText(t.Text()) equals t for every
+// threshold ParseThreshold or ParseThresholdText returns.
+func ParseThresholdText(s string) (Threshold, error) {
+	t := strings.TrimSpace(s)
+	switch {
+	case t == "":
+		return Threshold{}, fmt.Errorf("%w: empty: %w", ErrThreshold, ErrThresholdForm)
+	case t[0] == '[' || t[0] == '"':
+		return ParseThreshold(t)
+	case strings.ContainsAny(t, "/,;"):
+		var clauses [][]string
+		for _, cl := range strings.Split(t, ";") {
+			clauses = append(clauses, strings.FieldsFunc(cl, func(r rune) bool { return r == ',' || r == ' ' }))
+		}
+		return WeightedThreshold(clauses)
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return Threshold{}, fmt.Errorf("%w: %q: %w", ErrThreshold, t, ErrThresholdForm)
+		}
+	}
+	m, err := strconv.Atoi(t)
+	if err != nil {
+		return ParseThreshold(t) // a JSON number: it says why (too large)
+	}
+	if m > maxIntThreshold {
+		return Threshold{}, thErrf("threshold %d is too large", m)
+	}
+	return Threshold{m: m}, nil
 }
 
 // thresholdFromJSON reads a parsed kt/nt value.
