@@ -58,6 +58,12 @@ var (
 	ErrAnchorMismatch     = errors.New("anchored seal contradicts the anchored event")
 )
 
+// ErrThresholdForm refines ErrThreshold: the text given to ParseThresholdText
+// has none of its forms (a whole number, weights, or KERI JSON). An error
+// wrapping it always wraps ErrThreshold too, and has ErrThreshold's reason
+// code. Its text says what to write, for showing to the person who typed.
+var ErrThresholdForm = errors.New("write a whole number such as 2, weights such as 1/2,1/4,1/4, or json such as [\"1/2\",\"1/2\"]")
+
 // EventError names the event a failure belongs to.
 type EventError struct {
 	Prefix string

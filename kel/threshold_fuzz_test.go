@@ -84,6 +84,39 @@ func FuzzParseThreshold(f *testing.F) {
 	})
 }
 
+// FuzzParseThresholdText: whatever is typed as a threshold, ParseThresholdText
+// returns a threshold or an error wrapping ErrThreshold (with its reason
+// code), never panics, and a threshold it accepts is one ParseThreshold
+// accepts: its KERI form (String) parses to an equal threshold, and its
+// typed form (Text) reads back to it.
+func FuzzParseThresholdText(f *testing.F) {
+	for _, s := range []string{
+		"2", " 12 ", "1/2,1/4,1/4", "1/2, 1/4 1/4", "1/2,1/2;1,1", "1,", ";", "1/2,,x", "0.5,0.5",
+		`["1/2","1/4","1/4"]`, `[["1/2","1/2"],["1","1"]]`, `"a"`, `"10"`,
+		"", "abc", "0", "007", "1/0", "-1", "2 of 3", "{}", "[[]]", `[{"1/2":["1/2"]}]`,
+		"4294967296", "4294967297", "99999999999999999999",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		th, err := ParseThresholdText(text)
+		if err != nil {
+			if !errors.Is(err, ErrThreshold) || ErrorCode(err) != "threshold_invalid" {
+				t.Fatalf("ParseThresholdText(%q): error %v is not an ErrThreshold", text, err)
+			}
+			return
+		}
+		again, err := ParseThreshold(th.String())
+		if err != nil || !again.Equal(th) {
+			t.Fatalf("ParseThresholdText(%q) = %s, which reads back as %v, %v", text, th, again, err)
+		}
+		typed, err := ParseThresholdText(th.Text())
+		if err != nil || !typed.Equal(th) || typed.Text() != th.Text() {
+			t.Fatalf("ParseThresholdText(%q) = %s, whose Text %q reads back as %v, %v", text, th, th.Text(), typed, err)
+		}
+	})
+}
+
 // checkSatisfyExhaustively compares Satisfy, for every set of signers, with a
 // plain big.Rat evaluation and with the table Describe reads.
 func checkSatisfyExhaustively(t *testing.T, th Threshold) {

@@ -20,65 +20,21 @@ import (
 	"github.com/keremony/keremony/kel"
 )
 
-// Errors of the wizards. Threshold errors wrap kel.ErrThreshold.
+// Errors of the wizards. Threshold errors come from kel (they wrap
+// kel.ErrThreshold).
 var (
-	errThresholdForm = errors.New("write a whole number such as 2, weights such as 1/2,1/4,1/4, or json such as [\"1/2\",\"1/2\"]")
-	errExpiry        = errors.New("invalid expiry")
-	errNoLocal       = errors.New("choose at least one member of this device")
-	errNoKeys        = errors.New("no chosen member has a signing key")
-	errSameLabel     = errors.New("two members have the same label")
-	errGroupAlias    = errors.New("invalid group alias")
-	errNoGroup       = errors.New("this device holds no kel of the group")
-	errPriorNext     = errors.New("not enough members rotate")
-	errNoNext        = errors.New("the new next key list is empty")
-	errSeal          = errors.New("invalid seal")
-	errNoSeals       = errors.New("add at least one seal")
-	errAnchorEO      = errors.New("the group is establishment-only (EO): it cannot anchor with an interaction event")
+	errExpiry     = errors.New("invalid expiry")
+	errNoLocal    = errors.New("choose at least one member of this device")
+	errNoKeys     = errors.New("no chosen member has a signing key")
+	errSameLabel  = errors.New("two members have the same label")
+	errGroupAlias = errors.New("invalid group alias")
+	errNoGroup    = errors.New("this device holds no kel of the group")
+	errPriorNext  = errors.New("not enough members rotate")
+	errNoNext     = errors.New("the new next key list is empty")
+	errSeal       = errors.New("invalid seal")
+	errNoSeals    = errors.New("add at least one seal")
+	errAnchorEO   = errors.New("the group is establishment-only (EO): it cannot anchor with an interaction event")
 )
-
-// parseThresholdText reads a threshold as the user types it: a whole number
-// ("2"), weights separated by commas ("1/2,1/4,1/4", clauses separated by
-// ";": "1/2,1/2;1,1"), or the JSON forms kel reads (`["1/2","1/4","1/4"]`,
-// `[["1/2","1/2"],["1","1"]]`, `"2"`). Every error wraps kel.ErrThreshold.
-func parseThresholdText(text string) (kel.Threshold, error) {
-	t := strings.TrimSpace(text)
-	switch {
-	case t == "":
-		return kel.Threshold{}, fmt.Errorf("%w: empty: %w", kel.ErrThreshold, errThresholdForm)
-	case t[0] == '[' || t[0] == '"':
-		return kel.ParseThreshold(t)
-	case strings.ContainsAny(t, "/,;"):
-		var clauses [][]string
-		for _, cl := range strings.Split(t, ";") {
-			ws := strings.FieldsFunc(cl, func(r rune) bool { return r == ',' || r == ' ' })
-			clauses = append(clauses, ws)
-		}
-		return kel.WeightedThreshold(clauses)
-	}
-	for _, r := range t {
-		if r < '0' || r > '9' {
-			return kel.Threshold{}, fmt.Errorf("%w: %q: %w", kel.ErrThreshold, t, errThresholdForm)
-		}
-	}
-	n, err := strconv.Atoi(t)
-	if err != nil {
-		return kel.ParseThreshold(t) // kel says why (too large)
-	}
-	th := kel.IntThreshold(n)
-	if err := th.Validate(n); err != nil { // kel's bounds (0, too large)
-		return kel.Threshold{}, err
-	}
-	return th, nil
-}
-
-// thresholdText is the text a threshold field shows for th: a whole
-// number, or the canonical JSON of a weighted threshold.
-func thresholdText(th kel.Threshold) string {
-	if th.IsWeighted() {
-		return th.String()
-	}
-	return strconv.Itoa(th.Int())
-}
 
 // thresholdShort is a threshold over n keys in a few characters: "2 of 3",
 // or the weights.
@@ -119,9 +75,10 @@ func (f *thresholdField) setDefault(text string) {
 	}
 }
 
-// check reads the field against n keys named by labels.
+// check reads the field (the grammar of kel.ParseThresholdText) against n
+// keys named by labels.
 func (f *thresholdField) check(n int, labels []string) {
-	th, err := parseThresholdText(f.in.Value())
+	th, err := kel.ParseThresholdText(f.in.Value())
 	if err == nil {
 		err = th.Validate(n)
 	}

@@ -85,7 +85,9 @@ func checkSizes(t *testing.T, c *common, s screen, what string) {
 	resize(c, s, 80, 24)
 }
 
-func TestParseThresholdText(t *testing.T) {
+// The threshold field reads what is typed with kel.ParseThresholdText
+// (whose grammar kel tests) and checks it against the keys.
+func TestThresholdFieldForms(t *testing.T) {
 	mustW := func(clauses ...[]string) kel.Threshold {
 		th, err := kel.WeightedThreshold(clauses)
 		if err != nil {
@@ -114,42 +116,41 @@ func TestParseThresholdText(t *testing.T) {
 		{`[["1/2","1/2"],["1","1"]]`, mustW([]string{"1/2", "1/2"}, []string{"1", "1"})},
 	}
 	for _, tc := range good {
-		got, err := parseThresholdText(tc.text)
-		if err != nil {
-			t.Errorf("%q: %v", tc.text, err)
+		f := newThresholdField("kt> ")
+		f.in.SetValue(tc.text)
+		f.check(tc.want.Size(), nil)
+		if f.err != nil {
+			t.Errorf("%q: %v", tc.text, f.err)
 			continue
 		}
-		if !got.Equal(tc.want) {
-			t.Errorf("%q: got %s, want %s", tc.text, got, tc.want)
+		if !f.th.Equal(tc.want) || f.reading != tc.want.Describe(nil) {
+			t.Errorf("%q: got %s (%q), want %s", tc.text, f.th, f.reading, tc.want)
 		}
-	}
-	// The comma form and the JSON form are the same threshold.
-	a, _ := parseThresholdText("1/2,1/4,1/4")
-	b, _ := parseThresholdText(`["1/2","1/4","1/4"]`)
-	if !a.Equal(b) {
-		t.Errorf("comma form %s differs from json form %s", a, b)
 	}
 	bad := []struct {
 		text string
 		also error // besides kel.ErrThreshold
 	}{
-		{"", errThresholdForm},
-		{"abc", errThresholdForm},
-		{"2 of 3", errThresholdForm},
-		{"-1", errThresholdForm},
+		{"", kel.ErrThresholdForm},
+		{"abc", kel.ErrThresholdForm},
+		{"2 of 3", kel.ErrThresholdForm},
+		{"-1", kel.ErrThresholdForm},
 		{"1/2,1/4", nil},  // weights add up to 3/4: never met
 		{"1/2,,x", nil},   // not a weight
 		{"0.5,0.5", nil},  // decimals
 		{`["1/2"`, nil},   // broken json
 		{"1/2,1/2;", nil}, // empty clause
+		{"0", nil},        // parses, but is never met with 3 keys
 	}
 	for _, tc := range bad {
-		_, err := parseThresholdText(tc.text)
-		if !errors.Is(err, kel.ErrThreshold) {
-			t.Errorf("%q: error %v, want kel.ErrThreshold", tc.text, err)
+		f := newThresholdField("kt> ")
+		f.in.SetValue(tc.text)
+		f.check(3, nil)
+		if !errors.Is(f.err, kel.ErrThreshold) || f.reading != "" {
+			t.Errorf("%q: error %v (reading %q), want kel.ErrThreshold", tc.text, f.err, f.reading)
 		}
-		if tc.also != nil && !errors.Is(err, tc.also) {
-			t.Errorf("%q: error %v, want %v", tc.text, err, tc.also)
+		if tc.also != nil && !errors.Is(f.err, tc.also) {
+			t.Errorf("%q: error %v, want %v", tc.text, f.err, tc.also)
 		}
 	}
 }
@@ -219,27 +220,4 @@ func TestPickListMoves(t *testing.T) {
 	if got := strings.Join(l.items, ""); got != "ca" || l.cursor != 1 {
 		t.Errorf("after remove: %s cursor %d", got, l.cursor)
 	}
-}
-
-// FuzzParseThresholdText: whatever is typed into a threshold field, the
-// parser returns a threshold or an error wrapping kel.ErrThreshold, never
-// panics, and a threshold it accepts is one kel accepts: its KERI form
-// (String: hex integers, weight JSON) parses to an equal threshold.
-func FuzzParseThresholdText(f *testing.F) {
-	for _, s := range []string{"2", "1/2,1/4,1/4", "1/2,1/2;1,1", `["1/2","1/4","1/4"]`, `[["1/2","1/2"],["1","1"]]`, "", "abc", "0", "1/0", "-1", "[[]]", `[{"1/2":["1/2"]}]`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		th, err := parseThresholdText(text)
-		if err != nil {
-			if !errors.Is(err, kel.ErrThreshold) {
-				t.Fatalf("parseThresholdText(%q): error %v does not wrap kel.ErrThreshold", text, err)
-			}
-			return
-		}
-		again, err := kel.ParseThreshold(th.String())
-		if err != nil || !again.Equal(th) {
-			t.Fatalf("parseThresholdText(%q) = %s, which reads back as %v, %v", text, th, again, err)
-		}
-	})
 }

@@ -164,7 +164,7 @@ func TestWizardInceptionBadThresholds(t *testing.T) {
 		{"4", nil, kel.IntThreshold(4).Validate(len(three)).Error()},
 		{"1/2,1/4", nil, neverMet.Error()},
 		{"0", nil, kel.IntThreshold(0).Validate(len(three)).Error()},
-		{"abc", errThresholdForm, errThresholdForm.Error()},
+		{"abc", kel.ErrThresholdForm, kel.ErrThresholdForm.Error()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {

@@ -258,13 +258,13 @@ func (w *rotationWizard) recheck() {
 	}
 	ktDef := fmt.Sprint(majority(len(keys)))
 	if g.State.Kt.Validate(len(keys)) == nil {
-		ktDef = thresholdText(g.State.Kt)
+		ktDef = g.State.Kt.Text()
 	}
 	w.kt.setDefault(ktDef)
 	w.kt.check(len(keys), keys)
 	ntDef := w.kt.in.Value()
 	if g.State.Nt.Validate(len(next)) == nil {
-		ntDef = thresholdText(g.State.Nt)
+		ntDef = g.State.Nt.Text()
 	}
 	w.nt.setDefault(ntDef)
 	w.nt.check(len(next), next)
