@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/tui"
 )
 
@@ -50,11 +51,17 @@ func runTUI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	open := func(ask tui.Ask) (tui.Backend, error) {
-		b, err := openTUIBackend(*home, *mode, *drop, ask)
+		d, err := device.Open(device.Options{
+			Home:       firstNonEmpty(*home, os.Getenv("KEREMONY_HOME")),
+			Keystore:   firstNonEmpty(*mode, os.Getenv("KEREMONY_KEYSTORE")),
+			Passphrase: envPassphrase(ask),
+			Drop:       *drop,
+			KDF:        testOnlyKDF,
+		})
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}
-		return b, nil
+		return d.Backend(), nil
 	}
 	if err := tui.Run(tui.Options{Open: open}, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "keremony: %v\n", err)

@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
+	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -101,7 +101,7 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func readInput(name string, stdin io.Reader) ([]byte, error) {
-	return readBounded(name, stdin, maxVerifyInput, nil)
+	return device.ReadBounded(name, stdin, maxVerifyInput, nil)
 }
 
 func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
@@ -122,11 +122,11 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 		s := out.States[p]
 		fmt.Fprintf(w, "\nkey state %s\n", p)
 		fmt.Fprintf(w, "  last event sn %d %s %s\n", s.Sn, s.LastIlk, s.Last)
-		fmt.Fprintf(w, "  kt %s over %d keys\n", thresholdText(s.Kt), len(s.Keys))
+		fmt.Fprintf(w, "  kt %s over %d keys\n", s.Kt.Text(), len(s.Keys))
 		for i, k := range s.Keys {
 			fmt.Fprintf(w, "    %d %s\n", i, k)
 		}
-		fmt.Fprintf(w, "  nt %s over %d next digests\n", thresholdText(s.Nt), len(s.Next))
+		fmt.Fprintf(w, "  nt %s over %d next digests\n", s.Nt.Text(), len(s.Next))
 		for i, n := range s.Next {
 			fmt.Fprintf(w, "    %d %s\n", i, n)
 		}
@@ -139,13 +139,4 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 	} else {
 		fmt.Fprintf(w, "\nINVALID: not every event is valid\n")
 	}
-}
-
-// thresholdText shows an integer threshold as a number and a weighted one
-// as its JSON list.
-func thresholdText(t kel.Threshold) string {
-	if t.IsWeighted() {
-		return t.String()
-	}
-	return strconv.Itoa(t.Int())
 }

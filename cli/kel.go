@@ -1,0 +1,200 @@
+package cli
+
+// Key event logs on this device: keremony kel import|export|list|show.
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/kel"
+)
+
+const kelUsage = `usage: keremony kel import FILE... [--group ALIAS]
+       keremony kel export AID... [--out FILE]
+       keremony kel list
+       keremony kel show AID
+
+import   accepts CESR event streams (a finalized event from another device, a whole KEL) into
+         this device's KELs, each event only after authenticated replay (signatures against the
+         key state that authorizes them). An event that finalizes an open ceremony of this
+         device closes it; a rotation that makes a member's revealed key current commits the
+         member's prepared rotation. --group records a local alias for the stream's identifier.
+         Exit status 1 when any event is refused.
+export   writes the KELs of the identifiers (aliases or prefixes), in order, as one CESR stream
+         (default standard output): plain KERI that keremony verify and other KERI tools read.
+list     the identifiers this device holds a KEL for, with their aliases and key state.
+show     one identifier's events, with the seals they anchor and the events that anchor them.
+`
+
+func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sub, args, code, ok := subcommand("kel", kelUsage+commonFlagsUsage, args, stdout, stderr, "import", "export", "list", "show")
+	if !ok {
+		return code
+	}
+	c := newCmd("kel "+sub, kelUsage, stdin, stdout, stderr)
+	if sub == "list" {
+		return kelList(c, args)
+	}
+	group := ""
+	out := ""
+	if sub == "import" {
+		c.fs.StringVar(&group, "group", "", "alias for the imported identifier")
+	}
+	if sub == "export" {
+		c.fs.StringVar(&out, "out", "", "output file")
+	}
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	c.resultOnStdout(out, sub == "export")
+	switch {
+	case len(pos) == 0:
+		return c.usageErr("want at least one argument")
+	case sub == "show" && len(pos) != 1:
+		return c.usageErr("want one AID")
+	}
+	d, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer d.Close()
+	switch sub {
+	case "import":
+		err = kelImport(c, d, pos, group)
+	case "export":
+		var stream []byte
+		if stream, err = d.Export(pos...); err == nil {
+			err = c.writeOutput(out, stream, "the kel")
+		}
+	case "show":
+		err = kelShow(c, d, pos[0])
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+// kelImport imports streams; the error reports the first refusal.
+func kelImport(c *cmd, d *device.Device, files []string, alias string) error {
+	var firstErr error
+	for _, f := range files {
+		res, err := d.ImportFile(f, c.stdin, alias)
+		if res != nil {
+			for _, r := range res.Results {
+				verdict := "accepted"
+				switch {
+				case !r.OK():
+					verdict = "REFUSED: " + r.Err.Error()
+				case slices.ContainsFunc(res.Held, func(h kel.Result) bool { return h.Prefix == r.Prefix && h.Sn == r.Sn }):
+					verdict = "already held"
+				}
+				c.printf("%s sn %d %s %s: %s\n", d.GroupName(r.Prefix), r.Sn, r.Ilk, r.SAID, verdict)
+				for _, cer := range res.Closed {
+					if cer.SAID() == r.SAID {
+						c.printf("  ceremony %s is finalized: the fully signed event arrived\n", cer.ID())
+					}
+				}
+			}
+			if c.lines(res.Notices) && err == nil {
+				err = errRotations
+			}
+		}
+		if err != nil {
+			c.note("%s: %v", f, err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+func kelList(c *cmd, args []string) int {
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		return c.usageErr("unexpected arguments %q", pos)
+	}
+	d, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer d.Close()
+	groups := d.Groups()
+	if len(groups) == 0 {
+		c.printf("no key event logs in %s\n", d.Home())
+	} else {
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ALIAS\tIDENTIFIER\tSN\tLAST\tKT\tKEYS\tNT\tNEXT")
+		for _, g := range groups {
+			st := g.State
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%d\n", device.OrDash(g.Alias), g.Prefix, st.Sn, st.LastIlk, st.Kt, len(st.Keys), st.Nt, len(st.Next))
+		}
+		tw.Flush()
+	}
+	// Aliases of groups still being incepted.
+	for _, a := range d.Aliases() {
+		if !slices.ContainsFunc(groups, func(g device.Group) bool { return g.Prefix == a.Prefix }) {
+			c.printf("%s: %s, inception not finalized on this device\n", a.Alias, a.Prefix)
+		}
+	}
+	return 0
+}
+
+func kelShow(c *cmd, d *device.Device, name string) error {
+	k, err := d.ShowKEL(name)
+	if err != nil {
+		return err
+	}
+	c.printf("identifier %s\n", d.GroupName(k.Prefix))
+	for _, e := range k.Events {
+		ev := e.Message.Event
+		c.printf("sn %d %s %s (%d signatures)\n", ev.Sn(), ev.Ilk(), ev.SAID(), len(e.Message.Sigs))
+		if ev.IsEstablishment() {
+			c.printf("  kt %s: %s\n", ev.Kt(), labelled(ev.Keys(), k.Labels))
+			c.printf("  nt %s: %s\n", ev.Nt(), labelled(ev.Next(), k.Labels))
+		}
+		if ev.Delegator() != "" {
+			c.printf("  delegated by %s\n", d.GroupName(ev.Delegator()))
+		}
+		for i, s := range ev.Seals() {
+			line := "  seal " + s.String()
+			if s.Kind == kel.SealEvent {
+				line = fmt.Sprintf("  anchors event %d of %s (said %s)", s.S, d.GroupName(s.I), s.D)
+				if ilk := e.Anchored[i]; ilk != "" {
+					line += fmt.Sprintf(": the %s this device holds", ilk)
+				} else {
+					line += ": not held here"
+				}
+			}
+			c.printf("%s\n", line)
+		}
+		for _, a := range e.AnchoredBy {
+			c.printf("  anchored by %s sn %d (%s)\n", d.GroupName(a.Prefix), a.Sn, a.SAID)
+		}
+	}
+	st := k.State
+	c.printf("current: sn %d, kt %s over %d keys, nt %s over %d next digests\n", st.Sn, st.Kt, len(st.Keys), st.Nt, len(st.Next))
+	return nil
+}
+
+// labelled lists keys or digests with the labels this device knows.
+func labelled(items []string, book map[string]string) string {
+	var out []string
+	for i, it := range items {
+		s := fmt.Sprintf("[%d] %s", i, it)
+		if l := book[it]; l != "" {
+			s += " (" + l + ")"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/kel"
+)
+
+const memberUsage = `usage: keremony member new ALIAS            create member ALIAS: a current and a pre-rotated next key
+       keremony member list                 list this device's members
+       keremony member card ALIAS [--out FILE]
+                                            write ALIAS's public card, signed with its current key
+       keremony member check                prove every member's keys are in the keystore (recovery drill)
+
+flags (any subcommand, before or after its arguments):
+  --home DIR        data directory (env KEREMONY_HOME; default: the user config dir + /keremony)
+  --keystore MODE   auto, keyring or file (env KEREMONY_KEYSTORE; default auto: the OS keyring
+                    when it answers, else a passphrase-protected file in the data directory)
+
+environment:
+  KEREMONY_PASSPHRASE  passphrase of the file keystore, instead of asking on the terminal. Less
+                       safe: the environment is visible to the user's other processes and tends
+                       to end up in shell history and CI logs.
+`
+
+// runMember manages this device's member keys: exit 0 on success, 1 on
+// failure (or members that are not ready), 2 on usage errors.
+func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sub, args, code, ok := subcommand("member", memberUsage, args, stdout, stderr, "new", "list", "card", "check")
+	if !ok {
+		return code
+	}
+	c := newCmd("member "+sub, memberUsage, stdin, stdout, stderr)
+	c.fs.Usage = func() { fmt.Fprint(stderr, memberUsage) }
+	out := ""
+	if sub == "card" {
+		c.fs.StringVar(&out, "out", "", "write the card to FILE instead of standard output")
+	}
+	pos, err := parseInterleaved(c.fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	want := map[string]int{"new": 1, "list": 0, "card": 1, "check": 0}[sub]
+	if len(pos) != want {
+		fmt.Fprintf(stderr, "keremony member %s: want %d argument(s), got %d\n%s", sub, want, len(pos), memberUsage)
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
+		switch {
+		case errors.Is(err, device.ErrKeyringUnavailable):
+			fmt.Fprintln(stderr, "keremony: hint: without a working OS keyring, use --keystore=file (a passphrase-protected file)")
+		case errors.Is(err, device.ErrNoPassphrase):
+			fmt.Fprintln(stderr, "keremony: hint: run in a terminal, or set KEREMONY_PASSPHRASE (less safe)")
+		}
+		return 1
+	}
+	d, err := c.openWith(true)
+	if errors.Is(err, device.ErrRequest) {
+		fmt.Fprintf(stderr, "keremony member %s: %s\n", sub, strings.TrimPrefix(err.Error(), device.ErrRequest.Error()+": "))
+		return 2
+	}
+	if err != nil {
+		return fail(err)
+	}
+	defer d.Close()
+
+	switch sub {
+	case "new":
+		err = memberNew(d, pos[0], stdout)
+	case "list":
+		err = memberList(d, stdout)
+	case "card":
+		err = memberCard(c, d, pos[0], out)
+	case "check":
+		var ready bool
+		if ready, err = memberCheck(d, stdout); err == nil && !ready {
+			return 1
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+func memberNew(d *device.Device, alias string, stdout io.Writer) error {
+	m, err := d.CreateMember(alias)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created member %q, keys in %s\nkey   %s\nnext  %s\n",
+		m.Alias, d.KeystoreName(), kel.EncodeVerKey(m.PublicKey), m.NextDigest)
+	return nil
+}
+
+func memberList(d *device.Device, stdout io.Writer) error {
+	ms, err := d.Members()
+	if err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		fmt.Fprintf(stdout, "no members in %s\n", d.Home())
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ALIAS\tKEY\tNEXT\tSTATE")
+	for _, m := range ms {
+		state := "-"
+		if m.PendingNextDigest != "" {
+			state = "rotation prepared"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, state)
+	}
+	return tw.Flush()
+}
+
+func memberCard(c *cmd, d *device.Device, alias, out string) error {
+	card, err := d.CardPacket(alias)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = c.stdout.Write(card.Marshal())
+		return err
+	}
+	if err := device.WriteFile(out, card.Marshal()); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "wrote the card of member %q to %s\n", alias, out)
+	return nil
+}
+
+// memberCheck runs the recovery drill; ready is false when any member (or
+// the journal) is not ready, or there is no member at all.
+func memberCheck(d *device.Device, stdout io.Writer) (ready bool, err error) {
+	chk, err := d.CheckMembers()
+	if err != nil {
+		return false, err
+	}
+	if len(chk.Members) == 0 {
+		fmt.Fprintf(stdout, "no members in %s: nothing to sign with\n", d.Home())
+		return false, nil
+	}
+	for _, r := range chk.Members {
+		if r.Ready {
+			fmt.Fprintf(stdout, "%s: ready\n", r.Alias)
+		} else {
+			fmt.Fprintf(stdout, "%s: NOT READY: %v\n", r.Alias, r.Err)
+		}
+	}
+	switch {
+	case chk.JournalErr != nil:
+		fmt.Fprintf(stdout, "journal: NOT READY: %v\n", chk.JournalErr)
+	case chk.JournalTorn > 0:
+		fmt.Fprintf(stdout, "journal: %d signatures; a torn last line (%d bytes, from a crash; its signature was never released) will be dropped\n", chk.JournalEntries, chk.JournalTorn)
+	default:
+		fmt.Fprintf(stdout, "journal: %d signatures\n", chk.JournalEntries)
+	}
+	return chk.Ready(), nil
+}

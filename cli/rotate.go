@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device"
+)
+
+const rotateUsage = `usage: keremony rotate contribute --group G [--member M] [--out FILE]
+       keremony rotate propose --group G CONTRIBUTION... [--add-next CARD]... [--reserve LABEL[=DIGEST]]...
+                               [--drop LABEL[=DIGEST]]... [--kt T] [--nt T] [--out FILE]
+       keremony rotate cancel --member M
+
+A rotation has two rounds. Round one: every member that rotates runs 'rotate contribute',
+which prepares its rotation (reveals its pre-rotated next key and makes a fresh next key; the
+member keeps signing with its current key until the rotation is final) and writes a signed
+contribution for the proposer. Round two: the proposer runs 'rotate propose' with the
+contributions, which builds the rot event and opens its ceremony; then every member signs it
+(keremony sign). When the rotation is final on a device (keremony finalize, or kel import of
+the finalized event), the device commits the rotation of its members: the revealed key becomes
+current and the old one is destroyed. 'rotate cancel' discards a prepared rotation.
+
+propose flags:
+  --add-next CARD   a new member joins through the next commitment only (its card's next
+                    digest goes into n); it can sign from the following rotation on
+  --reserve LABEL   keep LABEL's committed digest in n unexposed (partial rotation);
+                    LABEL=DIGEST names the digest when this device does not know it
+  --drop LABEL      remove LABEL (its committed digest is neither revealed nor carried)
+  --kt T, --nt T    thresholds of the new key and next lists (default: the current ones)
+`
+
+func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sub, args, code, ok := subcommand("rotate", rotateUsage+commonFlagsUsage, args, stdout, stderr, "contribute", "propose", "cancel")
+	if !ok {
+		return code
+	}
+	c := newCmd("rotate "+sub, rotateUsage, stdin, stdout, stderr)
+	if sub == "propose" {
+		c.expiresFlag()
+	}
+	group := c.fs.String("group", "", "group alias or prefix")
+	member := c.fs.String("member", "", "this device's member")
+	out := c.fs.String("out", "", "output file")
+	var extra [][2]string
+	var kt, nt *string
+	if sub == "propose" {
+		c.fs.Var(orderedFlag{"add-next", &extra}, "add-next", "card of a member joining through the next commitment")
+		c.fs.Var(orderedFlag{"reserve", &extra}, "reserve", "member kept in reserve")
+		c.fs.Var(orderedFlag{"drop", &extra}, "drop", "member dropped")
+		kt = c.fs.String("kt", "", "signing threshold")
+		nt = c.fs.String("nt", "", "next threshold")
+	}
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	c.resultOnStdout(*out, sub != "cancel")
+	switch {
+	case sub != "propose" && len(pos) != 0:
+		return c.usageErr("unexpected arguments %q", pos)
+	case sub != "cancel" && *group == "":
+		return c.usageErr("--group G is required")
+	case sub == "cancel" && *member == "":
+		return c.usageErr("--member M is required")
+	case sub == "propose" && len(pos) == 0 && len(extra) == 0:
+		return c.usageErr("no contributions given")
+	}
+	d, err := c.open()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer d.Close()
+	switch sub {
+	case "contribute":
+		err = rotateContribute(c, d, *group, *member, *out)
+	case "propose":
+		err = rotatePropose(c, d, device.Rotation{Group: *group, Files: pos, Extra: extra, From: *member, Expires: c.expiry()}, *kt, *nt, *out)
+	case "cancel":
+		if _, err = d.CancelRotation(*member); err == nil {
+			c.printf("member %s: prepared rotation discarded; it keeps its current and next keys\n", *member)
+		}
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+func rotateContribute(c *cmd, d *device.Device, group, member, out string) error {
+	t, err := d.Contribute(group, member)
+	if err != nil {
+		return err
+	}
+	who := t.Alias
+	if t.Label != t.Alias {
+		who = fmt.Sprintf("%s (%s in the group)", t.Alias, t.Label)
+	}
+	c.printf("member %s prepared its rotation in %s: reveals the key committed at n[%d], commits a fresh next key\n",
+		who, d.GroupName(t.Prefix), t.Ondex)
+	c.printf("  revealed key  %s\n  new next      %s\n", t.Packet.Key, t.Packet.Next)
+	c.printf("it signs with its current key until the rotation is final; send the contribution to the proposer\n")
+	return c.writeOutput(out, t.Packet.Marshal(), "the contribution")
+}
+
+func rotatePropose(c *cmd, d *device.Device, req device.Rotation, kt, nt, out string) error {
+	var err error
+	if req.Kt, req.Nt, err = thresholdFlags(kt, nt); err != nil {
+		return err
+	}
+	p, err := d.ProposeRotation(req)
+	if err != nil {
+		return err
+	}
+	c.notes(p.Notices)
+	cer := p.Ceremony
+	ev := cer.Event()
+	c.printf("proposed a rotation of %s\n", d.GroupName(ev.Prefix()))
+	c.printf("  ceremony  %s\n", cer.ID())
+	c.printf("  event     %s, fingerprint %s\n", device.EventLine(ev), ceremony.Fingerprint(ev.SAID()))
+	c.printf("  kt %s over %d keys, nt %s over %d next digests; prior nt %s\n", ev.Kt(), len(ev.Keys()), ev.Nt(), len(ev.Next()), p.Prior.Nt)
+	for _, m := range cer.Roster() {
+		c.printf("  %s: %s\n", m.Label, m.Role)
+	}
+	c.printf("next: the members that sign run keremony sign PROPOSAL --member ALIAS\n")
+	return c.writeOutput(out, p.Packet.Marshal(), "the proposal")
+}

@@ -1,0 +1,428 @@
+package device
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
+	"github.com/keremony/keremony/transport"
+)
+
+// backend is a Device as the TUI's api.Backend: the same operations,
+// addressed by ids and returning the TUI's plain data.
+type backend struct{ d *Device }
+
+// Backend is the device as the TUI drives it.
+func (d *Device) Backend() api.Backend { return backend{d} }
+
+func (b backend) Close() error                 { return b.d.Close() }
+func (b backend) NewMember(alias string) error { return b.d.NewMember(alias) }
+func (b backend) Poll() ([]api.Notice, error)  { return b.d.Poll() }
+func (b backend) Receive(src string, data []byte) ([]api.Notice, error) {
+	return b.d.Receive(src, data)
+}
+func (b backend) Drop(name string, data []byte) (string, error) { return b.d.Drop(name, data) }
+
+// WriteFile writes data to path atomically.
+func (b backend) WriteFile(path string, data []byte) error { return WriteFile(path, data) }
+
+// ReadFile reads a file of at most limit bytes ("-" is a file of that
+// name, not standard input).
+func (b backend) ReadFile(path string, limit int) ([]byte, error) {
+	if path == "-" {
+		path = "." + string(filepath.Separator) + path
+	}
+	return ReadBounded(path, nil, limit, nil)
+}
+
+// Drop puts data in the drop folder as name, atomically (the folder never
+// sees a half-written file).
+func (d *Device) Drop(name string, data []byte) (string, error) {
+	if d.drop == nil {
+		return "", ErrNoDropFolder
+	}
+	if name == "" || filepath.Base(name) != name || strings.HasPrefix(name, ".") || name == transport.RejectedDir {
+		return "", requestf("drop file name %q", name)
+	}
+	path := filepath.Join(d.drop.Dir(), name)
+	if err := writeFile(path, data, 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// Snapshot describes the device.
+func (b backend) Snapshot() (api.Snapshot, error) {
+	d := b.d
+	s := api.Snapshot{Home: d.home, Keystore: d.KeystoreName()}
+	if d.drop != nil {
+		s.DropDir = d.drop.Dir()
+	}
+	ms, err := d.ks.Members()
+	if err != nil {
+		return api.Snapshot{}, err
+	}
+	v := d.store.Verifier()
+	for _, m := range ms {
+		key := kel.EncodeVerKey(m.PublicKey)
+		mi := api.MemberInfo{Alias: m.Alias, Key: key, Next: m.NextDigest, RotationPending: m.PendingNextDigest != ""}
+		for _, p := range v.Prefixes() {
+			if st, _ := v.State(p); slices.Contains(st.Keys, key) {
+				mi.Groups = append(mi.Groups, firstNonEmpty(d.groups.aliasOf(p), p))
+			}
+		}
+		s.Members = append(s.Members, mi)
+	}
+	for _, p := range v.Prefixes() {
+		st, _ := v.State(p)
+		s.Groups = append(s.Groups, d.groupInfo(p, st, ms))
+	}
+	all := d.store.Ceremonies()
+	for i := len(all) - 1; i >= 0; i-- {
+		s.Ceremonies = append(s.Ceremonies, d.ceremonyInfo(all[i], ms))
+	}
+	d.pruneInbox()
+	for i := len(d.items) - 1; i >= 0; i-- {
+		s.Inbox = append(s.Inbox, d.items[i].item)
+	}
+	return s, nil
+}
+
+// groupInfo describes one identifier whose KEL this device holds.
+func (d *Device) groupInfo(prefix string, st kel.KeyState, ms []keystore.Member) api.GroupInfo {
+	g := api.GroupInfo{Alias: d.groups.aliasOf(prefix), Prefix: prefix, State: st,
+		Labels: d.LabelsOf(prefix, st.Keys), NextLabels: d.LabelsOf(prefix, st.Next)}
+	g.KtText, g.NtText = st.Kt.Describe(g.Labels), st.Nt.Describe(g.NextLabels)
+	for _, m := range ms {
+		if slices.Contains(st.Keys, kel.EncodeVerKey(m.PublicKey)) {
+			g.Mine = append(g.Mine, m.Alias)
+		}
+	}
+	return g
+}
+
+// ceremonyInfo describes one ceremony of this device.
+func (d *Device) ceremonyInfo(cer *ceremony.Ceremony, ms []keystore.Member) api.CeremonyInfo {
+	ev := cer.Event()
+	pr := cer.Progress()
+	roster := cer.Roster()
+	signing := cer.SigningKeys()
+	ci := api.CeremonyInfo{ID: cer.ID(), ProposalID: cer.Proposal().ID, Kind: cer.Kind(), Group: firstNonEmpty(d.groups.aliasOf(ev.Prefix()), ev.Prefix()),
+		Prefix: ev.Prefix(), Ilk: ev.Ilk(), Sn: ev.Sn(), SAID: ev.SAID(), State: cer.State(), Reason: cer.AbortReason(),
+		Created: cer.Created(), Deadline: cer.Deadline(), Progress: pr, Roster: roster, KeyLabels: roster.KeyLabels(len(signing)),
+		Transcript: cer.Transcript()}
+	if pr.Rotation {
+		ci.PriorLabels = PriorLabels(roster, pr.Exposed)
+	}
+	for _, s := range seatsIn(ms, cer.Kind(), ev, signing, ev.Next()) {
+		i := slices.Index(signing, s.key)
+		switch {
+		case i < 0:
+		case slices.Contains(pr.Signed, i):
+			ci.Signed = true
+		case cer.State().Open():
+			ci.CanSign = true
+		}
+	}
+	return ci
+}
+
+// PriorLabels names prior next positions by the roster members that claim
+// them (others "#i").
+func PriorLabels(r ceremony.Roster, exposed []int) []string {
+	n := 0
+	for _, m := range r {
+		n = max(n, m.Ondex+1)
+	}
+	for _, i := range exposed {
+		n = max(n, i+1)
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("#%d", i)
+	}
+	for _, m := range r {
+		if m.Ondex >= 0 {
+			out[m.Ondex] = m.Label
+		}
+	}
+	return out
+}
+
+// Card is member alias's signed member card.
+func (b backend) Card(alias string) (api.Outgoing, error) {
+	card, err := b.d.CardPacket(alias)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	return api.Outgoing{Title: "member card of " + alias, Name: dropName("card", alias, card.Key[1:7]) + ".json", Data: card.Marshal()}, nil
+}
+
+// Contribute prepares member alias's rotation in group and returns its
+// signed contribution.
+func (b backend) Contribute(group, alias string) (api.Outgoing, error) {
+	c, err := b.d.Contribute(group, alias)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	t := c.Packet
+	return api.Outgoing{Title: fmt.Sprintf("rotation contribution of %s to %s", t.Label, b.d.nameOf(t.Group)),
+		Name: dropName("contribution", t.Group[1:9], t.Label) + ".json", Data: t.Marshal()}, nil
+}
+
+// thresholdOrDefault is nil for a zero threshold (the request leaves it to
+// the default).
+func thresholdOrDefault(t kel.Threshold) *kel.Threshold {
+	if t.Equal(kel.Threshold{}) {
+		return nil
+	}
+	return &t
+}
+
+// ProposeInception proposes a group inception: this device's members
+// (req.Local) and the others' cards, in the order of req.Order (default:
+// Local, then Cards).
+func (b backend) ProposeInception(req api.InceptionRequest) (string, error) {
+	byLabel := map[string]ceremony.Card{}
+	var labels, local []string
+	add := func(card ceremony.Card) error {
+		if _, dup := byLabel[card.Label]; dup {
+			return requestf("member %q appears twice", card.Label)
+		}
+		byLabel[card.Label] = card
+		labels = append(labels, card.Label)
+		return nil
+	}
+	for _, alias := range req.Local {
+		card, err := b.d.MemberCard(alias)
+		if err != nil {
+			return "", err
+		}
+		if err := add(card); err != nil {
+			return "", err
+		}
+		local = append(local, card.Label)
+	}
+	for _, card := range req.Cards {
+		if err := add(card); err != nil {
+			return "", err
+		}
+	}
+	order := req.Order
+	if len(order) == 0 {
+		order = labels
+	}
+	in := Inception{Alias: req.Alias, Kt: thresholdOrDefault(req.Kt), Nt: thresholdOrDefault(req.Nt), Config: req.Config, Expires: req.Expires}
+	for _, l := range order {
+		card, ok := byLabel[l]
+		if !ok {
+			return "", requestf("the order names %q, which is no member of the request (or appears twice)", l)
+		}
+		delete(byLabel, l)
+		in.Members = append(in.Members, card)
+		if in.From == "" && slices.Contains(local, l) {
+			in.From = l
+		}
+	}
+	if len(byLabel) > 0 {
+		return "", requestf("the order leaves out %d members", len(byLabel))
+	}
+	p, err := b.d.ProposeInception(in)
+	if err != nil {
+		return "", err
+	}
+	return p.Ceremony.ID(), nil
+}
+
+// ProposeRotation proposes a rotation of req.Group from the contributions
+// req.Parts and those of this device's members req.Local. The members keep
+// the order of their digests in the group's current next list; members
+// without one follow in the order given. Zero thresholds keep the current
+// ones.
+func (b backend) ProposeRotation(req api.RotationRequest) (string, error) {
+	p, err := b.d.ProposeRotation(Rotation{Group: req.Group, Parts: req.Parts, Local: req.Local, ByPriorOrder: true,
+		Kt: thresholdOrDefault(req.Kt), Nt: thresholdOrDefault(req.Nt), Expires: req.Expires})
+	if err != nil {
+		return "", err
+	}
+	return p.Ceremony.ID(), nil
+}
+
+// ProposeAnchoring proposes an ixn of req.Group anchoring req.Seals.
+func (b backend) ProposeAnchoring(req api.AnchoringRequest) (string, error) {
+	p, err := b.d.ProposeAnchoring(Anchoring{Group: req.Group, Seals: req.Seals, Expires: req.Expires})
+	if err != nil {
+		return "", err
+	}
+	return p.Ceremony.ID(), nil
+}
+
+// proposal finds a proposal by id: one in the inbox or made here, else the
+// proposal of a ceremony of this device.
+func (d *Device) proposal(id string) (*Incoming, error) {
+	if in, ok := d.seen[id]; ok {
+		return in, nil
+	}
+	cer, err := d.store.Ceremony(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoProposal, id)
+	}
+	return d.ProposalOf(cer)
+}
+
+// Review reviews a proposal (of the inbox or of a ceremony of this device)
+// for the member of this device that takes part.
+func (b backend) Review(proposalID string) (api.ReviewInfo, error) {
+	in, err := b.d.proposal(proposalID)
+	if err != nil {
+		return api.ReviewInfo{}, err
+	}
+	r, err := b.d.Review(in, "", nil)
+	if err != nil {
+		return api.ReviewInfo{}, err
+	}
+	info := api.ReviewInfo{ProposalID: in.ID(), From: in.Packet.From, Event: in.Event, Review: r.Review, Refusals: r.Refusals,
+		Warnings: r.Warnings, Group: r.Group, Member: r.Member, Signed: r.Signed(), CanSign: r.CanSign()}
+	if r.Local != nil {
+		info.CeremonyID = r.Local.ID()
+	}
+	return info, nil
+}
+
+// Sign reviews a proposal and signs it: the ceremony is recorded if needed
+// (the signatures held for it are applied), the proposal leaves the inbox,
+// and the signature envelope goes to the drop folder.
+func (b backend) Sign(proposalID string) (api.Outgoing, error) {
+	in, err := b.d.proposal(proposalID)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	r, err := b.d.Review(in, "", nil)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	s, err := b.d.Sign(r, "", 0)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	b.d.later = append(b.d.later, s.Notices...)
+	b.d.later = append(b.d.later, s.Rotations...)
+	cer, env := s.Ceremony, s.Envelope
+	out := api.Outgoing{Title: fmt.Sprintf("signature of %s for ceremony %s", env.Signer, ShortID(cer.ID())),
+		Name: signaturesName(cer.ID(), env.Signer), Data: env.Marshal()}
+	out.Dropped = b.d.dropLater(cer.ID(), out.Title, out.Name, out.Data)
+	return out, nil
+}
+
+// Finalize finalizes a ceremony whose thresholds are met and returns the
+// group's whole KEL (also put in the drop folder), so that every member
+// can import it.
+func (b backend) Finalize(ceremonyID string) (api.Outgoing, error) {
+	cer, err := b.d.Ceremony(ceremonyID)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	f, err := b.d.Finalize(cer)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	b.d.later = append(b.d.later, f.Notices...)
+	out := b.d.kelOutgoing(cer.Event().Prefix())
+	out.Dropped = b.d.dropLater(cer.ID(), out.Title, out.Name, out.Data)
+	return out, nil
+}
+
+// Abort closes an open ceremony for good; the abort record, signed by a
+// member of this device in the ceremony, goes to the drop folder.
+func (b backend) Abort(ceremonyID, reason string) error {
+	if err := CheckReason(reason); err != nil {
+		return err
+	}
+	cer, err := b.d.Ceremony(ceremonyID)
+	if err != nil {
+		return err
+	}
+	found, err := b.d.localMembersIn(b.d.memberKeys(cer))
+	if err != nil {
+		return err
+	}
+	member := ""
+	if len(found) > 0 {
+		member = found[0]
+	}
+	rec, err := b.d.Abort(cer, reason, member, false)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
+		b.d.dropLater(cer.ID(), "the abort record", dropName("abort", fileID(cer.ID()), rec.By)+".json", rec.Marshal())
+	}
+	return nil
+}
+
+// Export is a packet of a ceremony: its proposal, the signatures of this
+// device's members, or (once finalized) the group's KEL.
+func (b backend) Export(ceremonyID string, what api.ExportKind) (api.Outgoing, error) {
+	if what == api.ExportProposal {
+		in, err := b.d.proposal(ceremonyID)
+		if err != nil {
+			return api.Outgoing{}, err
+		}
+		return api.Outgoing{Title: fmt.Sprintf("proposal %s (%s)", ShortID(ceremonyID), b.d.proposalLabel(in)),
+			Name: proposalName(ceremonyID), Data: in.Packet.Marshal()}, nil
+	}
+	cer, err := b.d.Ceremony(ceremonyID)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	switch what {
+	case api.ExportSignatures:
+		return b.d.ownSignatures(cer)
+	case api.ExportKEL:
+		if cer.State() != ceremony.StateFinalized {
+			return api.Outgoing{}, fmt.Errorf("%w: ceremony %s is %s", ErrNotFinalized, cer.ID(), cer.State())
+		}
+		return b.d.kelOutgoing(cer.Event().Prefix()), nil
+	}
+	return api.Outgoing{}, requestf("export %q", what)
+}
+
+// ownSignatures is the envelope of the signatures this device's members
+// made for cer.
+func (d *Device) ownSignatures(cer *ceremony.Ceremony) (api.Outgoing, error) {
+	ms, err := d.ks.Members()
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	ev := cer.Event()
+	signing := cer.SigningKeys()
+	env := transport.Signatures{Ceremony: cer.ID(), AID: ev.Prefix(), Sn: ev.Sn(), SAID: ev.SAID()}
+	for _, s := range seatsIn(ms, cer.Kind(), ev, signing, ev.Next()) {
+		i := slices.Index(signing, s.key)
+		for _, sig := range cer.Signatures() {
+			if i >= 0 && sig.Index == i {
+				env.Sigs = append(env.Sigs, sig.Qb64())
+				if env.Signer == "" {
+					env.Signer = s.alias
+					if m, ok := cer.Roster().ByIndex(i); ok {
+						env.Signer = m.Label
+					}
+				}
+			}
+		}
+	}
+	if len(env.Sigs) == 0 {
+		return api.Outgoing{}, fmt.Errorf("%w: %s", ErrNothingSigned, cer.ID())
+	}
+	env, err = transport.NewSignatures(env)
+	if err != nil {
+		return api.Outgoing{}, err
+	}
+	return api.Outgoing{Title: fmt.Sprintf("signature of %s for ceremony %s", env.Signer, ShortID(cer.ID())),
+		Name: signaturesName(cer.ID(), env.Signer), Data: env.Marshal()}, nil
+}

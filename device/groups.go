@@ -1,0 +1,171 @@
+package device
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
+)
+
+// Group aliases: HOME/groups.json maps a local alias to an identifier.
+
+const groupBookName = "groups.json"
+
+type groupBook struct {
+	path   string
+	V      int          `json:"v"`
+	Groups []GroupAlias `json:"groups"`
+}
+
+// GroupAlias is a local alias of an identifier.
+type GroupAlias struct {
+	Alias  string `json:"alias"`
+	Prefix string `json:"prefix"`
+}
+
+func loadGroupBook(home string) (*groupBook, error) {
+	b := &groupBook{path: filepath.Join(home, groupBookName), V: 1}
+	data, err := os.ReadFile(b.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return b, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var in groupBook
+	if err := json.Unmarshal(data, &in); err != nil || in.V != 1 {
+		return nil, fmt.Errorf("group aliases %s do not parse (version %d): %v", b.path, in.V, err)
+	}
+	b.Groups = in.Groups
+	return b, nil
+}
+
+// aliasOf is the local alias of prefix ("" when none).
+func (b *groupBook) aliasOf(prefix string) string {
+	for _, g := range b.Groups {
+		if g.Prefix == prefix {
+			return g.Alias
+		}
+	}
+	return ""
+}
+
+// lookup resolves an alias or a prefix.
+func (b *groupBook) lookup(name string) (prefix string, ok bool) {
+	for _, g := range b.Groups {
+		if g.Alias == name || g.Prefix == name {
+			return g.Prefix, true
+		}
+	}
+	return "", false
+}
+
+// add records alias for prefix. It is a no-op when the alias already names
+// the prefix, and refuses an alias naming another identifier; a prefix
+// keeps its first alias (added is false).
+func (b *groupBook) add(alias, prefix string) (added bool, err error) {
+	if err := keystore.CheckAlias(alias); err != nil {
+		return false, requestf("group alias: %v", err)
+	}
+	for _, g := range b.Groups {
+		if g.Alias == alias && g.Prefix != prefix {
+			return false, fmt.Errorf("%w: %q is %s here", ErrGroupAlias, alias, g.Prefix)
+		}
+		if g.Prefix == prefix {
+			return false, nil
+		}
+	}
+	b.Groups = append(b.Groups, GroupAlias{Alias: alias, Prefix: prefix})
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	return true, writeFile(b.path, append(data, '\n'), 0o600)
+}
+
+// Aliases lists the local group aliases in the order they were made.
+func (d *Device) Aliases() []GroupAlias { return append([]GroupAlias(nil), d.groups.Groups...) }
+
+// AliasOf is the local alias of prefix ("" when none).
+func (d *Device) AliasOf(prefix string) string { return d.groups.aliasOf(prefix) }
+
+// GroupName shows an identifier with its local alias: "acme (E…)".
+func (d *Device) GroupName(prefix string) string {
+	if a := d.groups.aliasOf(prefix); a != "" {
+		return fmt.Sprintf("%s (%s)", a, prefix)
+	}
+	return prefix
+}
+
+// nameOf is a group's alias, else its shortened prefix.
+func (d *Device) nameOf(prefix string) string {
+	if a := d.groups.aliasOf(prefix); a != "" {
+		return a
+	}
+	return ShortID(prefix)
+}
+
+// ShortID shortens a ceremony id or prefix for messages.
+func ShortID(id string) string {
+	if len(id) <= 12 {
+		return id
+	}
+	return id[:12] + "…"
+}
+
+// ResolveAID turns an alias or a prefix into a prefix this device holds a
+// KEL for, with its key state.
+func (d *Device) ResolveAID(name string) (string, kel.KeyState, error) {
+	prefix, ok := d.groups.lookup(name)
+	if !ok {
+		prefix = name
+	}
+	st, held := d.store.State(prefix)
+	if !held {
+		if ok {
+			return "", kel.KeyState{}, fmt.Errorf("%w: %q (%s) has no accepted kel on this device yet", ErrGroupUnknown, name, prefix)
+		}
+		return "", kel.KeyState{}, fmt.Errorf("%w: %q is neither a group alias nor an identifier whose kel this device holds (keremony kel list)", ErrGroupUnknown, name)
+	}
+	return prefix, st, nil
+}
+
+// nextDigest is KERI's next-key commitment: Blake3-256 of the key's qb64.
+func nextDigest(pub ed25519.PublicKey) string {
+	return kel.NextDigest(kel.EncodeVerKey(pub))
+}
+
+// EventLine names an event in one line.
+func EventLine(ev *kel.Event) string {
+	return fmt.Sprintf("%s sn %d of %s, said %s", ev.Ilk(), ev.Sn(), ev.Prefix(), ev.SAID())
+}
+
+// firstNonEmpty is the first of its arguments that is not empty.
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// dropName joins parts into a file name that the drop folder does not
+// ignore and that names nothing outside it.
+func dropName(parts ...string) string {
+	for i, p := range parts {
+		parts[i] = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+				return r
+			}
+			return '_'
+		}, p)
+	}
+	return strings.Join(parts, "-")
+}

@@ -1,0 +1,247 @@
+package device
+
+// Packets that arrive (through the drop folder, a file, QR frames or an
+// image) are handled by ingest: signatures go to their ceremony, final
+// events and KELs are imported through authenticated replay, abort records
+// are applied, and cards, proposals and contributions wait in an inbox in
+// memory (the drop folder hands every file over again when a device opens,
+// so the inbox is rebuilt). Signatures and abort records for a ceremony
+// this device does not have yet are held in memory and applied when it is
+// recorded (when a member signs the proposal).
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/transport"
+)
+
+// Bounds of what a device keeps in memory for packets that arrive.
+const (
+	maxInbox = 1024 // inbox items
+	maxHeld  = 1024 // signatures and abort records held for unknown ceremonies
+)
+
+// inbox is what arrived and waits: items for the user, the proposals seen,
+// and packets held for ceremonies not recorded yet.
+type inbox struct {
+	items []inboxEntry         // oldest first
+	seen  map[string]*Incoming // proposals in the inbox or made here, by id
+	held  map[string][]heldPacket
+	nHeld int
+	// dropped collects the notices of each drop-folder file during Poll.
+	dropped map[string][]api.Notice
+}
+
+func newInbox() inbox {
+	return inbox{seen: map[string]*Incoming{}, held: map[string][]heldPacket{}}
+}
+
+// inboxEntry is an inbox item and the key that de-duplicates it.
+type inboxEntry struct {
+	key  string
+	item api.InboxItem
+}
+
+// heldPacket is a signature envelope or abort record for a ceremony this
+// device does not have (yet).
+type heldPacket struct {
+	source string
+	pk     transport.Packet
+}
+
+func notice(ceremonyID, format string, a ...any) api.Notice {
+	return api.Notice{Ceremony: ceremonyID, Text: fmt.Sprintf(format, a...)}
+}
+
+// addItem adds an item under key; an item of the same key is replaced. It
+// reports false when the inbox is full.
+func (d *Device) addItem(key string, it api.InboxItem) bool {
+	d.removeItem(key)
+	if len(d.items) >= maxInbox {
+		return false
+	}
+	it.At = d.now()
+	d.items = append(d.items, inboxEntry{key: key, item: it})
+	return true
+}
+
+func (d *Device) removeItem(key string) {
+	d.items = slices.DeleteFunc(d.items, func(e inboxEntry) bool { return e.key == key })
+}
+
+func (d *Device) item(key string) (api.InboxItem, bool) {
+	for _, e := range d.items {
+		if e.key == key {
+			return e.item, true
+		}
+	}
+	return api.InboxItem{}, false
+}
+
+// pruneInbox drops proposals whose event this device has recorded or
+// holds (or whose sequence number its KEL has passed), and contributions
+// that no longer fit their group's key state.
+func (d *Device) pruneInbox() {
+	d.items = slices.DeleteFunc(d.items, func(e inboxEntry) bool {
+		switch e.item.Kind {
+		case api.InboxProposal:
+			in := d.seen[e.item.ID]
+			_, err := d.store.Ceremony(e.item.ID)
+			return in == nil || err == nil || d.passed(in.Event)
+		case api.InboxContribution:
+			st, ok := d.store.State(e.item.ID)
+			return !ok || ceremony.CheckContribution(st, e.item.Contribution) != nil
+		}
+		return false
+	})
+}
+
+// passed reports whether this device's KEL already holds an event at ev's
+// sequence number.
+func (d *Device) passed(ev *kel.Event) bool {
+	st, ok := d.store.State(ev.Prefix())
+	return ok && st.Sn >= ev.Sn()
+}
+
+// ingest handles one packet from source; explicit is set when the user
+// handed it over rather than the shared drop folder. The error refuses
+// malformed or hostile packets.
+func (d *Device) ingest(source string, data []byte, explicit bool) ([]api.Notice, error) {
+	pk, err := transport.ParsePacket(data)
+	if err != nil {
+		return nil, err
+	}
+	switch p := pk.(type) {
+	case transport.Signatures, transport.Abort:
+		id := ceremonyOf(p)
+		cer, err := d.store.Ceremony(id)
+		if err != nil {
+			return d.hold(id, source, p, explicit), nil
+		}
+		return d.toCeremony(cer, p, explicit)
+	case transport.Proposal:
+		return d.takeProposal(source, p, explicit)
+	case transport.Card:
+		return d.takeCard(source, p)
+	case transport.Contribution:
+		return d.takeContribution(source, p, explicit)
+	case transport.Stream:
+		return d.takeStream(p, explicit)
+	}
+	return nil, fmt.Errorf("%w: %s", transport.ErrUnknownPacket, pk.PacketType().Describe())
+}
+
+// hold keeps a signature envelope or abort record for a ceremony this
+// device does not have (a member may record it later, by signing its
+// proposal); identical packets are kept once.
+func (d *Device) hold(id, source string, pk transport.Packet, explicit bool) []api.Notice {
+	data := pk.Marshal()
+	if slices.ContainsFunc(d.held[id], func(h heldPacket) bool { return bytes.Equal(h.pk.Marshal(), data) }) {
+		return nil
+	}
+	if d.nHeld >= maxHeld {
+		if explicit {
+			return []api.Notice{notice(id, "%s for ceremony %s not kept: %d packets already wait for their ceremonies", pk.PacketType().Describe(), ShortID(id), maxHeld)}
+		}
+		return nil
+	}
+	d.held[id] = append(d.held[id], heldPacket{source: source, pk: pk})
+	d.nHeld++
+	if !explicit {
+		return nil
+	}
+	return []api.Notice{notice(id, "%s for ceremony %s kept until this device records the ceremony (sign its proposal)", pk.PacketType().Describe(), ShortID(id))}
+}
+
+// applyHeld applies the packets held for a ceremony just recorded.
+func (d *Device) applyHeld(cer *ceremony.Ceremony) {
+	hs := d.held[cer.ID()]
+	delete(d.held, cer.ID())
+	d.nHeld -= len(hs)
+	for _, h := range hs {
+		ns, err := d.toCeremony(cer, h.pk, false)
+		d.later = append(d.later, ns...)
+		if err != nil {
+			d.later = append(d.later, api.Notice{Ceremony: cer.ID(), Text: fmt.Sprintf("refused %s: %v", h.source, err), Err: err})
+		}
+	}
+}
+
+// ceremonyOf is the ceremony a signature envelope or abort record names.
+func ceremonyOf(pk transport.Packet) string {
+	switch p := pk.(type) {
+	case transport.Signatures:
+		return p.Ceremony
+	case transport.Abort:
+		return p.Ceremony
+	}
+	return ""
+}
+
+// toCeremony applies a signature envelope or abort record to cer.
+func (d *Device) toCeremony(cer *ceremony.Ceremony, pk transport.Packet, explicit bool) ([]api.Notice, error) {
+	switch p := pk.(type) {
+	case transport.Signatures:
+		return d.signaturesFor(cer, p, explicit)
+	case transport.Abort:
+		return d.abortFor(cer, p, explicit)
+	}
+	return nil, fmt.Errorf("%w: a %s names no ceremony", ErrWrongPacket, pk.PacketType().Describe())
+}
+
+// signaturesFor adds an envelope's signatures to cer. A late envelope (the
+// ceremony is closed) is no fault of the file.
+func (d *Device) signaturesFor(cer *ceremony.Ceremony, env transport.Signatures, explicit bool) ([]api.Notice, error) {
+	_, intakes, err := deliverSignatures(cer, env)
+	if isNotCollecting(err) && len(intakes) == 0 {
+		if explicit {
+			return []api.Notice{notice(cer.ID(), "ceremony %s is %s: the signature of %s is not needed", ShortID(cer.ID()), cer.State(), env.Signer)}, nil
+		}
+		return nil, nil
+	}
+	var ns []api.Notice
+	for _, in := range intakes {
+		if in.Outcome != ceremony.OutcomeAdded && in.Outcome != ceremony.OutcomeReplaced {
+			continue
+		}
+		pr := in.Progress
+		text := fmt.Sprintf("signature of %s (k[%d]) %s to ceremony %s: %d of %d", OrDash(in.Label), in.Index, in.Outcome,
+			ShortID(cer.ID()), len(pr.Signed), len(cer.SigningKeys()))
+		if pr.Met {
+			text += ", ready to finalize"
+		}
+		ns = append(ns, notice(cer.ID(), "%s", text))
+	}
+	if explicit && len(ns) == 0 && err == nil {
+		ns = append(ns, notice(cer.ID(), "the signature of %s for ceremony %s was already here", env.Signer, ShortID(cer.ID())))
+	}
+	return ns, err
+}
+
+// abortFor applies another device's abort record to cer (nothing when the
+// ceremony is closed already, e.g. by this very record).
+func (d *Device) abortFor(cer *ceremony.Ceremony, a transport.Abort, explicit bool) ([]api.Notice, error) {
+	if !cer.State().Open() {
+		if explicit {
+			return []api.Notice{notice(cer.ID(), "ceremony %s is %s already", ShortID(cer.ID()), cer.State())}, nil
+		}
+		return nil, nil
+	}
+	if err := d.applyAbortRecord(cer, a); err != nil {
+		return nil, err
+	}
+	return []api.Notice{notice(cer.ID(), "ceremony %s aborted by %s: %s", ShortID(cer.ID()), a.By, a.Reason)}, nil
+}
+
+// OrDash is s, or "-" when empty.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

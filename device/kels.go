@@ -1,0 +1,180 @@
+package device
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/transport"
+)
+
+// Imported is what importing an event stream did.
+type Imported struct {
+	// Results are the verdicts on each event, in stream order; Fresh are
+	// the events new on this device, Refused those refused, Held those it
+	// already had.
+	Results []kel.Result
+	Fresh   []kel.Result
+	Refused []kel.Result
+	Held    []kel.Result
+	// Closed are the open ceremonies the stream finalized.
+	Closed []*ceremony.Ceremony
+	// Notices: rotations committed.
+	Notices []api.Notice
+}
+
+// ImportFile imports a CESR stream file ("-": stdin) through authenticated
+// replay; alias ("": none) is recorded for the stream's one identifier.
+// The error reports the first refusal.
+func (d *Device) ImportFile(path string, stdin io.Reader, alias string) (*Imported, error) {
+	pk, err := ReadPacket(path, stdin, transport.PacketCESR)
+	if err != nil {
+		return nil, err
+	}
+	return d.ImportStream(pk.(transport.Stream), alias)
+}
+
+// ImportStream accepts a CESR stream into this device's KELs through
+// authenticated replay, saying what became of each event, records alias
+// ("": none) for the stream's one identifier and commits the prepared
+// rotations the new events call for. The error reports the first refusal.
+func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, error) {
+	out := &Imported{}
+	var prefixes []string
+	for _, m := range s.Messages {
+		if p := m.Event.Prefix(); !slices.Contains(prefixes, p) {
+			prefixes = append(prefixes, p)
+		}
+	}
+	if alias != "" && len(prefixes) != 1 {
+		return out, requestf("--group: the stream holds %d identifiers, want one", len(prefixes))
+	}
+	before := map[string]int{}
+	for _, p := range prefixes {
+		if st, ok := d.store.State(p); ok {
+			before[p] = int(st.Sn) + 1
+		}
+	}
+	open := map[string]*ceremony.Ceremony{}
+	for _, cer := range d.store.Ceremonies() {
+		if cer.State().Open() {
+			open[cer.SAID()] = cer
+		}
+	}
+	results, err := d.store.ImportKEL(s.Raw)
+	out.Results = results
+	for _, r := range results {
+		switch {
+		case !r.OK():
+			out.Refused = append(out.Refused, r)
+		case int(r.Sn) < before[r.Prefix]:
+			out.Held = append(out.Held, r)
+		default:
+			out.Fresh = append(out.Fresh, r)
+		}
+		if cer, ok := open[r.SAID]; ok && r.OK() && cer.State() == ceremony.StateFinalized {
+			out.Closed = append(out.Closed, cer)
+		}
+	}
+	if alias != "" {
+		if _, aerr := d.groups.add(alias, prefixes[0]); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
+	if len(out.Fresh) > 0 {
+		out.Notices = d.syncRotations()
+	}
+	return out, err
+}
+
+// Export is the KEL of each named identifier (alias or prefix), joined.
+func (d *Device) Export(names ...string) ([]byte, error) {
+	var stream []byte
+	for _, n := range names {
+		prefix, _, err := d.ResolveAID(n)
+		if err != nil {
+			return nil, err
+		}
+		stream = append(stream, d.store.Export(prefix)...)
+	}
+	return stream, nil
+}
+
+// Group is one identifier whose KEL this device holds.
+type Group struct {
+	Alias  string
+	Prefix string
+	State  kel.KeyState
+}
+
+// Groups lists the identifiers whose KEL this device holds, in the order
+// first seen.
+func (d *Device) Groups() []Group {
+	v := d.store.Verifier()
+	var out []Group
+	for _, p := range v.Prefixes() {
+		st, _ := v.State(p)
+		out = append(out, Group{Alias: d.groups.aliasOf(p), Prefix: p, State: st})
+	}
+	return out
+}
+
+// KELEvent is one event of a KEL as shown to the user.
+type KELEvent struct {
+	Message kel.Message
+	// Anchors: for each event seal of the event, the anchored event's ilk
+	// when this device holds it ("" when not).
+	Anchored []string
+	// AnchoredBy lists the events that anchor this one.
+	AnchoredBy []kel.AnchorRef
+}
+
+// KEL is an identifier's KEL as shown to the user.
+type KEL struct {
+	Prefix string
+	State  kel.KeyState
+	Events []KELEvent
+	// Labels names keys and digests by member where this device knows
+	// them.
+	Labels map[string]string
+}
+
+// ShowKEL is the KEL of an identifier (alias or prefix).
+func (d *Device) ShowKEL(name string) (*KEL, error) {
+	prefix, st, err := d.ResolveAID(name)
+	if err != nil {
+		return nil, err
+	}
+	v := d.store.Verifier()
+	out := &KEL{Prefix: prefix, State: st, Labels: d.labelBook(prefix)}
+	for _, m := range v.Messages(prefix) {
+		ev := m.Event
+		e := KELEvent{Message: m, AnchoredBy: v.AnchorsOf(prefix, ev.Sn(), ev.SAID())}
+		for _, s := range ev.Seals() {
+			ilk := ""
+			if s.Kind == kel.SealEvent {
+				if msgs := v.Messages(s.I); s.S < uint64(len(msgs)) && msgs[s.S].Event.SAID() == s.D {
+					ilk = msgs[s.S].Event.Ilk()
+				}
+			}
+			e.Anchored = append(e.Anchored, ilk)
+		}
+		out.Events = append(out.Events, e)
+	}
+	return out, nil
+}
+
+// kelOutgoing is the KEL of prefix as a packet to share.
+func (d *Device) kelOutgoing(prefix string) api.Outgoing {
+	st, _ := d.store.State(prefix)
+	name := []string{"kel"}
+	if a := d.groups.aliasOf(prefix); a != "" {
+		name = append(name, a)
+	}
+	name = append(name, prefix[1:9], fmt.Sprintf("sn%d", st.Sn))
+	return api.Outgoing{Title: fmt.Sprintf("kel of %s (sn 0 to %d)", d.nameOf(prefix), st.Sn),
+		Name: dropName(name...) + ".cesr", Data: d.store.Export(prefix)}
+}

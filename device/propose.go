@@ -1,0 +1,466 @@
+package device
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
+	"github.com/keremony/keremony/transport"
+)
+
+// Proposed is a proposal made on this device: its ceremony (recorded and
+// open), the packet to send every member, and the group's key state before
+// the event (zero for an inception).
+type Proposed struct {
+	Ceremony *ceremony.Ceremony
+	Packet   transport.Proposal
+	Prior    kel.KeyState
+	// Notices are warnings about the request (a contribution signed by a
+	// key that is not a current one, …).
+	Notices []api.Notice
+}
+
+// Inception is a request to propose a group's inception.
+type Inception struct {
+	Alias string // the group's alias on this device
+	// Members in roster order (MemberCard makes the card of a member of
+	// this device).
+	Members []ceremony.Card
+	// From is the proposer's label ("": none).
+	From string
+	// Kt and Nt are the thresholds; nil takes ceremony.DefaultThreshold of the
+	// number of members (Nt: Kt).
+	Kt, Nt *kel.Threshold
+	// Config: "EO", "DND".
+	Config []string
+	// Delegator (alias or prefix, "" for none) makes a delegated inception.
+	Delegator string
+	Expires   time.Duration
+}
+
+// MemberCard is member alias of this device as an inception member.
+func (d *Device) MemberCard(alias string) (ceremony.Card, error) {
+	m, err := d.ks.Member(alias)
+	if err != nil {
+		return ceremony.Card{}, err
+	}
+	return ceremony.Card{Label: m.Alias, Key: kel.EncodeVerKey(m.PublicKey), Next: m.NextDigest}, nil
+}
+
+// ReadCard reads a member card packet file and returns it as an inception
+// member.
+func ReadCard(path string) (ceremony.Card, error) {
+	pk, err := ReadPacket(path, nil, transport.PacketCard)
+	if err != nil {
+		return ceremony.Card{}, err
+	}
+	return cardOf(pk.(transport.Card)), nil
+}
+
+// cardOf is a received member card as an inception member.
+func cardOf(card transport.Card) ceremony.Card {
+	return ceremony.Card{Label: card.Alias, Key: card.Key, Next: card.Next}
+}
+
+// ProposeInception proposes the inception of a group: it records and opens
+// the ceremony and the alias, and returns the proposal packet to send.
+func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
+	if err := keystore.CheckAlias(req.Alias); err != nil {
+		return nil, requestf("--group: %v", err)
+	}
+	kt := ceremony.DefaultThreshold(len(req.Members))
+	if req.Kt != nil {
+		kt = *req.Kt
+	}
+	nt := kt
+	if req.Nt != nil {
+		nt = *req.Nt
+	}
+	params := ceremony.InceptionParams{Members: req.Members, Kt: kt, Nt: nt, Config: req.Config}
+	if req.Delegator != "" {
+		prefix, _, err := d.ResolveAID(req.Delegator)
+		if err != nil {
+			return nil, err
+		}
+		params.Delegator = prefix
+	}
+	p, err := ceremony.ProposeInception(params)
+	if err != nil {
+		return nil, err
+	}
+	ev, _ := kel.ParseEvent(p.Event)
+	if prefix, ok := d.groups.lookup(req.Alias); ok && prefix != ev.Prefix() {
+		return nil, fmt.Errorf("%w: %q is %s here; choose another --group", ErrGroupAlias, req.Alias, prefix)
+	}
+	cer, err := d.record(p, d.deadline(req.Expires))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.groups.add(req.Alias, ev.Prefix()); err != nil {
+		return nil, err
+	}
+	pk, err := d.proposalPacket(cer, req.Alias, req.From)
+	if err != nil {
+		return nil, err
+	}
+	d.proposed(cer, pk)
+	return &Proposed{Ceremony: cer, Packet: pk}, nil
+}
+
+// recordGroupProposal records a proposal for an existing group (rotation,
+// anchoring) and makes its packet, sent as from (default: the local
+// member among the group's keys).
+func (d *Device) recordGroupProposal(p ceremony.Proposal, expires time.Duration, prefix string, st kel.KeyState, from string) (*Proposed, error) {
+	cer, err := d.record(p, d.deadline(expires))
+	if err != nil {
+		return nil, err
+	}
+	if from == "" {
+		from = d.fromLabel(prefix, st)
+	}
+	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	if err != nil {
+		return nil, err
+	}
+	d.proposed(cer, pk)
+	return &Proposed{Ceremony: cer, Packet: pk, Prior: st}, nil
+}
+
+// Contributed is a prepared rotation: the member, its position in the
+// group's prior next list and the signed contribution to send.
+type Contributed struct {
+	Alias, Label string
+	Prefix       string
+	Ondex        int
+	Packet       transport.Contribution
+}
+
+// Contribute prepares the rotation of member alias ("": the one member of
+// this device whose next key group commits) in group and returns its
+// signed contribution.
+func (d *Device) Contribute(group, alias string) (*Contributed, error) {
+	prefix, st, err := d.ResolveAID(group)
+	if err != nil {
+		return nil, err
+	}
+	if alias == "" {
+		ms, err := d.ks.Members()
+		if err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, m := range ms {
+			if slices.Contains(st.Next, m.NextDigest) {
+				found = append(found, m.Alias)
+			}
+		}
+		switch len(found) {
+		case 0:
+			return nil, fmt.Errorf("%w: no member of this device has its next key committed in %s", ErrNoMember, d.GroupName(prefix))
+		case 1:
+			alias = found[0]
+		default:
+			return nil, fmt.Errorf("%w: members %s all rotate in %s: choose one with --member", ErrAmbiguous, strings.Join(found, ", "), d.GroupName(prefix))
+		}
+	}
+	m, err := d.ks.Member(alias)
+	if err != nil {
+		return nil, err
+	}
+	j := slices.Index(st.Next, m.NextDigest)
+	if j < 0 {
+		return nil, fmt.Errorf("%w: the next key of member %s is not committed in the next list of %s, so it cannot rotate into it (a new member joins through 'rotate propose --add-next CARD')",
+			ErrNoMember, alias, d.GroupName(prefix))
+	}
+	label := alias
+	if l := d.rosterBook(prefix)[m.NextDigest]; l != "" {
+		label = l
+	}
+	rot, err := d.ks.PrepareRotation(alias)
+	if err != nil {
+		return nil, err
+	}
+	contrib := transport.Contribution{Group: prefix, Label: label, Role: string(ceremony.RoleRotate),
+		Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest, Signer: kel.EncodeVerKey(m.PublicKey)}
+	if err := ceremony.CheckContribution(st, contributionOf(contrib)); err != nil {
+		return nil, err
+	}
+	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) })
+	if err != nil {
+		return nil, err
+	}
+	return &Contributed{Alias: alias, Label: label, Prefix: prefix, Ondex: j, Packet: contrib}, nil
+}
+
+// contributionOf is a contribution packet as a rotation part: the one
+// place the wire type becomes the ceremony's.
+func contributionOf(t transport.Contribution) ceremony.Contribution {
+	return ceremony.Contribution{Label: t.Label, Role: ceremony.Role(t.Role), Key: t.Key, Next: t.Next, Prior: t.Prior}
+}
+
+// Rotation is a request to propose a rotation.
+type Rotation struct {
+	Group string // alias or prefix
+	// Files are contribution packet files; Parts contributions already
+	// read (in roster order after the files' ones); Local names members of
+	// this device that contribute here (as Contribute does).
+	Files []string
+	Parts []ceremony.Contribution
+	Local []string
+	// Extra are --add-next CARD, --reserve LABEL[=DIGEST] and --drop
+	// LABEL[=DIGEST] in command-line order ({"add-next", file}, …).
+	Extra [][2]string
+	// Kt and Nt default to the current thresholds (nil).
+	Kt, Nt *kel.Threshold
+	// From is the proposer's label ("": this device's member in the group).
+	From string
+	// ByPriorOrder sorts the parts by their digest's position in the
+	// group's next list (the TUI's order); otherwise the order given.
+	ByPriorOrder bool
+	Expires      time.Duration
+}
+
+// ProposeRotation proposes a rotation of a group from the members' parts
+// and records and opens its ceremony.
+func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
+	prefix, st, err := d.ResolveAID(req.Group)
+	if err != nil {
+		return nil, err
+	}
+	var notices []api.Notice
+	var members []ceremony.Contribution
+	for _, f := range req.Files {
+		pk, err := ReadPacket(f, nil, transport.PacketContribution)
+		if err != nil {
+			return nil, err
+		}
+		t := pk.(transport.Contribution)
+		if t.Group != prefix {
+			return nil, fmt.Errorf("%s: %w: the contribution is for %s, not %s", f, ErrWrongPacket, d.GroupName(t.Group), d.GroupName(prefix))
+		}
+		cc := contributionOf(t)
+		if err := ceremony.CheckContribution(st, cc); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		if !slices.Contains(st.Keys, t.Signer) {
+			notices = append(notices, api.Notice{Text: fmt.Sprintf("warning: the contribution of %q (%s) is signed by %s, which is not a current key of %s: make sure it came from %s",
+				t.Label, f, t.Signer, d.GroupName(prefix), t.Label)})
+		}
+		members = append(members, cc)
+	}
+	for _, p := range req.Parts {
+		if err := ceremony.CheckContribution(st, p); err != nil {
+			return nil, err
+		}
+		members = append(members, p)
+	}
+	for _, alias := range req.Local {
+		c, err := d.Contribute(prefix, alias)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, contributionOf(c.Packet))
+	}
+	for _, e := range req.Extra {
+		switch e[0] {
+		case "add-next":
+			pk, err := ReadPacket(e[1], nil, transport.PacketCard)
+			if err != nil {
+				return nil, err
+			}
+			card := pk.(transport.Card)
+			members = append(members, ceremony.Contribution{Label: card.Alias, Role: ceremony.RoleNextOnly, Next: card.Next})
+		case "reserve", "drop":
+			label, dig, err := d.labelDigest(prefix, st, e[1])
+			if err != nil {
+				return nil, err
+			}
+			role := ceremony.RoleReserve
+			if e[0] == "drop" {
+				role = ceremony.RoleDrop
+			}
+			members = append(members, ceremony.Contribution{Label: label, Role: role, Prior: dig})
+		}
+	}
+	if req.ByPriorOrder {
+		position := func(p ceremony.Contribution) int {
+			prior := p.Prior
+			if prior == "" && p.Key != "" {
+				prior = kel.NextDigest(p.Key)
+			}
+			if i := slices.Index(st.Next, prior); i >= 0 {
+				return i
+			}
+			return len(st.Next)
+		}
+		slices.SortStableFunc(members, func(a, b ceremony.Contribution) int { return position(a) - position(b) })
+	}
+	nKeys, nNext := 0, 0
+	for _, m := range members {
+		if m.Key != "" {
+			nKeys++
+		}
+		if m.Next != "" || m.Role == ceremony.RoleReserve {
+			nNext++
+		}
+	}
+	kt, nt := st.Kt, st.Nt
+	if req.Kt != nil {
+		kt = *req.Kt
+	} else if kt.Validate(nKeys) != nil {
+		return nil, requestf("the current kt %s does not fit %d keys: give --kt", kt, nKeys)
+	}
+	if req.Nt != nil {
+		nt = *req.Nt
+	} else if nt.Validate(nNext) != nil {
+		return nil, requestf("the current nt %s does not fit %d next digests: give --nt", nt, nNext)
+	}
+	p, err := ceremony.ProposeRotation(st, ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt})
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.recordGroupProposal(p, req.Expires, prefix, st, req.From)
+	if err != nil {
+		return nil, err
+	}
+	out.Notices = notices
+	return out, nil
+}
+
+// labelDigest finds LABEL's digest in the group's current next list, or
+// takes it from LABEL=DIGEST.
+func (d *Device) labelDigest(prefix string, st kel.KeyState, arg string) (string, string, error) {
+	label, dig, hasDig := strings.Cut(arg, "=")
+	if hasDig {
+		if !slices.Contains(st.Next, dig) {
+			return "", "", fmt.Errorf("%w: %s is not in the next list of %s", ceremony.ErrContribution, dig, d.GroupName(prefix))
+		}
+		return label, dig, nil
+	}
+	for k, l := range d.rosterBook(prefix) {
+		if l == label && slices.Contains(st.Next, k) {
+			return label, k, nil
+		}
+	}
+	return "", "", requestf("this device does not know which next digest of %s is %q's: give %s=DIGEST (one of %s)",
+		d.GroupName(prefix), label, label, strings.Join(st.Next, ", "))
+}
+
+// Anchoring is a request to propose an interaction event anchoring seals.
+type Anchoring struct {
+	Group string
+	// Seals are anchored in order; SealArgs ({"event", "AID[:SN[:SAID]]"}
+	// or {"file", path}) follow them.
+	Seals    []kel.Seal
+	SealArgs [][2]string
+	From     string
+	Expires  time.Duration
+}
+
+// ProposeAnchoring proposes an ixn of a group anchoring seals, and records
+// and opens its ceremony.
+func (d *Device) ProposeAnchoring(req Anchoring) (*Proposed, error) {
+	prefix, st, err := d.ResolveAID(req.Group)
+	if err != nil {
+		return nil, err
+	}
+	seals := slices.Clone(req.Seals)
+	for _, s := range req.SealArgs {
+		switch s[0] {
+		case "event":
+			seal, err := d.ParseEventSeal(s[1])
+			if err != nil {
+				return nil, err
+			}
+			seals = append(seals, seal)
+		case "file":
+			data, err := ReadBounded(s[1], nil, maxDocument, nil)
+			if err != nil {
+				return nil, err
+			}
+			seals = append(seals, kel.DigestSeal(data))
+		}
+	}
+	book := d.rosterBook(prefix)
+	var cards []ceremony.Card
+	for _, k := range st.Keys {
+		if l := book[k]; l != "" && !slices.ContainsFunc(cards, func(c ceremony.Card) bool { return c.Label == l }) {
+			card := ceremony.Card{Label: l, Key: k}
+			for _, n := range st.Next {
+				if book[n] == l {
+					card.Next = n
+				}
+			}
+			cards = append(cards, card)
+		}
+	}
+	p, err := ceremony.ProposeAnchoring(st, ceremony.AnchoringParams{Prefix: prefix, Seals: seals, Members: cards})
+	if err != nil {
+		return nil, err
+	}
+	return d.recordGroupProposal(p, req.Expires, prefix, st, req.From)
+}
+
+// maxDocument caps a document read for a digest seal.
+const maxDocument = 1 << 30
+
+// ParseEventSeal reads AID[:SN[:SAID]] (AID may be a local alias),
+// completing it from the local KEL.
+func (d *Device) ParseEventSeal(arg string) (kel.Seal, error) {
+	parts := strings.Split(arg, ":")
+	if len(parts) > 3 || parts[0] == "" {
+		return kel.Seal{}, requestf("--seal-event %q: want AID[:SN[:SAID]]", arg)
+	}
+	prefix, ok := d.groups.lookup(parts[0])
+	if !ok {
+		prefix = parts[0]
+	}
+	if _, err := kel.DecodeMatter(prefix, kel.CodeBlake3_256, kel.CodeEd25519, kel.CodeEd25519N); err != nil {
+		return kel.Seal{}, requestf("--seal-event %q: %q is neither an alias nor an identifier: %v", arg, parts[0], err)
+	}
+	msgs := d.store.Verifier().Messages(prefix)
+	var sn uint64
+	switch {
+	case len(parts) >= 2:
+		n, err := strconv.ParseUint(parts[1], 10, 64)
+		if err != nil {
+			return kel.Seal{}, requestf("--seal-event %q: sequence number %q", arg, parts[1])
+		}
+		sn = n
+	case len(msgs) == 0:
+		return kel.Seal{}, fmt.Errorf("%w: this device holds no kel of %s: import it (keremony kel import) or give AID:SN:SAID", ErrGroupUnknown, prefix)
+	default:
+		sn = uint64(len(msgs) - 1)
+	}
+	held := sn < uint64(len(msgs))
+	said := ""
+	if len(parts) == 3 {
+		said = parts[2]
+		if _, err := kel.DecodeMatter(said, kel.CodeBlake3_256); err != nil {
+			return kel.Seal{}, requestf("--seal-event %q: said: %v", arg, err)
+		}
+		if held && msgs[sn].Event.SAID() != said {
+			return kel.Seal{}, fmt.Errorf("%w: event %d of %s is %s on this device, not %s", ceremony.ErrAnchorConflict, sn, prefix, msgs[sn].Event.SAID(), said)
+		}
+	} else if held {
+		said = msgs[sn].Event.SAID()
+	} else {
+		return kel.Seal{}, fmt.Errorf("%w: this device holds no event %d of %s: give AID:SN:SAID", ErrGroupUnknown, sn, prefix)
+	}
+	return kel.EventSeal(prefix, sn, said), nil
+}
+
+// RosterLabels lists a roster's labels.
+func RosterLabels(r ceremony.Roster) string {
+	var l []string
+	for _, m := range r {
+		l = append(l, m.Label)
+	}
+	return strings.Join(l, ", ")
+}

@@ -1,0 +1,337 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/transport"
+)
+
+// Poll ingests the files that appeared in the drop folder; it also reports
+// what happened since the last call (ceremonies that expired, held
+// signatures applied, rotations committed, files dropped).
+func (d *Device) Poll() ([]api.Notice, error) {
+	ns := d.TakeNotices()
+	for _, id := range d.expireDue() {
+		ns = append(ns, notice(id, "ceremony %s expired: it stays on record and takes no more signatures", ShortID(id)))
+	}
+	if d.drop == nil {
+		return ns, nil
+	}
+	d.dropped = map[string][]api.Notice{}
+	events, err := d.drop.Poll()
+	for _, ev := range events {
+		ns = append(ns, d.dropped[ev.Name]...)
+		if ev.Err != nil {
+			text := fmt.Sprintf("refused file %s: %v", ev.Name, ev.Err)
+			if ev.MovedTo != "" {
+				text += " (moved to " + transport.RejectedDir + "/)"
+			}
+			ns = append(ns, api.Notice{Text: text, Err: ev.Err})
+		}
+	}
+	d.dropped = nil
+	if err != nil {
+		d.later = ns // reported with the next poll
+		return nil, err
+	}
+	return ns, nil
+}
+
+// fromDropFolder is the drop folder's handler: it refuses (so the folder
+// moves to rejected/) only what is malformed or hostile; a packet that does
+// not concern this device is accepted and ignored, since the folder is
+// shared with other devices.
+func (d *Device) fromDropFolder(name string, data []byte) error {
+	ns, err := d.ingest(name, data, false)
+	if d.dropped != nil {
+		d.dropped[name] = append(d.dropped[name], ns...)
+	}
+	return err
+}
+
+// Receive takes one packet that arrived another way (a file, QR frames, an
+// image). Unlike a drop-folder file, it goes in even when no member of
+// this device takes part (a proposal goes to the inbox, a KEL is imported),
+// as the user asked for it.
+func (d *Device) Receive(source string, data []byte) ([]api.Notice, error) {
+	ns, err := d.ingest(source, data, true)
+	if err != nil {
+		return ns, fmt.Errorf("%s: %w", source, err)
+	}
+	return ns, nil
+}
+
+// takeProposal puts a proposal in the inbox, unless this device recorded
+// it already or (from the drop folder) no member of it takes part.
+func (d *Device) takeProposal(source string, pk transport.Proposal, explicit bool) ([]api.Notice, error) {
+	in, err := incomingOf(source, pk)
+	if err != nil {
+		return nil, err
+	}
+	id := in.ID()
+	known := d.seen[id]
+	if cer, err := d.store.Ceremony(id); err == nil {
+		if cer.SAID() != in.Event.SAID() {
+			return nil, fmt.Errorf("%w: ceremony %s on this device signs %s, the proposal %s", ErrConflict, id, cer.SAID(), in.Event.SAID())
+		}
+		return nil, nil
+	}
+	if known != nil {
+		if known.Event.SAID() != in.Event.SAID() {
+			return nil, fmt.Errorf("%w: proposal %s already came with event %s, this one has %s", ErrConflict, id, known.Event.SAID(), in.Event.SAID())
+		}
+		return nil, nil
+	}
+	if d.passed(in.Event) {
+		d.adoptAlias(in)
+		if explicit {
+			return []api.Notice{notice(id, "proposal %s is for sn %d of %s, which this device already holds", ShortID(id), in.Event.Sn(), d.nameOf(in.Event.Prefix()))}, nil
+		}
+		return nil, nil
+	}
+	if !explicit && !d.concerns(in) {
+		return nil, nil
+	}
+	it := api.InboxItem{Kind: api.InboxProposal, Source: source, Label: d.proposalLabel(in), ID: id}
+	if !d.addItem("proposal/"+id, it) {
+		return []api.Notice{notice(id, "inbox full: proposal %s not kept", ShortID(id))}, nil
+	}
+	d.seen[id] = in
+	return []api.Notice{notice(id, "proposal %s (%s) in the inbox", ShortID(id), it.Label)}, nil
+}
+
+// concerns reports whether a member of this device takes part in a
+// proposed event.
+func (d *Device) concerns(in *Incoming) bool {
+	v, _, err := d.contextVerifier(in.Packet.KEL)
+	if err != nil {
+		return false
+	}
+	ms, err := d.ks.Members()
+	if err != nil {
+		return false
+	}
+	signing, next := seatLists(in, v)
+	return len(seatsIn(ms, in.Proposal.Kind, in.Event, signing, next)) > 0
+}
+
+// proposalLabel summarizes a proposal: "rotation of acme, sn 3, from alice".
+func (d *Device) proposalLabel(in *Incoming) string {
+	group := firstNonEmpty(d.groups.aliasOf(in.Event.Prefix()), in.Packet.Group, ShortID(in.Event.Prefix()))
+	s := fmt.Sprintf("%s of %s, sn %d", in.Proposal.Kind, group, in.Event.Sn())
+	if in.Packet.From != "" {
+		s += ", from " + in.Packet.From
+	}
+	return s
+}
+
+// takeCard puts a member card in the inbox, except the cards of this
+// device's own members.
+func (d *Device) takeCard(source string, card transport.Card) ([]api.Notice, error) {
+	mine, err := d.localMembersIn([]string{card.Key})
+	if err != nil {
+		return nil, err
+	}
+	key := "card/" + card.Key
+	if _, dup := d.item(key); dup || len(mine) > 0 {
+		return nil, nil
+	}
+	if !d.addItem(key, api.InboxItem{Kind: api.InboxCard, Source: source, Label: card.Alias, Card: cardOf(card)}) {
+		return []api.Notice{notice("", "inbox full: the member card of %s was not kept", card.Alias)}, nil
+	}
+	return []api.Notice{notice("", "member card of %s in the inbox", card.Alias)}, nil
+}
+
+// takeContribution puts a rotation contribution in the inbox (a newer one
+// of the same member replaces the older), if this device holds the group's
+// KEL and it fits the group's key state. This device's own contributions
+// are left out: a rotation proposal made here makes them itself.
+func (d *Device) takeContribution(source string, t transport.Contribution, explicit bool) ([]api.Notice, error) {
+	st, held := d.store.State(t.Group)
+	cc := contributionOf(t)
+	var err error
+	if held {
+		err = ceremony.CheckContribution(st, cc)
+	} else {
+		err = fmt.Errorf("%w: the contribution is for %s, whose kel this device does not hold", ErrGroupUnknown, t.Group)
+	}
+	if err != nil {
+		if explicit {
+			return nil, err
+		}
+		return nil, nil // another group's, or stale: not this device's business
+	}
+	mine, err := d.localMembersIn([]string{t.Signer})
+	if err != nil || len(mine) > 0 {
+		return nil, err
+	}
+	key := "contribution/" + t.Group + "/" + t.Signer
+	if old, dup := d.item(key); dup && old.Contribution == cc {
+		return nil, nil
+	}
+	if !d.addItem(key, api.InboxItem{Kind: api.InboxContribution, Source: source, Label: t.Label, ID: t.Group, Contribution: cc}) {
+		return []api.Notice{notice("", "inbox full: the contribution of %s was not kept", t.Label)}, nil
+	}
+	text := fmt.Sprintf("rotation contribution of %s to %s in the inbox", t.Label, d.nameOf(t.Group))
+	if !slices.Contains(st.Keys, t.Signer) {
+		text += fmt.Sprintf("; it is signed by %s, not a current key of the group: make sure it came from %s", t.Signer, t.Label)
+	}
+	return []api.Notice{{Text: text}}, nil
+}
+
+// takeStream imports a final event or KEL through authenticated replay
+// (from the drop folder only when it concerns this device), closes the
+// ceremonies it finalizes and commits prepared rotations. Events refused
+// only because earlier ones are missing do not make the file hostile.
+func (d *Device) takeStream(s transport.Stream, explicit bool) ([]api.Notice, error) {
+	if !explicit && !d.streamConcerns(s) {
+		return nil, nil
+	}
+	res, err := d.ImportStream(s, "")
+	var ns []api.Notice
+	var order []string
+	events := map[string][]kel.Result{}
+	for _, r := range res.Fresh {
+		if _, ok := events[r.Prefix]; !ok {
+			order = append(order, r.Prefix)
+		}
+		events[r.Prefix] = append(events[r.Prefix], r)
+	}
+	for _, id := range slices.Sorted(maps.Keys(d.seen)) {
+		if in := d.seen[id]; events[in.Event.Prefix()] != nil {
+			d.adoptAlias(in)
+		}
+	}
+	for _, p := range order {
+		rs := events[p]
+		what := fmt.Sprintf("%d new events (sn %d to %d)", len(rs), rs[0].Sn, rs[len(rs)-1].Sn)
+		if len(rs) == 1 {
+			what = fmt.Sprintf("new event sn %d %s", rs[0].Sn, rs[0].Ilk)
+		}
+		ns = append(ns, notice("", "kel of %s: %s accepted", d.nameOf(p), what))
+	}
+	for _, cer := range res.Closed {
+		ns = append(ns, notice(cer.ID(), "ceremony %s finalized: the fully signed %s arrived", ShortID(cer.ID()), cer.Event().Ilk()))
+	}
+	ns = append(ns, res.Notices...)
+	if err == nil {
+		if explicit && len(ns) == 0 {
+			ns = append(ns, notice("", "this device already holds every event of the stream"))
+		}
+		return ns, nil
+	}
+	if !explicit && !slices.ContainsFunc(res.Refused, func(r kel.Result) bool { return !waitsForEarlier(r.Err) }) {
+		for _, r := range res.Refused {
+			ns = append(ns, api.Notice{Text: fmt.Sprintf("kel of %s: sn %d %s not imported: %v", d.nameOf(r.Prefix), r.Sn, r.Ilk, r.Err), Err: r.Err})
+		}
+		return ns, nil
+	}
+	return ns, err
+}
+
+// waitsForEarlier reports whether an event was refused only because this
+// device lacks earlier events (or the delegator's anchor).
+func waitsForEarlier(err error) bool {
+	return errors.Is(err, kel.ErrUnknownPrefix) || errors.Is(err, kel.ErrOutOfOrder) || errors.Is(err, kel.ErrDelegationMissing)
+}
+
+// isNotCollecting reports a delivery to a closed ceremony.
+func isNotCollecting(err error) bool { return errors.Is(err, ceremony.ErrNotCollecting) }
+
+// streamConcerns reports whether an event stream is for this device: it
+// extends a KEL held here or one of its ceremonies' identifiers, lists a
+// key or next digest of a member of this device, or anchors an event of
+// such an identifier (a delegator's approval).
+func (d *Device) streamConcerns(s transport.Stream) bool {
+	ours := map[string]bool{}
+	for _, cer := range d.store.Ceremonies() {
+		ours[cer.Event().Prefix()] = true
+	}
+	mine := map[string]bool{}
+	ms, _ := d.ks.Members()
+	for _, m := range ms {
+		mine[kel.EncodeVerKey(m.PublicKey)], mine[m.NextDigest] = true, true
+		if m.PendingNextDigest != "" {
+			mine[m.PendingNextDigest] = true
+		}
+	}
+	held := func(p string) bool {
+		_, ok := d.store.State(p)
+		return ok || ours[p]
+	}
+	for _, m := range s.Messages {
+		ev := m.Event
+		if held(ev.Prefix()) {
+			return true
+		}
+		for _, k := range ev.Keys() {
+			if mine[k] || mine[kel.NextDigest(k)] {
+				return true
+			}
+		}
+		for _, n := range ev.Next() {
+			if mine[n] {
+				return true
+			}
+		}
+		for _, sl := range ev.Seals() {
+			if sl.Kind == kel.SealEvent && held(sl.I) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// adoptAlias records, for an identifier this device holds without an
+// alias, the alias the proposal of one of its events suggested.
+func (d *Device) adoptAlias(in *Incoming) {
+	prefix := in.Event.Prefix()
+	if in.Packet.Group == "" || d.groups.aliasOf(prefix) != "" {
+		return
+	}
+	msgs := d.store.Verifier().Messages(prefix)
+	if in.Event.Sn() >= uint64(len(msgs)) || msgs[in.Event.Sn()].Event.SAID() != in.Event.SAID() {
+		return
+	}
+	_, _ = d.groups.add(in.Packet.Group, prefix) // an alias taken here already: the group stays without one
+}
+
+// proposed remembers the proposal packet of a ceremony made here and puts
+// it in the drop folder.
+func (d *Device) proposed(cer *ceremony.Ceremony, pk transport.Proposal) {
+	if in, err := incomingOf("this device", pk); err == nil {
+		d.seen[cer.ID()] = in
+	}
+	d.dropLater(cer.ID(), "the proposal", proposalName(cer.ID()), pk.Marshal())
+}
+
+func proposalName(id string) string { return dropName("proposal", fileID(id)) + ".json" }
+
+func signaturesName(id, signer string) string {
+	return dropName("sig", fileID(id), signer) + ".json"
+}
+
+// fileID shortens a ceremony id for file names.
+func fileID(id string) string { return id[:min(len(id), 9)] }
+
+// dropLater puts a packet in the drop folder (when there is one) and
+// reports it with the next Poll.
+func (d *Device) dropLater(id, what, name string, data []byte) string {
+	if d.drop == nil {
+		return ""
+	}
+	path, err := d.Drop(name, data)
+	if err != nil {
+		d.later = append(d.later, api.Notice{Ceremony: id, Text: fmt.Sprintf("%s was not put in the drop folder: %v", what, err), Err: err})
+		return ""
+	}
+	d.later = append(d.later, notice(id, "%s is in the drop folder as %s", what, name))
+	return path
+}

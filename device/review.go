@@ -1,0 +1,149 @@
+package device
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/kel"
+)
+
+// Reviewed is a review of a proposal on this device: the rebuilt event's
+// review (nil when the rebuild failed) and this device's own refusals and
+// warnings. Sign consumes it.
+type Reviewed struct {
+	In     *Incoming
+	Review *ceremony.Review
+	// Err is the rebuild's verdict.
+	Err error
+	// Member is this device's member that takes part ("" when none);
+	// SignKey its key among the signing keys ("" when it does not sign).
+	Member  string
+	SignKey string
+	seat    seat
+	hasSeat bool
+	// Fresh names the identifiers first seen in the proposal's KELs.
+	Fresh []string
+	// Refusals say why this device must not sign; Warnings what to check
+	// (the rebuilt event's warnings first).
+	Refusals []string
+	Warnings []string
+	// Local is this device's ceremony of the proposal, if any.
+	Local *ceremony.Ceremony
+	// Group names the group: its alias here, else the alias the proposal
+	// suggests, else its prefix.
+	Group string
+}
+
+// Passed reports whether the review allows signing.
+func (r *Reviewed) Passed() bool { return r.Err == nil && len(r.Refusals) == 0 }
+
+// HasSeat reports whether a member of this device takes part.
+func (r *Reviewed) HasSeat() bool { return r.hasSeat }
+
+// Signed reports whether this device's member already signed this
+// device's ceremony of the proposal.
+func (r *Reviewed) Signed() bool {
+	if r.Local == nil || r.SignKey == "" {
+		return false
+	}
+	i := slices.Index(r.Local.SigningKeys(), r.SignKey)
+	return i >= 0 && slices.Contains(r.Local.Progress().Signed, i)
+}
+
+// CanSign reports whether the review passed and this device's member signs
+// and has not signed yet.
+func (r *Reviewed) CanSign() bool { return r.Passed() && r.SignKey != "" && !r.Signed() }
+
+// Review reviews a proposal against this device's KELs and the KELs that
+// came with it, as member want (or the member that takes part); docs are
+// documents (by name) a digest seal may commit to.
+func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Reviewed, error) {
+	prefix := in.Event.Prefix()
+	r := &Reviewed{In: in, Group: firstNonEmpty(d.groups.aliasOf(prefix), in.Packet.Group, prefix)}
+	v, fresh, err := d.contextVerifier(in.Packet.KEL)
+	if err != nil {
+		r.Err = err
+		r.Refusals = append(r.Refusals, err.Error())
+		return r, nil
+	}
+	r.Fresh = fresh
+	if cer, err := d.store.Ceremony(in.ID()); err == nil {
+		r.Local = cer
+	}
+	signing, next := seatLists(in, v)
+	r.seat, r.hasSeat, err = d.chooseSeat(want, in.Proposal.Kind, in.Event, signing, next)
+	if err != nil {
+		return nil, err
+	}
+	if r.hasSeat {
+		r.Member, r.SignKey = r.seat.alias, r.seat.key
+	}
+	me := ceremony.Reviewer{Key: r.seat.key, Next: r.seat.next, Labels: d.rosterBook(prefix), Documents: docs}
+	r.Review, r.Err = ceremony.ReviewProposal(in.Proposal, v, me)
+	if r.Err != nil {
+		r.Refusals = append(r.Refusals, r.Err.Error())
+		r.refuseClosedLocal()
+		return r, nil
+	}
+	r.Warnings = slices.Clone(r.Review.Warnings)
+	if slices.Contains(fresh, prefix) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("this device did not hold the kel of %s: it came with the proposal and replays, but only the other members can confirm it is their group: compare the identifier and its fingerprint %s",
+			prefix, ceremony.Fingerprint(prefix)))
+	}
+	for _, p := range fresh {
+		if p != prefix {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("the kel of %s came with the proposal (it replays; this device did not hold it)", p))
+		}
+	}
+	if r.seat.reveals {
+		switch m := r.seat.m; {
+		case m.PendingNextDigest == "":
+			r.Refusals = append(r.Refusals, fmt.Sprintf("member %s has not prepared this rotation: run keremony rotate contribute --group %s --member %s first",
+				m.Alias, d.GroupName(prefix), m.Alias))
+		case !slices.Contains(in.Event.Next(), m.PendingNextDigest):
+			r.Refusals = append(r.Refusals, fmt.Sprintf("the rotation reveals the next key of member %s but does not commit its prepared next digest %s: signing would leave it unable to rotate again",
+				m.Alias, m.PendingNextDigest))
+		}
+	}
+	r.refuseClosedLocal()
+	return r, nil
+}
+
+// refuseClosedLocal refuses a proposal whose ceremony on this device is
+// closed.
+func (r *Reviewed) refuseClosedLocal() {
+	if r.Local != nil && !r.Local.State().Open() {
+		r.Refusals = append(r.Refusals, fmt.Sprintf("this device's ceremony %s of this proposal is %s", r.Local.ID(), r.Local.State()))
+	}
+}
+
+// seatLists are the signing keys and the next list that say who takes part
+// in a proposed event: the event's own, or for an anchoring the group's
+// current ones (in v).
+func seatLists(in *Incoming, v *kel.Verifier) (signing, next []string) {
+	if in.Proposal.Kind == ceremony.KindAnchoring {
+		st, _ := v.State(in.Event.Prefix())
+		return st.Keys, st.Next
+	}
+	return in.Event.Keys(), in.Event.Next()
+}
+
+// SigningCount is how many signing positions the reviewed event has (for
+// an anchoring, as far as the roster names them).
+func (r *Reviewed) SigningCount() int {
+	n := len(r.In.Event.Keys())
+	if r.Review != nil && r.Review.Kind == ceremony.KindAnchoring {
+		n = 0
+		for _, m := range r.Review.Roster {
+			if m.Index >= 0 {
+				n = max(n, m.Index+1)
+			}
+		}
+	}
+	return n
+}
+
+// refusalText joins the refusals for an error.
+func (r *Reviewed) refusalText() string { return strings.Join(r.Refusals, "; ") }
