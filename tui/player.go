@@ -39,8 +39,8 @@ type PlayOptions struct {
 	Palette *qr.Palette
 	// FullBlock draws each module as two full cells.
 	FullBlock bool
-	// Cols and Rows, both set, are the largest window (with the header,
-	// status and footer lines) the code is fitted to, and the window's
+	// Cols and Rows, both set, are the largest window (with the status
+	// and footer lines) the code is fitted to, and the window's
 	// size until the terminal reports its own (an output that is not a
 	// terminal never does: 80x24 then).
 	Cols, Rows int
@@ -100,8 +100,9 @@ func (e *endReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// playModel is the root model holding only a share screen: esc and the
-// end of input quit too.
+// playModel is the root model holding only a share screen, without the
+// header (the caption names the file), so that the code is as large as
+// qr show's own was: esc and the end of input quit too.
 type playModel struct {
 	*Model
 	share *shareScreen
@@ -110,6 +111,7 @@ type playModel struct {
 func newPlayModel(title, name string, data []byte, opts PlayOptions) *playModel {
 	m := New(Options{PollInterval: -1}, nil)
 	c := m.c
+	c.chrome = 2 // status and footer
 	if opts.Cols > 0 && opts.Rows > 0 {
 		c.width, c.height = opts.Cols, opts.Rows
 	}
@@ -156,11 +158,17 @@ func (p *playModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return p, cmd
 }
 
-// View is the root's, with a footer that always keeps room for the keys
-// that quit: the share screen's keys alone overflow 80 columns.
+// View is the root's without the header and its rule, and with a footer
+// that always keeps room for the keys that quit: the share screen's keys
+// alone overflow 80 columns.
 func (p *playModel) View() string {
 	v := p.Model.View()
-	if p.quit || p.help || p.ask != nil {
+	if p.quit {
+		return v
+	}
+	_, v, _ = strings.Cut(v, "\n") // the header
+	_, v, _ = strings.Cut(v, "\n") // its rule
+	if p.help || p.ask != nil {
 		return v
 	}
 	k := p.c.keys

@@ -81,6 +81,14 @@ func TestPlayNoBackend(t *testing.T) {
 	}
 	hasAll(t, "view", v, "step mode", "frame 1/", "? help  q/esc quit")
 	assertFits(t, v, 80, 24)
+	// Without the header and its rule the code is larger than in the TUI.
+	if strings.Contains(v, "keremony ·") {
+		t.Errorf("the view has the TUI's header:\n%s", v)
+	}
+	_, inTUI := shareOf(&fakeBackend{}, testOutgoing(300), 80, 24)
+	if got, tuiV := m.share.player.Layout().Version, inTUI.player.Layout().Version; got <= tuiV {
+		t.Errorf("v%d at 80x24, no larger than the TUI's v%d", got, tuiV)
+	}
 }
 
 // TestPlayScans: every frame shown, with the window's chrome around it,

@@ -113,7 +113,7 @@ func (s *shareScreen) area() (w, h int) {
 	if s.maxW > 0 {
 		w, h = min(w, s.maxW), min(h, s.maxH)
 	}
-	return w, max(h-chromeRows, 3)
+	return w, max(h-s.c.chrome, 3)
 }
 
 // qrPalette picks the code's colours from the terminal's colour profile:
@@ -217,7 +217,7 @@ func fitShare(w, h int, opts qr.Options) (qr.Layout, bool, error) {
 
 // minWindow is the smallest window (columns, rows, with the TUI's
 // chrome) that holds a code with the caption under it.
-func minWindow(opts qr.Options) (cols, rows int) {
+func minWindow(opts qr.Options, chrome int) (cols, rows int) {
 	opts.ReserveRows = qr.NoReserve
 	cols, rows = 200, 200
 	for c := 1; c < 200; c++ {
@@ -232,7 +232,7 @@ func minWindow(opts qr.Options) (cols, rows int) {
 			break
 		}
 	}
-	return cols, rows + shareCaptionRows + chromeRows
+	return cols, rows + shareCaptionRows + chrome
 }
 
 // animating: a timer should be running.
@@ -447,7 +447,7 @@ func (s *shareScreen) problemView() string {
 	var out []string
 	out = append(out, truncate(st.Strong.Render(s.out.Title), w))
 	if errors.Is(s.err, qr.ErrWindowTooSmall) {
-		c, r := minWindow(qr.Options{Density: s.density, Mode: s.mode, Palette: s.palette})
+		c, r := minWindow(qr.Options{Density: s.density, Mode: s.mode, Palette: s.palette}, s.c.chrome)
 		text := fmt.Sprintf("The window is too small for a QR code: make the window at least %dx%d", c, r)
 		if s.density != qr.Low {
 			text += ", or lower the density ([)"
