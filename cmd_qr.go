@@ -7,16 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"golang.org/x/term"
 
 	"github.com/keremony/keremony/qr"
 	"github.com/keremony/keremony/transport"
+	"github.com/keremony/keremony/tui"
 )
 
 const qrUsage = `usage: keremony qr show FILE [flags]      show FILE as animated QR codes (KC1 frames)
@@ -31,19 +29,23 @@ show flags:
   --type T        what FILE is: E event stream, S signature envelope, K KEL bundle,
                   C member card, F any other file (default F)
   --density D     low (v7), normal (v12, default) or high (v25): the largest code, capped
-                  further by the window
+                  further by the window; ] and [ change it while showing
   --fps N         frames per second, 1 to 10 (default 5)
-  --step          start in step mode: a key press shows the next frame
+  --step          start in step mode: right arrow or n shows the next frame
   --full          full blocks, two cells per module (default when TERM=linux)
-  --palette P     256 (default), ansi, truecolor or none (default none with NO_COLOR)
+  --palette P     256, ansi, truecolor or none (default: the terminal's colours when
+                  showing, 256 with --print; none with NO_COLOR)
   --cols N, --rows N
-                  window size to fit (default: the terminal's, else 80x24)
+                  with --print, the window to fit (default: the terminal's, else 80x24);
+                  when showing, the largest window to fit the code and its caption in
+                  (default: the whole window, followed as it is resized)
   --print         write each frame's code once, each followed by an empty line, and exit
   --text          write each frame's text once, one per line, and exit
 
-keys while showing: space, enter or right arrow: next frame (and step mode); s: step mode
-on/off; left arrow or b: previous frame; + and -: frame rate; i: invert (palette none);
-q, Ctrl-C or end of input: quit.
+keys while showing (the terminal UI's share screen): space: step mode on/off; right arrow
+or n, left arrow or p: next or previous frame (in step mode); + and -: frame rate; ] and
+[: density; v: invert (palette none, for a light background); ?: all keys; q, esc,
+Ctrl-C or end of input: quit.
 `
 
 // qrIsTerminal and qrTermSize are seams for tests.
@@ -75,6 +77,7 @@ func qrFlags(sub string, stderr io.Writer) *flag.FlagSet {
 type showOptions struct {
 	typ       transport.FrameType
 	opt       qr.Options
+	palette   bool // --palette or NO_COLOR chose opt.Palette
 	fps       int
 	step      bool
 	cols      int
@@ -122,6 +125,7 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.opt.Palette, err = qr.ParsePalette(*palette); err != nil {
 		return usage("%v", err)
 	}
+	o.palette = *palette != ""
 	if *full || os.Getenv("TERM") == "linux" || os.Getenv("XDG_SESSION_TYPE") == "tty" {
 		o.opt.Mode = qr.FullBlock
 	}
@@ -144,6 +148,9 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "keremony qr show: %v\n", err)
 		return 1
+	}
+	if !o.printMode && !o.textMode {
+		return qrPlay(name, data, o, stdin, stdout, stderr)
 	}
 	out, isTTY := stdout.(*os.File)
 	isTTY = isTTY && qrIsTerminal(out)
@@ -168,10 +175,31 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "keremony qr show: %s: %v\n", name, err)
 		return 1
 	}
-	if o.printMode || o.textMode {
-		return qrPrint(seq, layout, o.textMode, stdout, stderr)
+	return qrPrint(seq, layout, o.textMode, stdout, stderr)
+}
+
+// qrPlay shows the frames on the terminal UI's share screen until a quit
+// key or the end of input.
+func qrPlay(name string, data []byte, o showOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	po := tui.PlayOptions{
+		Type:      o.typ,
+		Density:   o.opt.Density,
+		FPS:       o.fps,
+		Step:      o.step,
+		FullBlock: o.opt.Mode == qr.FullBlock,
+		Cols:      o.cols,
+		Rows:      o.rows,
+		Input:     stdin,
+		Output:    stdout,
 	}
-	return qrAnimate(seq, layout, o, stdin, stdout, stderr, isTTY)
+	if o.palette {
+		po.Palette = &o.opt.Palette
+	}
+	if err := tui.Play(name, filepath.Base(name), data, po); err != nil {
+		fmt.Fprintf(stderr, "keremony qr show: %s: %v\n", name, err)
+		return 1
+	}
+	return 0
 }
 
 // readQRInput reads FILE (or standard input for "-") up to the message limit.
@@ -199,172 +227,6 @@ func qrPrint(seq *transport.FrameSequence, l qr.Layout, text bool, stdout, stder
 		return 1
 	}
 	return 0
-}
-
-// key is one command read from the keyboard.
-type key int
-
-const (
-	keyNext key = iota + 1
-	keyPrev
-	keyToggleStep
-	keyFaster
-	keySlower
-	keyInvert
-	keyQuit
-)
-
-// readKeys turns input bytes into keys until EOF or an error, then sends
-// keyQuit and closes the channel.
-func readKeys(r io.Reader, keys chan<- key) {
-	defer close(keys)
-	br := bufio.NewReader(r)
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			keys <- keyQuit
-			return
-		}
-		var k key
-		switch b {
-		case ' ', '\r', '\n', 'n':
-			k = keyNext
-		case 'b':
-			k = keyPrev
-		case 's':
-			k = keyToggleStep
-		case '+', '=':
-			k = keyFaster
-		case '-', '_':
-			k = keySlower
-		case 'i':
-			k = keyInvert
-		case 'q', 3, 4: // q, Ctrl-C, Ctrl-D
-			k = keyQuit
-		case 0x1b: // ESC [ C / ESC [ D: arrows
-			if c, _ := br.Peek(2); len(c) == 2 && c[0] == '[' {
-				br.Discard(2)
-				switch c[1] {
-				case 'C':
-					k = keyNext
-				case 'D':
-					k = keyPrev
-				}
-			}
-		}
-		if k != 0 {
-			keys <- k
-			if k == keyQuit {
-				return
-			}
-		}
-	}
-}
-
-// qrAnimate draws the frames in place until a quit key, end of input or
-// SIGINT.
-func qrAnimate(seq *transport.FrameSequence, l qr.Layout, o showOptions, stdin io.Reader, stdout, stderr io.Writer, isTTY bool) int {
-	p := qr.NewPlayer(seq, l)
-	p.SetFPS(o.fps)
-	p.SetStepping(o.step)
-
-	// Raw mode for single key presses when standard input is a terminal;
-	// Ctrl-C then arrives as a byte. Otherwise SIGINT ends the loop.
-	if in, ok := stdin.(*os.File); ok && qrIsTerminal(in) {
-		if old, err := term.MakeRaw(int(in.Fd())); err == nil {
-			defer term.Restore(int(in.Fd()), old)
-		}
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	defer signal.Stop(sigs)
-
-	keys := make(chan key)
-	go readKeys(stdin, keys)
-
-	w := bufio.NewWriter(stdout)
-	var once sync.Once
-	restore := func() {
-		once.Do(func() {
-			fmt.Fprint(w, "\x1b[0m\x1b[?25h\r\n")
-			w.Flush()
-		})
-	}
-	defer restore()
-	fmt.Fprint(w, "\x1b[?25l\x1b[2J")
-
-	draw := func() error {
-		fmt.Fprint(w, "\x1b[H")
-		if isTTY {
-			if out, ok := stdout.(*os.File); ok {
-				if c, r, err := qrTermSize(out); err == nil && (c < l.Cols || r < l.Rows+1) {
-					fmt.Fprintf(w, "window too small for this code: it needs %dx%d cells; enlarge the window (or restart with a lower --density)\x1b[J", l.Cols, l.Rows+1)
-					return w.Flush()
-				}
-			}
-		}
-		code, err := p.Render()
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(w, strings.ReplaceAll(code, "\n", "\r\n"), "\r\n")
-		mode := fmt.Sprintf("%d fps", p.FPS())
-		if p.Stepping() {
-			mode = "step mode"
-		}
-		mid := seq.MID()
-		fmt.Fprintf(w, "KC1 %s %s  %s  v%d  %d B/frame  MID %s-%s\x1b[K\r\n", seq.Type(), p.Position(), mode, l.Version, seq.FragmentSize(), mid[:4], mid[4:])
-		fmt.Fprint(w, "space: next/step  s: step on/off  +/-: speed  q: quit\x1b[K\x1b[J")
-		return w.Flush()
-	}
-
-	timer := time.NewTimer(p.Interval())
-	defer timer.Stop()
-	rearm := func() {
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		if !p.Stepping() {
-			timer.Reset(p.Interval())
-		}
-	}
-	for {
-		if err := draw(); err != nil {
-			restore()
-			fmt.Fprintf(stderr, "keremony qr show: %v\n", err)
-			return 1
-		}
-		rearm()
-		select {
-		case <-sigs:
-			return 0
-		case <-timer.C:
-			p.Next()
-		case k, ok := <-keys:
-			if !ok || k == keyQuit {
-				return 0
-			}
-			switch k {
-			case keyNext:
-				p.SetStepping(true)
-				p.Next()
-			case keyPrev:
-				p.SetStepping(true)
-				p.Prev()
-			case keyToggleStep:
-				p.SetStepping(!p.Stepping())
-			case keyFaster:
-				p.Faster()
-			case keySlower:
-				p.Slower()
-			case keyInvert:
-				p.SetInverted(!p.Inverted())
-			}
-		}
-	}
 }
 
 // qrReceive implements qr read (images) and qr scan (text lines).

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keremony/keremony/qr"
 	"github.com/keremony/keremony/qr/qrtest"
 )
 
@@ -164,84 +163,107 @@ func TestQRPrintReadImages(t *testing.T) {
 	}
 }
 
-// TestQRShowStep drives the animation in step mode with keys on stdin.
-func TestQRShowStep(t *testing.T) {
-	path, _ := qrTestFile(t, 2000)
-	code, out, errOut := qrRun(t, strings.NewReader("  \x1b[Cbq"), "show", "--step", "--cols", "120", "--rows", "40", path)
-	if code != 0 {
-		t.Fatalf("show: %d %s", code, errOut)
-	}
-	for _, want := range []string{"\x1b[?25l", "\x1b[2J", "KC1 F 1/", "KC1 F 2/", "KC1 F 3/", "KC1 F 4/", "step mode", "v12", "\x1b[?25h"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q", want)
+// screenOut is the output of an animation that tests watch while it
+// runs.
+type screenOut struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screenOut) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *screenOut) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// waitFor waits until the output since from contains want, and returns
+// the output's length then.
+func (s *screenOut) waitFor(t *testing.T, from int, want string) int {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if out := s.String(); strings.Contains(out[from:], want) {
+			return len(out)
 		}
 	}
-	if n := strings.Count(out, "\x1b[H"); n != 5 {
-		t.Errorf("%d frames drawn, want 5 (start, 3 steps, back)", n)
-	}
-	// The last frame drawn is the one before: 'b' went back from 4 to 3.
-	last := out[strings.LastIndex(out, "\x1b[H"):]
-	if !strings.Contains(last, "KC1 F 3/") {
-		t.Errorf("after b: %q", last[len(last)-120:])
-	}
-	// Each frame is a code that scans.
-	frame := last[len("\x1b[H"):strings.Index(last, "KC1 F")]
-	frame = strings.ReplaceAll(frame, "\r\n", "\n")
-	img, err := qrtest.Rasterize(frame, qrtest.Options{Theme: qrtest.Light, CellWidth: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := qr.DecodeImage(img)
-	if err != nil || !strings.HasPrefix(text, "KC1:F/3-") {
-		t.Errorf("frame 3 does not scan: %q %v", text, err)
-	}
+	t.Fatalf("the output lacks %q:\n%s", want, s.String()[from:])
+	return 0
 }
 
-// frameCounter is an output that closes the animation's input once it has
-// seen a number of frames, so the test does not depend on the machine's speed.
-type frameCounter struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	want   int
-	closed bool
-	stdin  *io.PipeWriter
+// qrShowLive runs `keremony qr show ARGS...` with keys written to a pipe.
+func qrShowLive(t *testing.T, args ...string) (keys *io.PipeWriter, out *screenOut, code <-chan int, errOut *bytes.Buffer) {
+	t.Helper()
+	qrEnv(t)
+	pr, pw := io.Pipe()
+	out, errOut = &screenOut{}, &bytes.Buffer{}
+	done := make(chan int, 1)
+	go func() { done <- runQR(append([]string{"show"}, args...), pr, out, errOut) }()
+	t.Cleanup(func() { pw.Close() })
+	return pw, out, done, errOut
 }
 
-func (f *frameCounter) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.buf.Write(p)
-	if !f.closed && strings.Count(f.buf.String(), "\x1b[H") >= f.want {
-		f.closed = true
-		f.stdin.Close()
+// exitCode waits for the animation to end.
+func exitCode(t *testing.T, code <-chan int) int {
+	t.Helper()
+	select {
+	case c := <-code:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatal("qr show did not end")
 	}
-	return len(p), nil
+	return -1
+}
+
+// TestQRShowStep drives the share screen in step mode with keys on
+// standard input: → and n step on, p steps back, q quits.
+func TestQRShowStep(t *testing.T) {
+	path, _ := qrTestFile(t, 2000)
+	keys, out, code, errOut := qrShowLive(t, "--step", "--cols", "120", "--rows", "40", path)
+	at := out.waitFor(t, 0, "frame 1/")
+	hasAll := func(from int, wants ...string) {
+		for _, w := range wants {
+			if !strings.Contains(out.String()[from:], w) {
+				t.Errorf("output lacks %q", w)
+			}
+		}
+	}
+	hasAll(0, "event.cesr", "step mode", "KC1 F", "density normal (v12)", "q/esc quit")
+	keys.Write([]byte("\x1b[C"))
+	at = out.waitFor(t, at, "frame 2/")
+	keys.Write([]byte("n"))
+	at = out.waitFor(t, at, "frame 3/")
+	keys.Write([]byte("p"))
+	out.waitFor(t, at, "frame 2/")
+	keys.Write([]byte("q"))
+	if c := exitCode(t, code); c != 0 {
+		t.Fatalf("show: %d %s", c, errOut)
+	}
+	if strings.Contains(out.String(), "frame 4/") {
+		t.Error("stepped past frame 3")
+	}
 }
 
 // TestQRShowAnimates: without key presses the frames advance at the frame
-// rate until standard input closes.
+// rate until standard input ends.
 func TestQRShowAnimates(t *testing.T) {
 	path, _ := qrTestFile(t, 2000)
-	pr, pw := io.Pipe()
-	qrEnv(t)
-	out := &frameCounter{want: 4, stdin: pw}
-	timer := time.AfterFunc(20*time.Second, func() { pw.Close() })
-	defer timer.Stop()
 	start := time.Now()
-	var errOut bytes.Buffer
-	code := runQR([]string{"show", "--fps", "10", path}, pr, out, &errOut)
-	if code != 0 {
-		t.Fatalf("show: %d %s", code, errOut.String())
-	}
-	got := out.buf.String()
-	if n := strings.Count(got, "\x1b[H"); n < 4 {
-		t.Fatalf("%d frames drawn", n)
-	}
+	keys, out, code, errOut := qrShowLive(t, "--fps", "10", path)
+	out.waitFor(t, 0, "frame 4/")
 	if el := time.Since(start); el < 250*time.Millisecond {
 		t.Errorf("4 frames at 10 fps took only %v", el)
 	}
-	if !strings.Contains(got, "10 fps") || !strings.Contains(got, "KC1 F 4/") {
-		t.Error("status line")
+	if !strings.Contains(out.String(), "10 fps") {
+		t.Error("caption lacks the frame rate")
+	}
+	keys.Close()
+	if c := exitCode(t, code); c != 0 {
+		t.Fatalf("show: %d %s", c, errOut)
 	}
 }
 
