@@ -162,6 +162,11 @@ func TestPlayOptions(t *testing.T) {
 		t.Errorf("capped to 80x24 in 200x80: v%d, want v%d", v, want)
 	}
 	whole.Update(tea.WindowSizeMsg{Width: 200, Height: 80})
+	tiny := newPlayModel("t", "n", packetBytes(300), PlayOptions{Cols: 30, Rows: 10})
+	tiny.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := strings.Join(strings.Fields(tiny.View()), " "); !strings.Contains(v, "kept within 30x10") {
+		t.Errorf("a cap too small:\n%s", v)
+	}
 	if whole.share.player.Layout().Version <= capped.share.player.Layout().Version {
 		t.Error("without a cap the code does not grow with the window")
 	}

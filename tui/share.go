@@ -449,6 +449,9 @@ func (s *shareScreen) problemView() string {
 	if errors.Is(s.err, qr.ErrWindowTooSmall) {
 		c, r := minWindow(qr.Options{Density: s.density, Mode: s.mode, Palette: s.palette}, s.c.chrome)
 		text := fmt.Sprintf("The window is too small for a QR code: make the window at least %dx%d", c, r)
+		if s.maxW > 0 && (s.maxW < c || s.maxH < r) {
+			text = fmt.Sprintf("The code is kept within %dx%d, too small for a QR code: at least %dx%d is needed", s.maxW, s.maxH, c, r)
+		}
 		if s.density != qr.Low {
 			text += ", or lower the density ([)"
 		}
