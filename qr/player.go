@@ -16,8 +16,8 @@ const (
 
 // Player walks a frame sequence for display: continuously at a frame rate,
 // or one frame per key press in step mode. It keeps no clock and starts no
-// goroutine: the caller ticks it every Interval (a tea.Tick in the TUI, a
-// time.Ticker in the CLI) unless Stepping, and calls Next on a key press.
+// goroutine: the caller (the TUI's share screen, which qr show uses too)
+// ticks it every Interval unless Stepping, and calls Next on a key press.
 type Player struct {
 	seq    *transport.FrameSequence
 	layout Layout
@@ -40,9 +40,6 @@ func (p *Player) Layout() Layout { return p.layout }
 // Text returns the current frame's text.
 func (p *Player) Text() string { return p.seq.Frame(p.pos) }
 
-// Render draws the current frame (see Layout.Render).
-func (p *Player) Render() (string, error) { return p.layout.Render(p.Text()) }
-
 // Index returns the position in the display schedule (0-based).
 func (p *Player) Index() int { return p.pos }
 
@@ -59,9 +56,6 @@ func (p *Player) Prev() {
 		p.pos--
 	}
 }
-
-// Seek moves to position i of the schedule (negative means 0).
-func (p *Player) Seek(i int) { p.pos = max(i, 0) }
 
 // Position describes the current frame as "3/12" (part/n); fountain parts
 // count on past n ("15/12"), as the sender cannot know what the receiver
@@ -90,9 +84,6 @@ func (p *Player) Stepping() bool { return p.step }
 
 // SetStepping switches step mode on or off.
 func (p *Player) SetStepping(on bool) { p.step = on }
-
-// Inverted reports whether dark modules are drawn as glyphs (PaletteNone).
-func (p *Player) Inverted() bool { return p.layout.Invert }
 
 // SetInverted switches the polarity of PaletteNone codes, for a terminal
 // with a light background ("light background? press i").

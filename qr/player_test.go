@@ -34,9 +34,14 @@ func TestPlayer(t *testing.T) {
 		t.Fatalf("after n: %s", p.Position())
 	}
 	p.Prev()
-	p.Seek(-3)
+	if p.Index() != n-1 {
+		t.Fatalf("prev: index %d", p.Index())
+	}
+	for i := 0; i < n+3; i++ {
+		p.Prev()
+	}
 	if p.Index() != 0 {
-		t.Fatal("seek")
+		t.Fatal("prev stops at the first frame")
 	}
 	p.SetFPS(50)
 	if p.FPS() != MaxFPS || p.Interval() != 100*time.Millisecond {
@@ -52,7 +57,8 @@ func TestPlayer(t *testing.T) {
 	if p.FPS() != 2 || !p.Stepping() {
 		t.Fatal("faster / step")
 	}
-	if out, err := p.Render(); err != nil || out == "" {
-		t.Fatal(err)
+	p.SetInverted(true)
+	if !p.Layout().Invert {
+		t.Fatal("invert")
 	}
 }

@@ -12,6 +12,7 @@ import (
 // of the root model and only read it in Update and View.
 type common struct {
 	width, height int
+	chrome        int // rows the root takes around a screen (chromeRows; Play: 2)
 	styles        Styles
 	keys          KeyMap
 	snap          Snapshot
@@ -28,12 +29,13 @@ func newCommon(now func() time.Time) *common {
 	if now == nil {
 		now = time.Now
 	}
-	return &common{width: 80, height: 24, styles: DefaultStyles(), keys: DefaultKeyMap(), now: now, mu: &sync.Mutex{}}
+	return &common{width: 80, height: 24, chrome: chromeRows, styles: DefaultStyles(), keys: DefaultKeyMap(), now: now, mu: &sync.Mutex{}}
 }
 
 // bodyHeight is the number of rows a screen's View may use: the window
-// minus the header, the status line and the footer.
-func (c *common) bodyHeight() int { return max(c.height-chromeRows, 3) }
+// minus the header and its rule (but in Play), the status line and the
+// footer.
+func (c *common) bodyHeight() int { return max(c.height-c.chrome, 3) }
 
 // work runs fn against the backend in a command, with the spinner showing
 // label until it returns. Call it from Update only.

@@ -57,6 +57,7 @@ type shareScreen struct {
 	typ      transport.FrameType
 	density  qr.Density
 	palette  qr.Palette
+	mode     qr.Mode
 	inverted bool
 	fps      int
 	stepping bool
@@ -66,6 +67,8 @@ type shareScreen struct {
 	err    error // no code: the window is too small, or the packet cannot be cut
 	fitW   int   // the size the layout was fitted to
 	fitH   int
+	maxW   int // the largest window to fit the code in (0: the whole window)
+	maxH   int
 
 	gen   int  // the live timer's generation
 	armed bool // a tick of gen is on its way
@@ -77,6 +80,14 @@ type shareScreen struct {
 }
 
 func newShareScreen(c *common, out Outgoing) screen {
+	s := newShare(c, out)
+	s.refit(true)
+	return s
+}
+
+// newShare is a share screen with the default settings, not fitted yet:
+// set what differs, then refit(true).
+func newShare(c *common, out Outgoing) *shareScreen {
 	s := &shareScreen{c: c, out: out, density: qr.Normal, palette: qrPalette(), fps: qr.DefaultFPS, typ: transport.TypeFile}
 	if pt, err := transport.Sniff(out.Data); err == nil {
 		s.typ = pt.FrameType()
@@ -85,8 +96,24 @@ func newShareScreen(c *common, out Outgoing) screen {
 	s.path.Prompt = "file> "
 	s.path.Placeholder = "path to write"
 	s.path.CharLimit = 4096
-	s.refit(true)
 	return s
+}
+
+// canWrite: w writes a file (there is a backend to write it; qr show
+// has none).
+func (s *shareScreen) canWrite() bool { return s.c.backend != nil }
+
+// canDrop: d puts the packet in the drop folder (there is one).
+func (s *shareScreen) canDrop() bool { return s.c.backend != nil && s.c.snap.DropDir != "" }
+
+// area is the window the code is fitted to: the body, within the
+// largest window asked for.
+func (s *shareScreen) area() (w, h int) {
+	w, h = s.c.width, s.c.height
+	if s.maxW > 0 {
+		w, h = min(w, s.maxW), min(h, s.maxH)
+	}
+	return w, max(h-s.c.chrome, 3)
 }
 
 // qrPalette picks the code's colours from the terminal's colour profile:
@@ -118,7 +145,14 @@ func (s *shareScreen) Bindings() []key.Binding {
 	if s.writing {
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "write")), k.Back}
 	}
-	bs := []key.Binding{k.WriteFile, k.DropFile, k.Step}
+	var bs []key.Binding
+	if s.canWrite() {
+		bs = append(bs, k.WriteFile)
+	}
+	if s.canDrop() {
+		bs = append(bs, k.DropFile)
+	}
+	bs = append(bs, k.Step)
 	if s.stepping {
 		bs = append(bs, k.NextFrame, k.PrevFrame)
 	}
@@ -133,7 +167,7 @@ func (s *shareScreen) Bindings() []key.Binding {
 // the packet into frames. A new layout restarts the frames at the first;
 // the same layout keeps the player (a resize that changes nothing).
 func (s *shareScreen) refit(force bool) {
-	w, h := s.c.width, s.c.bodyHeight()
+	w, h := s.area()
 	if !force && w == s.fitW && h == s.fitH {
 		return
 	}
@@ -142,7 +176,7 @@ func (s *shareScreen) refit(force bool) {
 		s.player, s.err = nil, errShareEmpty
 		return
 	}
-	opts := qr.Options{Density: s.density, Palette: s.palette, ReserveRows: qr.NoReserve, Invert: s.inverted}
+	opts := qr.Options{Density: s.density, Mode: s.mode, Palette: s.palette, ReserveRows: qr.NoReserve, Invert: s.inverted}
 	l, side, err := fitShare(w, h, opts)
 	if err != nil {
 		s.player, s.err = nil, err
@@ -183,7 +217,7 @@ func fitShare(w, h int, opts qr.Options) (qr.Layout, bool, error) {
 
 // minWindow is the smallest window (columns, rows, with the TUI's
 // chrome) that holds a code with the caption under it.
-func minWindow(opts qr.Options) (cols, rows int) {
+func minWindow(opts qr.Options, chrome int) (cols, rows int) {
 	opts.ReserveRows = qr.NoReserve
 	cols, rows = 200, 200
 	for c := 1; c < 200; c++ {
@@ -198,7 +232,7 @@ func minWindow(opts qr.Options) (cols, rows int) {
 			break
 		}
 	}
-	return cols, rows + shareCaptionRows + chromeRows
+	return cols, rows + shareCaptionRows + chrome
 }
 
 // animating: a timer should be running.
@@ -293,12 +327,15 @@ func (s *shareScreen) key(msg tea.KeyMsg) tea.Cmd {
 		return cmd
 	}
 	switch {
-	case key.Matches(msg, k.WriteFile):
+	case key.Matches(msg, k.WriteFile) && s.canWrite():
 		s.writing = true
 		s.path.SetValue(s.out.Name)
 		s.path.CursorEnd()
 		return s.path.Focus()
-	case key.Matches(msg, k.DropFile):
+	case key.Matches(msg, k.DropFile) && s.canWrite() && !s.canDrop():
+		s.note, s.noteErr = "there is no drop folder (start keremony with --drop DIR); w writes a file", true
+		return nil
+	case key.Matches(msg, k.DropFile) && s.canDrop():
 		name, data := s.out.Name, s.out.Data
 		return s.c.work("putting "+name+" in the drop folder", func(b Backend) tea.Msg {
 			path, err := b.Drop(name, data)
@@ -375,7 +412,11 @@ func (s *shareScreen) View() string {
 	}
 	lines, err := s.player.Layout().RenderLines(s.player.Text())
 	if err != nil {
-		return st.Bad.Render("✗ "+err.Error()) + "\n" + st.Subtle.Render("w writes the packet to a file instead")
+		out := st.Bad.Render("✗ " + err.Error())
+		if s.canWrite() {
+			out += "\n" + st.Subtle.Render("w writes the packet to a file instead")
+		}
+		return out
 	}
 	if s.side {
 		capW := w - s.player.Layout().Cols - shareGap
@@ -406,11 +447,28 @@ func (s *shareScreen) problemView() string {
 	var out []string
 	out = append(out, truncate(st.Strong.Render(s.out.Title), w))
 	if errors.Is(s.err, qr.ErrWindowTooSmall) {
-		c, r := minWindow(qr.Options{Density: s.density, Palette: s.palette})
-		out = append(out, para(st.Warn.Render, "", fmt.Sprintf("The window is too small for a QR code: make the window at least %dx%d, or write a file with w.", c, r), w)...)
+		c, r := minWindow(qr.Options{Density: s.density, Mode: s.mode, Palette: s.palette}, s.c.chrome)
+		text := fmt.Sprintf("The window is too small for a QR code: make the window at least %dx%d", c, r)
+		if s.maxW > 0 && (s.maxW < c || s.maxH < r) {
+			text = fmt.Sprintf("The code is kept within %dx%d, too small for a QR code: at least %dx%d is needed", s.maxW, s.maxH, c, r)
+		}
+		if s.density != qr.Low {
+			text += ", or lower the density ([)"
+		}
+		if s.canWrite() {
+			text += ", or write a file with w"
+		}
+		out = append(out, para(st.Warn.Render, "", text+".", w)...)
 	} else if s.err != nil {
 		out = append(out, para(st.Bad.Render, "✗ ", s.err.Error(), w)...)
-		out = append(out, para(st.Subtle.Render, "", "A larger window or a higher density (]) may help; w writes a file, d puts it in the drop folder.", w)...)
+		text := "A larger window or a higher density (]) may help"
+		if s.canWrite() {
+			text += "; w writes a file"
+		}
+		if s.canDrop() {
+			text += ", d puts it in the drop folder"
+		}
+		out = append(out, para(st.Subtle.Render, "", text+".", w)...)
 	}
 	out = append(out, s.noteLines(w)...)
 	return strings.Join(out, "\n")
@@ -449,11 +507,14 @@ func (s *shareScreen) caption(width int, side bool) []string {
 	out = append(out, "", pos, mode, dens, st.Subtle.Render(fmt.Sprintf("KC1 %s · %d bytes", seq.Type(), seq.MessageSize())), "")
 	out = append(out, s.noteLines(width)...)
 	if !s.writing {
-		hint := []string{
-			st.Key.Render("w") + " write a file",
-			st.Key.Render("d") + " drop folder",
-			st.Key.Render("space") + " step mode",
+		var hint []string
+		if s.canWrite() {
+			hint = append(hint, st.Key.Render("w")+" write a file")
 		}
+		if s.canDrop() {
+			hint = append(hint, st.Key.Render("d")+" drop folder")
+		}
+		hint = append(hint, st.Key.Render("space")+" step mode")
 		if p.Stepping() {
 			hint = append(hint, st.Key.Render("→ ←")+" frame by frame")
 		}

@@ -205,12 +205,26 @@ func TestShareWrite(t *testing.T) {
 
 // TestShareDrop: d puts the packet in the drop folder.
 func TestShareDrop(t *testing.T) {
-	f := &fakeBackend{}
+	f := &fakeBackend{Snap: Snapshot{DropDir: "/drop"}}
 	f.OnDrop = func(name string, data []byte) (string, error) { return "/drop/" + name, nil }
 	_, s := shareOf(f, testOutgoing(300), 80, 24)
 	_, out := drive(s, keys("d")...)
 	if !slices.Contains(f.Called(), "Drop bob-c1f2.sig 300") || !hasInfo(out, "/drop/bob-c1f2.sig") {
 		t.Errorf("d: %v %#v", f.Called(), out)
+	}
+}
+
+// TestShareNoDropFolder: without a drop folder d is not offered, and
+// says why when pressed.
+func TestShareNoDropFolder(t *testing.T) {
+	f := &fakeBackend{}
+	c, s := shareOf(f, testOutgoing(300), 80, 24)
+	if v := screenView(c, s); strings.Contains(v, "drop folder") {
+		t.Errorf("d offered without a drop folder:\n%s", v)
+	}
+	drive(s, keys("d")...)
+	if slices.Contains(f.Called(), "Drop bob-c1f2.sig 300") || !strings.Contains(s.View(), "no drop folder") {
+		t.Errorf("d without a drop folder: %v\n%s", f.Called(), s.View())
 	}
 }
 
@@ -270,6 +284,6 @@ func TestShareScans(t *testing.T) {
 
 // TestShareGolden is the share screen at 80x24 without colours.
 func TestShareGolden(t *testing.T) {
-	c, s := shareOf(&fakeBackend{}, testOutgoing(600), 80, 24)
+	c, s := shareOf(&fakeBackend{Snap: Snapshot{DropDir: "/drop"}}, testOutgoing(600), 80, 24)
 	requireTeaGolden(t, c, s)
 }
