@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/kel"
 	"github.com/keremony/keremony/transport"
 )
@@ -67,7 +68,7 @@ func (d *cliDevice) fails(code int, args ...string) (string, string) {
 
 // open opens the device in-process, for checks on its stores; the caller
 // closes it before the next command.
-func (d *cliDevice) open() (*cmd, *device) {
+func (d *cliDevice) open() (*cmd, *device.Device) {
 	d.t.Helper()
 	c := newCmd("test", "", strings.NewReader(""), io.Discard, io.Discard)
 	*c.home = d.home
@@ -163,11 +164,11 @@ func TestCLIInceptionAndRotation(t *testing.T) {
 	st := rep.States[rep.Prefixes[0]]
 	for i, d := range []*cliDevice{a, b} {
 		_, dev := d.open()
-		ms, _ := dev.ks.Members()
+		ms, _ := dev.Members()
 		if len(ms) != 1 || kel.EncodeVerKey(ms[0].PublicKey) != st.Keys[i] || ms[0].NextDigest != st.Next[i] || ms[0].PendingNextDigest != "" {
 			t.Errorf("%s: member %+v does not match the key state %v %v", d.name, ms, st.Keys, st.Next)
 		}
-		dev.close()
+		dev.Close()
 	}
 	var vout bytes.Buffer
 	if code := dispatch([]string{"verify", filepath.Join(w, "icp.cesr"), rot}, nil, &vout, io.Discard); code != 0 {
@@ -227,7 +228,7 @@ func TestCLIHostileSignatureFiles(t *testing.T) {
 		{"forged signature", write("forged.sig", forged.Marshal()), ceremony.ErrBadSignature},
 	}
 	c, d := g.a.open()
-	cer, err := d.resolveCeremony("team", c.stdin)
+	cer, err := d.ResolveCeremony("team", c.stdin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestCLIHostileSignatureFiles(t *testing.T) {
 		t.Fatalf("alice's ceremony holds %d signatures, want her own", len(before))
 	}
 	for _, tc := range cases {
-		_, _, err := c.collectFile(d, cer, tc.file)
+		_, _, err := d.CollectFile(cer, tc.file)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: error %v, want %v", tc.name, err, tc.want)
 		}
@@ -246,10 +247,10 @@ func TestCLIHostileSignatureFiles(t *testing.T) {
 	}
 	// Routed by the envelope itself (no ceremony named), another ceremony is
 	// unknown here.
-	if _, _, err := c.collectFile(d, nil, filepath.Join(w, "other.sig")); !errors.Is(err, ceremony.ErrWrongCeremony) {
+	if _, _, err := d.CollectFile(nil, filepath.Join(w, "other.sig")); !errors.Is(err, ceremony.ErrWrongCeremony) {
 		t.Errorf("routed envelope of another ceremony: %v", err)
 	}
-	d.close()
+	d.Close()
 
 	// The command line: exit 1, a message naming the problem, nothing
 	// collected (on disk).
@@ -258,7 +259,7 @@ func TestCLIHostileSignatureFiles(t *testing.T) {
 		mustContain(t, tc.name, errOut, tc.want.Error())
 	}
 	_, d2 := g.a.open()
-	cer2, err := d2.store.Ceremony(cer.ID())
+	cer2, err := d2.Ceremony(cer.ID())
 	if err != nil || len(cer2.Signatures()) != 1 || cer2.State() != ceremony.StateCollecting {
 		t.Fatalf("after the hostile files: %v %v", err, cer2.Signatures())
 	}
@@ -266,7 +267,7 @@ func TestCLIHostileSignatureFiles(t *testing.T) {
 	if pr.Met {
 		t.Fatal("progress met without bob")
 	}
-	d2.close()
+	d2.Close()
 	// The genuine envelope still works.
 	out := g.a.ok("collect", "team", g.bobSig)
 	mustContain(t, "collect", out, "ready")
@@ -284,8 +285,8 @@ func TestCLIHostileProposals(t *testing.T) {
 	a.ok("group", "incept", "--group", "team", "--member", "alice", "--card", filepath.Join(wire, "bob.card"), "--out", p)
 	good, _ := os.ReadFile(p)
 	_, d := b.open()
-	journaled, _, _ := d.ks.Journal().Entries()
-	d.close()
+	journaled := journalEntries(t, d)
+	d.Close()
 	write := func(name string, data []byte) string {
 		f := filepath.Join(wire, name)
 		os.WriteFile(f, data, 0o600)
@@ -315,14 +316,14 @@ func TestCLIHostileProposals(t *testing.T) {
 		t.Fatal("a refused proposal was signed")
 	}
 	_, d = b.open()
-	if cs := d.store.Ceremonies(); len(cs) != 0 {
+	if cs := d.Ceremonies(); len(cs) != 0 {
 		t.Errorf("refused proposals were recorded: %d ceremonies", len(cs))
 	}
-	entries, _, _ := d.ks.Journal().Entries()
-	if len(entries) != len(journaled) {
-		t.Errorf("journal holds %d entries, %d before the refused proposals", len(entries), len(journaled))
+	entries := journalEntries(t, d)
+	if entries != journaled {
+		t.Errorf("journal holds %d entries, %d before the refused proposals", entries, journaled)
 	}
-	d.close()
+	d.Close()
 	// A member that takes no part cannot sign.
 	c := newCLIDevice(t, "C")
 	c.ok("member", "new", "carol")
@@ -381,16 +382,16 @@ func TestCLIAbortRecords(t *testing.T) {
 	c := newCLIDevice(t, "C")
 	c.ok("member", "new", "mallory")
 	_, dc := c.open()
-	m, _ := dc.ks.Member("mallory")
+	m, _ := dc.Member("mallory")
 	ab.Key, ab.By = kel.EncodeVerKey(m.PublicKey), "alice"
-	forged, err := transport.NewAbort(ab, func(b []byte) ([]byte, error) { return dc.ks.SignProof("mallory", b) })
+	forged, err := transport.NewAbort(ab, func(b []byte) ([]byte, error) { return dc.SignProof("mallory", b) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc.close()
+	dc.Close()
 	os.WriteFile(filepath.Join(w, "forged.abort"), forged.Marshal(), 0o600)
 	_, errOut := b.fails(1, "abort", "--record", filepath.Join(w, "forged.abort"))
-	mustContain(t, "forged abort", errOut, errAbortNotMember.Error())
+	mustContain(t, "forged abort", errOut, device.ErrAbortNotMember.Error())
 	mustContain(t, "status", b.ok("status", "team"), "state:       collecting")
 	// The genuine record.
 	mustContain(t, "abort record", b.ok("abort", "--record", rec), "aborted ceremony", "as alice asked: wrong threshold")
@@ -421,23 +422,23 @@ func TestCLIHostileKELImport(t *testing.T) {
 	_, errOut = b.fails(1, "kel", "import", g.bobSig)
 	mustContain(t, "envelope as kel", errOut, transport.ErrWrongPacketType.Error())
 	_, d := b.open()
-	if len(d.store.Verifier().Prefixes()) != 0 {
+	if len(d.Groups()) != 0 {
 		t.Fatal("a refused stream left a kel behind")
 	}
-	d.close()
+	d.Close()
 	b.ok("kel", "import", icp)
 }
 
-func TestParseThresholdFlag(t *testing.T) {
-	for in, want := range map[string]string{"2": `"2"`, "10": `"a"`, `["1/2","1/4","1/4"]`: `["1/2","1/4","1/4"]`, `"3"`: `"3"`} {
-		th, err := parseThresholdFlag("kt", in)
-		if err != nil || th.String() != want {
-			t.Errorf("parseThresholdFlag(%q) = %s, %v; want %s", in, th, err, want)
+func TestThresholdFlags(t *testing.T) {
+	for in, want := range map[string]string{"2": `"2"`, "10": `"a"`, `["1/2","1/4","1/4"]`: `["1/2","1/4","1/4"]`, `"3"`: `"3"`, "1/2,1/2": `["1/2","1/2"]`} {
+		kt, nt, err := thresholdFlags(in, "")
+		if err != nil || kt == nil || nt != nil || kt.String() != want {
+			t.Errorf("thresholdFlags(%q) = %v, %v, %v; want %s", in, kt, nt, err, want)
 		}
 	}
-	for _, in := range []string{"", "two", "-1", "1.5", `["1/2"`} {
-		if _, err := parseThresholdFlag("kt", in); !errors.Is(err, errUsage) {
-			t.Errorf("parseThresholdFlag(%q): %v", in, err)
+	for _, in := range []string{"two", "-1", "1.5", `["1/2"`} {
+		if _, _, err := thresholdFlags(in, ""); !errors.Is(err, errUsage) || !errors.Is(err, kel.ErrThreshold) {
+			t.Errorf("thresholdFlags(%q): %v", in, err)
 		}
 	}
 }
@@ -543,4 +544,14 @@ func TestCLIExpiry(t *testing.T) {
 	mustContain(t, "status after the deadline", out+errOut, "expired")
 	_, errOut = a.fails(1, "collect", "team", sig)
 	mustContain(t, "collect into an expired ceremony", errOut, "expired")
+}
+
+// journalEntries is how many signatures d's journal holds.
+func journalEntries(t *testing.T, d *device.Device) int {
+	t.Helper()
+	chk, err := d.CheckMembers()
+	if err != nil || chk.JournalErr != nil {
+		t.Fatal(err, chk.JournalErr)
+	}
+	return chk.JournalEntries
 }

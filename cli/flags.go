@@ -262,7 +262,7 @@ func thresholdFlags(kt, nt string) (*kel.Threshold, *kel.Threshold, error) {
 		}
 		t, err := kel.ParseThresholdText(f.v)
 		if err != nil {
-			return nil, nil, usagef("--%s %q: %v", f.name, f.v, err)
+			return nil, nil, fmt.Errorf("%w: --%s %q: %w", errUsage, f.name, f.v, err)
 		}
 		out[i] = &t
 	}

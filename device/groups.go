@@ -71,7 +71,7 @@ func (b *groupBook) lookup(name string) (prefix string, ok bool) {
 // keeps its first alias (added is false).
 func (b *groupBook) add(alias, prefix string) (added bool, err error) {
 	if err := keystore.CheckAlias(alias); err != nil {
-		return false, requestf("group alias: %v", err)
+		return false, fmt.Errorf("%w: group alias: %w", ErrRequest, err)
 	}
 	for _, g := range b.Groups {
 		if g.Alias == alias && g.Prefix != prefix {

@@ -74,3 +74,10 @@ func (d *Device) CheckMembers() (*Check, error) {
 	c.JournalEntries, c.JournalTorn, c.JournalErr = len(entries), torn, err
 	return c, nil
 }
+
+// Member is this device's member alias.
+func (d *Device) Member(alias string) (Member, error) { return d.ks.Member(alias) }
+
+// SignProof signs a packet's proof bytes (a card, a contribution, an abort
+// record) with member alias's current key.
+func (d *Device) SignProof(alias string, b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) }

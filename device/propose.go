@@ -72,7 +72,7 @@ func cardOf(card transport.Card) ceremony.Card {
 // the ceremony and the alias, and returns the proposal packet to send.
 func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 	if err := keystore.CheckAlias(req.Alias); err != nil {
-		return nil, requestf("--group: %v", err)
+		return nil, fmt.Errorf("%w: --group: %w", ErrRequest, err)
 	}
 	kt := ceremony.DefaultThreshold(len(req.Members))
 	if req.Kt != nil {

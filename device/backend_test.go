@@ -1,4 +1,4 @@
-package cli
+package device
 
 import (
 	"bytes"
@@ -12,10 +12,10 @@ import (
 	"testing"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
 	"github.com/keremony/keremony/kel"
 	"github.com/keremony/keremony/keystore"
 	"github.com/keremony/keremony/transport"
-	"github.com/keremony/keremony/tui"
 )
 
 // A device for the backend tests: its own home (the file keystore, the
@@ -24,28 +24,26 @@ import (
 type tuiDevice struct {
 	t    *testing.T
 	name string
-	*tuiBackend
+	api.Backend
+	dev *Device
 }
 
 func newTUIDevice(t *testing.T, name, drop string) *tuiDevice {
 	t.Helper()
-	ask := func(bool) ([]byte, error) {
-		t.Errorf("%s: the backend asked for the passphrase although KEREMONY_PASSPHRASE is set", name)
-		return nil, errors.New("no")
-	}
-	b, err := openTUIBackend(t.TempDir(), "", drop, ask)
+	pass := func(bool) ([]byte, error) { return []byte("test passphrase"), nil }
+	d, err := Open(Options{Home: t.TempDir(), Keystore: "file", Drop: drop, Passphrase: pass, KDF: testKDF})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
-	return &tuiDevice{t: t, name: name, tuiBackend: b}
+	t.Cleanup(func() { d.Close() })
+	return &tuiDevice{t: t, name: name, Backend: d.Backend(), dev: d}
 }
 
 // poll polls twice (the drop folder reads a file once it was the same in
 // two scans) and returns the notices.
-func (d *tuiDevice) poll() []tui.Notice {
+func (d *tuiDevice) poll() []api.Notice {
 	d.t.Helper()
-	var out []tui.Notice
+	var out []api.Notice
 	for range 2 {
 		ns, err := d.Poll()
 		if err != nil {
@@ -56,7 +54,7 @@ func (d *tuiDevice) poll() []tui.Notice {
 	return out
 }
 
-func (d *tuiDevice) snapshot() tui.Snapshot {
+func (d *tuiDevice) snapshot() api.Snapshot {
 	d.t.Helper()
 	s, err := d.Snapshot()
 	if err != nil {
@@ -80,7 +78,7 @@ func (d *tuiDevice) newMember(alias string) {
 	}
 }
 
-func noticeTexts(ns []tui.Notice) string {
+func noticeTexts(ns []api.Notice) string {
 	var s []string
 	for _, n := range ns {
 		s = append(s, n.Text)
@@ -88,8 +86,8 @@ func noticeTexts(ns []tui.Notice) string {
 	return strings.Join(s, "\n")
 }
 
-func inboxOf(s tui.Snapshot, kind tui.InboxKind) []tui.InboxItem {
-	var out []tui.InboxItem
+func inboxOf(s api.Snapshot, kind api.InboxKind) []api.InboxItem {
+	var out []api.InboxItem
 	for _, it := range s.Inbox {
 		if it.Kind == kind {
 			out = append(out, it)
@@ -110,11 +108,11 @@ func TestTUIBackendCeremonies(t *testing.T) {
 
 	// A sees the others' cards, not its own.
 	mustContain(t, "A's notices", noticeTexts(a.poll()), "member card of bob in the inbox", "member card of carol in the inbox")
-	cards := inboxOf(a.snapshot(), tui.InboxCard)
+	cards := inboxOf(a.snapshot(), api.InboxCard)
 	if len(cards) != 2 {
 		t.Fatalf("A's inbox holds %d cards, want bob's and carol's: %+v", len(cards), cards)
 	}
-	req := tui.InceptionRequest{Alias: "team", Local: []string{"alice"}, Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2),
+	req := api.InceptionRequest{Alias: "team", Local: []string{"alice"}, Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2),
 		Order: []string{"alice", "bob", "carol"}}
 	for _, it := range cards {
 		req.Cards = append(req.Cards, it.Card)
@@ -129,13 +127,13 @@ func TestTUIBackendCeremonies(t *testing.T) {
 		!slices.Equal(ci.KeyLabels, []string{"alice", "bob", "carol"}) {
 		t.Fatalf("A's ceremony: %+v", ci)
 	}
-	if len(inboxOf(sa, tui.InboxProposal)) != 0 {
+	if len(inboxOf(sa, api.InboxProposal)) != 0 {
 		t.Fatal("the proposer's own proposal is in its inbox")
 	}
 
 	// B finds the proposal in its inbox, reviews and signs it.
 	mustContain(t, "B's notices", noticeTexts(b.poll()), "proposal", "in the inbox")
-	props := inboxOf(b.snapshot(), tui.InboxProposal)
+	props := inboxOf(b.snapshot(), api.InboxProposal)
 	if len(props) != 1 || props[0].ID != id || !strings.Contains(props[0].Label, "inception of team") {
 		t.Fatalf("B's inbox: %+v", props)
 	}
@@ -158,7 +156,7 @@ func TestTUIBackendCeremonies(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb := b.snapshot()
-	if bi, ok := sb.Ceremony(id); !ok || !bi.Signed || bi.CanSign || len(inboxOf(sb, tui.InboxProposal)) != 0 {
+	if bi, ok := sb.Ceremony(id); !ok || !bi.Signed || bi.CanSign || len(inboxOf(sb, api.InboxProposal)) != 0 {
 		t.Fatalf("B after signing: %+v, inbox %+v", bi, sb.Inbox)
 	}
 	if rev, err := b.Review(id); err != nil || !rev.Signed || rev.CanSign || rev.CeremonyID != id {
@@ -207,7 +205,7 @@ func TestTUIBackendCeremonies(t *testing.T) {
 		if len(s.Members) != 1 || !slices.Equal(s.Members[0].Groups, []string{"team"}) {
 			t.Errorf("%s: members %+v", d.name, s.Members)
 		}
-		if len(inboxOf(s, tui.InboxProposal)) != 0 {
+		if len(inboxOf(s, api.InboxProposal)) != 0 {
 			t.Errorf("%s: the finalized proposal is still in the inbox", d.name)
 		}
 	}
@@ -227,7 +225,7 @@ func TestTUIBackendCeremonies(t *testing.T) {
 		}
 	}
 	// The KEL can be exported once finalized.
-	if out, err := b.Export(id, tui.ExportKEL); err != nil || !bytes.Equal(out.Data, kelOut.Data) {
+	if out, err := b.Export(id, api.ExportKEL); err != nil || !bytes.Equal(out.Data, kelOut.Data) {
 		t.Errorf("export kel: %v", err)
 	}
 
@@ -241,13 +239,13 @@ func TestTUIBackendCeremonies(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, "A's notices", noticeTexts(a.poll()), "rotation contribution of bob to team in the inbox")
-	parts := inboxOf(a.snapshot(), tui.InboxContribution)
+	parts := inboxOf(a.snapshot(), api.InboxContribution)
 	if len(parts) != 1 || parts[0].ID != prefix {
 		t.Fatalf("A's contributions: %+v", parts)
 	}
 	g, _ := a.snapshot().Group(prefix)
 	reserve := ceremony.Contribution{Label: "carol", Role: ceremony.RoleReserve, Prior: g.State.Next[2]}
-	rid, err := a.ProposeRotation(tui.RotationRequest{Group: "team", Parts: []ceremony.Contribution{reserve, parts[0].Contribution}, Local: []string{"alice"}})
+	rid, err := a.ProposeRotation(api.RotationRequest{Group: "team", Parts: []ceremony.Contribution{reserve, parts[0].Contribution}, Local: []string{"alice"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +307,7 @@ func TestTUIBackendHostileFiles(t *testing.T) {
 	write("foreign-sig.json", foreign.Marshal())
 	before := a.snapshot()
 	ns := a.poll()
-	var refused []tui.Notice
+	var refused []api.Notice
 	for _, n := range ns {
 		if n.Err != nil {
 			refused = append(refused, n)
@@ -328,8 +326,8 @@ func TestTUIBackendHostileFiles(t *testing.T) {
 	if after := a.snapshot(); !reflect.DeepEqual(before, after) {
 		t.Errorf("the files changed the device:\n%+v\n%+v", before, after)
 	}
-	if a.nHeld != 1 {
-		t.Errorf("%d packets held, want the foreign signature", a.nHeld)
+	if a.dev.nHeld != 1 {
+		t.Errorf("%d packets held, want the foreign signature", a.dev.nHeld)
 	}
 }
 
@@ -387,7 +385,7 @@ func TestTUIBackendReceiveRefusals(t *testing.T) {
 	if _, err := a.Receive("alice.card", card.Data); err != nil {
 		t.Fatal(err)
 	}
-	if cards := inboxOf(a.snapshot(), tui.InboxCard); len(cards) != 1 || cards[0].Label != "bob" || cards[0].Source != "bob.card" {
+	if cards := inboxOf(a.snapshot(), api.InboxCard); len(cards) != 1 || cards[0].Label != "bob" || cards[0].Source != "bob.card" {
 		t.Errorf("inbox: %+v", cards)
 	}
 }
@@ -404,33 +402,33 @@ func TestTUIBackendErrors(t *testing.T) {
 	if _, err := a.Receive("bob.card", bob.Data); err != nil {
 		t.Fatal(err)
 	}
-	bobCard := inboxOf(a.snapshot(), tui.InboxCard)[0].Card
-	id, err := a.ProposeInception(tui.InceptionRequest{Alias: "team", Local: []string{"alice"}, Cards: []ceremony.Card{bobCard}})
+	bobCard := inboxOf(a.snapshot(), api.InboxCard)[0].Card
+	id, err := a.ProposeInception(api.InceptionRequest{Alias: "team", Local: []string{"alice"}, Cards: []ceremony.Card{bobCard}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, finalizeErr := a.Finalize(id)
-	_, exportErr := a.Export(id, tui.ExportKEL)
-	_, sigsErr := a.Export(id, tui.ExportSignatures)
+	_, exportErr := a.Export(id, api.ExportKEL)
+	_, sigsErr := a.Export(id, api.ExportSignatures)
 	_, reviewErr := a.Review("c" + strings.Repeat("0", 24))
 	_, dropErr := b.Drop("x.json", []byte("{}"))
 	_, badName := a.Drop("../x.json", []byte("{}"))
-	_, orderErr := a.ProposeInception(tui.InceptionRequest{Alias: "team2", Local: []string{"alice"}, Cards: []ceremony.Card{bobCard},
+	_, orderErr := a.ProposeInception(api.InceptionRequest{Alias: "team2", Local: []string{"alice"}, Cards: []ceremony.Card{bobCard},
 		Order: []string{"alice"}})
 	_, finalizeUnknown := a.Finalize("c" + strings.Repeat("0", 24))
-	_, aliasErr := a.ProposeInception(tui.InceptionRequest{Alias: "no spaces", Local: []string{"alice"}, Cards: []ceremony.Card{bobCard}})
+	_, aliasErr := a.ProposeInception(api.InceptionRequest{Alias: "no spaces", Local: []string{"alice"}, Cards: []ceremony.Card{bobCard}})
 	for _, tc := range []struct {
 		name      string
 		err, want error
 	}{
 		{"finalize too early", finalizeErr, ceremony.ErrNotReady},
-		{"export kel too early", exportErr, errNotFinalized},
-		{"export unsigned", sigsErr, errNothingSigned},
-		{"review unknown", reviewErr, errNoProposal},
-		{"drop without folder", dropErr, errNoDropFolder},
-		{"drop outside the folder", badName, errRequest},
-		{"order leaves a member out", orderErr, errRequest},
-		{"finalize unknown", finalizeUnknown, errNotFound},
+		{"export kel too early", exportErr, ErrNotFinalized},
+		{"export unsigned", sigsErr, ErrNothingSigned},
+		{"review unknown", reviewErr, ErrNoProposal},
+		{"drop without folder", dropErr, ErrNoDropFolder},
+		{"drop outside the folder", badName, ErrRequest},
+		{"order leaves a member out", orderErr, ErrRequest},
+		{"finalize unknown", finalizeUnknown, ErrNotFound},
 		{"bad group alias", aliasErr, keystore.ErrInvalidAlias},
 	} {
 		if !errors.Is(tc.err, tc.want) {
@@ -443,7 +441,7 @@ func TestTUIBackendErrors(t *testing.T) {
 	// B reviews the proposal received as a file; A aborts, and the abort
 	// record (held by B, which has no ceremony yet) closes B's ceremony as
 	// soon as B records it, so B's signature is refused.
-	prop, err := a.Export(id, tui.ExportProposal)
+	prop, err := a.Export(id, api.ExportProposal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,26 +474,21 @@ func TestTUIBackendErrors(t *testing.T) {
 	}
 }
 
-// TestTUIDispatch: keremony without a command, or with only flags, is the
-// terminal UI; help still prints the usage.
-func TestTUIDispatch(t *testing.T) {
-	cases := []struct {
-		args    []string
-		code    int
-		out, er string
-	}{
-		{[]string{"help"}, 0, "no command: the terminal UI", ""},
-		{[]string{"-h"}, 0, "open the terminal UI", ""},
-		{[]string{"--help"}, 0, "tui", ""},
-		{[]string{"tui", "--help"}, 0, "", "--drop DIR"},
-		{[]string{"--bogus"}, 2, "", "--drop DIR"},
-		{[]string{"--drop", "x", "extra"}, 2, "", "unexpected arguments"},
-		{[]string{"tui", "extra"}, 2, "", "unexpected arguments"},
-	}
-	for _, tc := range cases {
-		code, out, errOut := dispatchOut(tc.args...)
-		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.er) {
-			t.Errorf("keremony %q: exit %d, stdout %q, stderr %q", tc.args, code, out, errOut)
+
+// testKDF makes the test keystores cheap to open.
+var testKDF = &keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+
+// cliSetup gives a test a working directory (the drop folder's parent).
+func cliSetup(t *testing.T) string {
+	t.Helper()
+	return t.TempDir()
+}
+
+func mustContain(t *testing.T, what, text string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(text, p) {
+			t.Fatalf("%s does not contain %q:\n%s", what, p, text)
 		}
 	}
 }
