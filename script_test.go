@@ -1,0 +1,119 @@
+package main
+
+// CLI transcripts: testdata/script/*.txtar run `keremony ...` as a real
+// process (the test binary re-executed) and check its exit status and
+// output. They are the contract of the command line's behaviour.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/keremony/keremony/keystore"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"keremony": func() {
+			// Cheap Argon2id for new keystore files, and never a real terminal.
+			testOnlyKDF = &keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+			ttyPath = filepath.Join(os.TempDir(), "keremony-test-no-tty")
+			os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
+	})
+}
+
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			work := env.WorkDir
+			home := filepath.Join(work, "home")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			env.Setenv("HOME", home)
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+			env.Setenv("KEREMONY_HOME", filepath.Join(work, "keremony"))
+			env.Setenv("KEREMONY_KEYSTORE", "file")
+			env.Setenv("KEREMONY_PASSPHRASE", "script test passphrase")
+			env.Setenv("KEREMONY_DROP", "")
+			env.Setenv("NO_COLOR", "")
+			// The KERI vectors, byte for byte (they end without a newline,
+			// which a txtar archive cannot keep), at $WORK/vectors.
+			return copyVectors(filepath.Join(work, "vectors"))
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"truncate": cmdTruncate,
+			"replace":  cmdReplace,
+		},
+	})
+}
+
+// cmdTruncate is `truncate FILE N`: keep the first N bytes of FILE (a
+// packet cut short in transit).
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if n > len(data) {
+		ts.Fatalf("%s has only %d bytes", args[0], len(data))
+	}
+	ts.Check(os.WriteFile(path, data[:n], 0o644))
+}
+
+// cmdReplace is `replace FILE REGEXP REPL`: rewrite the first match of
+// REGEXP in FILE (a tampered packet); the match must exist.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE REGEXP REPL")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	loc := re.FindSubmatchIndex(data)
+	if loc == nil {
+		ts.Fatalf("%s: no match for %q", args[0], args[1])
+	}
+	var out []byte
+	out = append(out, data[:loc[0]]...)
+	out = re.Expand(out, []byte(args[2]), data, loc)
+	out = append(out, data[loc[1]:]...)
+	ts.Check(os.WriteFile(path, out, 0o644))
+}
+
+// copyVectors copies testdata/vectors/*.cesr into dir.
+func copyVectors(dir string) error {
+	files, err := filepath.Glob(filepath.Join("testdata", "vectors", "*.cesr"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no vectors in testdata/vectors")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
