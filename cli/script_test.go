@@ -1,4 +1,4 @@
-package main
+package cli
 
 // CLI transcripts: testdata/script/*.txtar run `keremony ...` as a real
 // process (the test binary re-executed) and check its exit status and
@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 			// Cheap Argon2id for new keystore files, and never a real terminal.
 			testOnlyKDF = &keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 			ttyPath = filepath.Join(os.TempDir(), "keremony-test-no-tty")
-			os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+			os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
 }
@@ -96,7 +96,7 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 
 // copyVectors copies testdata/vectors/*.cesr into dir.
 func copyVectors(dir string) error {
-	files, err := filepath.Glob(filepath.Join("testdata", "vectors", "*.cesr"))
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "vectors", "*.cesr"))
 	if err != nil {
 		return err
 	}
