@@ -144,12 +144,13 @@ func replace(target string, data []byte, perm fs.FileMode, o Options) (err error
 	if err = os.Rename(tmp.Name(), target); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// syncDir makes a rename or a new file in dir durable. Windows cannot open a
-// directory for syncing, and NTFS journals renames itself.
-func syncDir(dir string) error {
+// SyncDir makes a rename or a new file in dir durable (WriteFile does it
+// itself; an append-only journal that creates its file needs it). Windows
+// cannot open a directory for syncing, and NTFS journals renames itself.
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
