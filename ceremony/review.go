@@ -168,8 +168,8 @@ func checkChain(kind Kind, ev *kel.Event, local *kel.Verifier) (kel.KeyState, er
 	return st, nil
 }
 
-// reviewIlks are the event types each kind of ceremony may sign.
-var reviewIlks = map[Kind][]string{
+// kindIlks are the event types each kind of ceremony may sign.
+var kindIlks = map[Kind][]string{
 	KindInception: {kel.IlkIcp, kel.IlkDip},
 	KindRotation:  {kel.IlkRot, kel.IlkDrt},
 	KindAnchoring: {kel.IlkIxn},
@@ -187,7 +187,7 @@ func rebuildProposed(p Proposal, proposed *kel.Event, local *kel.Verifier) (*bas
 	if proposed.SAID() != b.ev.SAID() {
 		return nil, fmt.Errorf("%w: proposed said %s, rebuilt %s", ErrProposalMismatch, proposed.SAID(), b.ev.SAID())
 	}
-	if !slices.Contains(reviewIlks[p.Kind], b.ev.Ilk()) {
+	if !slices.Contains(kindIlks[p.Kind], b.ev.Ilk()) {
 		return nil, fmt.Errorf("%w: a %s ceremony cannot sign a %s", ErrProposalMismatch, p.Kind, b.ev.Ilk())
 	}
 	return b, nil

@@ -350,8 +350,7 @@ func checkFinal(v *kel.Verifier, ev *kel.Event, final string) error {
 // anchoring's keys and a rotation's prior next list.
 func basisFromHistory(v *kel.Verifier, kind Kind, ev *kel.Event, roster Roster) (*basis, error) {
 	b := &basis{ev: ev, roster: roster}
-	wantIlk := map[Kind][]string{KindInception: {kel.IlkIcp, kel.IlkDip}, KindRotation: {kel.IlkRot, kel.IlkDrt}, KindAnchoring: {kel.IlkIxn}}
-	if !slices.Contains(wantIlk[kind], ev.Ilk()) {
+	if !slices.Contains(kindIlks[kind], ev.Ilk()) {
 		return nil, fmt.Errorf("%s ceremony holds a %s", kind, ev.Ilk())
 	}
 	if kind == KindInception {
