@@ -120,113 +120,175 @@ func BuildInception(p InceptionParams) (*kel.Event, Roster, error) {
 // refuses, before anyone signs, a plan whose revealed keys cannot satisfy
 // the prior nt (ErrPriorNextUnreachable).
 func BuildRotation(state kel.KeyState, p RotationParams) (*kel.Event, Roster, error) {
-	if p.Prefix != state.Prefix {
-		return nil, nil, fmt.Errorf("%w: parameters name group %q, key state is of %q", ErrInvalidParams, p.Prefix, state.Prefix)
+	if err := checkRotatable(state, p); err != nil {
+		return nil, nil, err
 	}
-	if !state.Transferable() {
-		return nil, nil, fmt.Errorf("%w: group %s has no next keys and can no longer rotate", ErrInvalidParams, state.Prefix)
-	}
-	if len(p.Members) == 0 {
-		return nil, nil, fmt.Errorf("%w: a rotation needs contributions", ErrInvalidParams)
-	}
-	var keys, next []string
-	var exposed []int
-	claimed := map[int]string{} // prior n position → label
-	roster := make(Roster, 0, len(p.Members))
-	labels := map[string]bool{}
+	rb := rosterBuilder{state: state, claimed: map[int]string{}, labels: map[string]bool{}, roster: make(Roster, 0, len(p.Members))}
 	for i, c := range p.Members {
-		if err := checkLabel(c.Label, i, labels); err != nil {
+		if err := rb.add(i, c); err != nil {
 			return nil, nil, err
 		}
-		m := Member{Label: c.Label, Role: c.Role, Index: -1, NextIndex: -1, Ondex: -1}
-		if err := checkContribution(state, c); err != nil {
-			return nil, nil, err
-		}
-		claim := func(prior string) error {
-			j := slices.Index(state.Next, prior)
-			if who, ok := claimed[j]; ok {
-				return fmt.Errorf("%w: prior digest %s is claimed by both %q and %q", ErrContribution, prior, who, c.Label)
-			}
-			claimed[j] = c.Label
-			m.Prior, m.Ondex = prior, j
-			return nil
-		}
-		switch c.Role {
-		case RoleRotate:
-			if err := claim(kel.NextDigest(c.Key)); err != nil {
-				return nil, nil, err
-			}
-			exposed = append(exposed, m.Ondex)
-			m.Key, m.Next = c.Key, c.Next
-		case RoleFresh:
-			m.Key, m.Next = c.Key, c.Next
-		case RoleNextOnly:
-			m.Next = c.Next
-		case RoleReserve:
-			if err := claim(c.Prior); err != nil {
-				return nil, nil, err
-			}
-			m.Next = c.Prior
-		case RoleDrop:
-			if c.Prior != "" {
-				if err := claim(c.Prior); err != nil {
-					return nil, nil, err
-				}
-			}
-		}
-		if m.Key != "" {
-			if j := slices.Index(keys, m.Key); j >= 0 {
-				return nil, nil, fmt.Errorf("%w: %s is the key of both %q and %q", ErrDuplicateKey, m.Key, roster.labelAt(j), c.Label)
-			}
-			m.Index = len(keys)
-			keys = append(keys, m.Key)
-		}
-		if m.Next != "" {
-			if j := slices.Index(next, m.Next); j >= 0 {
-				return nil, nil, fmt.Errorf("%w: %s is the next digest of both %q and %q", ErrDuplicateDigest, m.Next, roster.NextLabels(len(next))[j], c.Label)
-			}
-			m.NextIndex = len(next)
-			next = append(next, m.Next)
-		}
-		roster = append(roster, m)
 	}
-	if len(keys) == 0 {
-		return nil, nil, fmt.Errorf("%w: no member signs the rotation", ErrInvalidParams)
-	}
-	if len(next) == 0 {
-		return nil, nil, fmt.Errorf("%w: the new next list is empty (ceremonies do not abandon a group)", ErrInvalidParams)
-	}
-	if err := checkExposedCommitments(keys, next); err != nil {
+	if err := rb.check(p); err != nil {
 		return nil, nil, err
 	}
-	if err := checkThresholds(p.Kt, len(keys), p.Nt, len(next)); err != nil {
-		return nil, nil, err
-	}
-	if sat := state.Nt.Satisfy(exposed); !sat.Met {
-		return nil, nil, fmt.Errorf("%w: prior nt %s (%s) is not met by the revealed keys at prior positions %v",
-			ErrPriorNextUnreachable, state.Nt, state.Nt.Describe(priorNextLabels(roster, len(state.Next))), sortedInts(exposed))
-	}
-	wits, err := rotateWitnesses(state.Witnesses, p.Cuts, p.Adds)
+	bt, err := rotationBt(state, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	bt := p.Bt
-	if bt == 0 && len(wits) > 0 {
-		bt = state.Bt
-	}
-	if (len(wits) == 0 && bt != 0) || (len(wits) > 0 && (bt < 1 || bt > uint64(len(wits)))) {
-		return nil, nil, fmt.Errorf("%w: bt %d does not fit %d witnesses", ErrInvalidParams, bt, len(wits))
-	}
 	ev, err := kel.Rotate(kel.RotationOptions{
 		Prefix: state.Prefix, Sn: state.Sn + 1, Prior: state.Last,
-		Keys: keys, Kt: p.Kt, Next: next, Nt: p.Nt,
+		Keys: rb.keys, Kt: p.Kt, Next: rb.next, Nt: p.Nt,
 		Bt: bt, Cuts: p.Cuts, Adds: p.Adds, Seals: p.Seals,
 		Delegated: state.Delegator != "",
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
 	}
-	return ev, roster, nil
+	return ev, rb.roster, nil
+}
+
+// checkRotatable checks that the parameters are of this group, that the
+// group can still rotate and that someone contributes.
+func checkRotatable(state kel.KeyState, p RotationParams) error {
+	if p.Prefix != state.Prefix {
+		return fmt.Errorf("%w: parameters name group %q, key state is of %q", ErrInvalidParams, p.Prefix, state.Prefix)
+	}
+	if !state.Transferable() {
+		return fmt.Errorf("%w: group %s has no next keys and can no longer rotate", ErrInvalidParams, state.Prefix)
+	}
+	if len(p.Members) == 0 {
+		return fmt.Errorf("%w: a rotation needs contributions", ErrInvalidParams)
+	}
+	return nil
+}
+
+// rosterBuilder places a rotation's contributions, in order, in the new key
+// and next lists and the roster.
+type rosterBuilder struct {
+	state      kel.KeyState
+	keys, next []string
+	exposed    []int          // prior n positions whose keys are revealed
+	claimed    map[int]string // prior n position → label
+	roster     Roster
+	labels     map[string]bool
+}
+
+// add checks contribution i and places its member.
+func (rb *rosterBuilder) add(i int, c Contribution) error {
+	if err := checkLabel(c.Label, i, rb.labels); err != nil {
+		return err
+	}
+	if err := checkContribution(rb.state, c); err != nil {
+		return err
+	}
+	m, err := rb.member(c)
+	if err != nil {
+		return err
+	}
+	if err := rb.place(&m, c.Label); err != nil {
+		return err
+	}
+	rb.roster = append(rb.roster, m)
+	return nil
+}
+
+// member makes a contribution's roster member: its key and next digest,
+// and the prior digest it claims.
+func (rb *rosterBuilder) member(c Contribution) (Member, error) {
+	m := Member{Label: c.Label, Role: c.Role, Index: -1, NextIndex: -1, Ondex: -1}
+	var err error
+	switch c.Role {
+	case RoleRotate:
+		if err = rb.claim(&m, kel.NextDigest(c.Key)); err == nil {
+			rb.exposed = append(rb.exposed, m.Ondex)
+		}
+		m.Key, m.Next = c.Key, c.Next
+	case RoleFresh:
+		m.Key, m.Next = c.Key, c.Next
+	case RoleNextOnly:
+		m.Next = c.Next
+	case RoleReserve:
+		err = rb.claim(&m, c.Prior)
+		m.Next = c.Prior
+	case RoleDrop:
+		if c.Prior != "" {
+			err = rb.claim(&m, c.Prior)
+		}
+	}
+	return m, err
+}
+
+// claim records that m accounts for the prior digest; no two members may.
+func (rb *rosterBuilder) claim(m *Member, prior string) error {
+	j := slices.Index(rb.state.Next, prior)
+	if who, ok := rb.claimed[j]; ok {
+		return fmt.Errorf("%w: prior digest %s is claimed by both %q and %q", ErrContribution, prior, who, m.Label)
+	}
+	rb.claimed[j] = m.Label
+	m.Prior, m.Ondex = prior, j
+	return nil
+}
+
+// place appends m's key and next digest to the new lists, refusing one
+// another member already has.
+func (rb *rosterBuilder) place(m *Member, label string) error {
+	if m.Key != "" {
+		if j := slices.Index(rb.keys, m.Key); j >= 0 {
+			return fmt.Errorf("%w: %s is the key of both %q and %q", ErrDuplicateKey, m.Key, rb.roster.labelAt(j), label)
+		}
+		m.Index = len(rb.keys)
+		rb.keys = append(rb.keys, m.Key)
+	}
+	if m.Next != "" {
+		if j := slices.Index(rb.next, m.Next); j >= 0 {
+			return fmt.Errorf("%w: %s is the next digest of both %q and %q", ErrDuplicateDigest, m.Next, rb.roster.NextLabels(len(rb.next))[j], label)
+		}
+		m.NextIndex = len(rb.next)
+		rb.next = append(rb.next, m.Next)
+	}
+	return nil
+}
+
+// check checks the placed lists as a whole: someone signs, someone is
+// committed, the thresholds fit, and the revealed keys meet the prior nt.
+func (rb *rosterBuilder) check(p RotationParams) error {
+	if len(rb.keys) == 0 {
+		return fmt.Errorf("%w: no member signs the rotation", ErrInvalidParams)
+	}
+	if len(rb.next) == 0 {
+		return fmt.Errorf("%w: the new next list is empty (ceremonies do not abandon a group)", ErrInvalidParams)
+	}
+	if err := checkExposedCommitments(rb.keys, rb.next); err != nil {
+		return err
+	}
+	if err := checkThresholds(p.Kt, len(rb.keys), p.Nt, len(rb.next)); err != nil {
+		return err
+	}
+	st := rb.state
+	if sat := st.Nt.Satisfy(rb.exposed); !sat.Met {
+		return fmt.Errorf("%w: prior nt %s (%s) is not met by the revealed keys at prior positions %v",
+			ErrPriorNextUnreachable, st.Nt, st.Nt.Describe(priorNextLabels(rb.roster, len(st.Next))), sortedInts(rb.exposed))
+	}
+	return nil
+}
+
+// rotationBt is the witness threshold after the rotation: the given one, or
+// the current one when none is given and witnesses remain; it must fit the
+// witnesses.
+func rotationBt(state kel.KeyState, p RotationParams) (uint64, error) {
+	wits, err := rotateWitnesses(state.Witnesses, p.Cuts, p.Adds)
+	if err != nil {
+		return 0, err
+	}
+	bt := p.Bt
+	if bt == 0 && len(wits) > 0 {
+		bt = state.Bt
+	}
+	if (len(wits) == 0 && bt != 0) || (len(wits) > 0 && (bt < 1 || bt > uint64(len(wits)))) {
+		return 0, fmt.Errorf("%w: bt %d does not fit %d witnesses", ErrInvalidParams, bt, len(wits))
+	}
+	return bt, nil
 }
 
 // CheckContribution checks one contribution against the group's current key
@@ -239,16 +301,21 @@ func CheckContribution(state kel.KeyState, c Contribution) error {
 	return checkContribution(state, c)
 }
 
+// checkContribution checks a contribution's fields for its role, their
+// encodings, and its keys against the group's next list.
 func checkContribution(state kel.KeyState, c Contribution) error {
-	need := func(field, value string, want bool) error {
-		if (value != "") != want {
-			if want {
-				return fmt.Errorf("%w: %q (%s) needs a %s", ErrContribution, c.Label, c.Role, field)
-			}
-			return fmt.Errorf("%w: %q (%s) takes no %s", ErrContribution, c.Label, c.Role, field)
-		}
-		return nil
+	if err := checkContributionFields(c); err != nil {
+		return err
 	}
+	if err := checkContributionEncodings(state, c); err != nil {
+		return err
+	}
+	return checkContributionCommitment(state, c)
+}
+
+// checkContributionFields checks that the role is known and that the
+// contribution has exactly the fields its role needs.
+func checkContributionFields(c Contribution) error {
 	var rules [3]bool // key, next, prior required
 	switch c.Role {
 	case RoleRotate:
@@ -266,12 +333,22 @@ func checkContribution(state kel.KeyState, c Contribution) error {
 	}
 	for i, f := range []struct{ name, value string }{{"key", c.Key}, {"next digest", c.Next}, {"prior digest", c.Prior}} {
 		if c.Role == RoleRotate && i == 2 {
-			continue // optional, checked below
+			continue // optional, checked in checkContributionCommitment
 		}
-		if err := need(f.name, f.value, rules[i]); err != nil {
-			return err
+		if (f.value != "") == rules[i] {
+			continue
 		}
+		if rules[i] {
+			return fmt.Errorf("%w: %q (%s) needs a %s", ErrContribution, c.Label, c.Role, f.name)
+		}
+		return fmt.Errorf("%w: %q (%s) takes no %s", ErrContribution, c.Label, c.Role, f.name)
 	}
+	return nil
+}
+
+// checkContributionEncodings checks the key and digests given, and that a
+// prior digest is in the group's next list.
+func checkContributionEncodings(state kel.KeyState, c Contribution) error {
 	if c.Key != "" {
 		if err := checkKey(c.Key, c.Label); err != nil {
 			return err
@@ -282,14 +359,22 @@ func checkContribution(state kel.KeyState, c Contribution) error {
 			return err
 		}
 	}
-	if c.Prior != "" {
-		if err := checkDigest(c.Prior, c.Label); err != nil {
-			return err
-		}
-		if !slices.Contains(state.Next, c.Prior) {
-			return fmt.Errorf("%w: prior digest %s of %q is not in the group's next list", ErrContribution, c.Prior, c.Label)
-		}
+	if c.Prior == "" {
+		return nil
 	}
+	if err := checkDigest(c.Prior, c.Label); err != nil {
+		return err
+	}
+	if !slices.Contains(state.Next, c.Prior) {
+		return fmt.Errorf("%w: prior digest %s of %q is not in the group's next list", ErrContribution, c.Prior, c.Label)
+	}
+	return nil
+}
+
+// checkContributionCommitment checks a revealed key against the group's
+// next list (it must be committed, and be the declared prior digest's key)
+// and a fresh key (it must not be committed).
+func checkContributionCommitment(state kel.KeyState, c Contribution) error {
 	switch c.Role {
 	case RoleRotate:
 		d := kel.NextDigest(c.Key)

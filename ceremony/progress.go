@@ -75,14 +75,37 @@ func (c *Ceremony) Progress() Progress {
 
 func (c *Ceremony) progressLocked() Progress {
 	b := c.b
-	ev := b.ev
 	keyLabels := b.roster.KeyLabels(len(b.keys))
 	p := Progress{State: c.state, Rotation: b.rotation, KtThreshold: b.kt.String(), KtText: b.kt.Describe(keyLabels)}
 	priorLabels := priorNextLabels(b.roster, len(b.priorNext))
 	if b.rotation {
 		p.PriorNtThreshold, p.PriorNtText = b.priorNt.String(), b.priorNt.Describe(priorLabels)
 	}
-	// The local measure, used when kel cannot be asked (closed ceremonies).
+	met := c.measureLocally(&p)
+	if b.ev.Delegator() != "" && c.state.Open() {
+		_, anchored := c.delegationAnchor()
+		p.AwaitingAnchor = !anchored
+	}
+	if c.state.Open() {
+		met = c.measureWithKEL(&p, met)
+	}
+	p.Met = met && !p.AwaitingAnchor && p.Blocked == nil
+	if c.state == StateFinalized {
+		p.Met, p.AwaitingAnchor = true, false
+	}
+	p.Slots = c.slots()
+	if !p.Met {
+		p.Missing = c.missing(p, keyLabels, priorLabels)
+	}
+	return p
+}
+
+// measureLocally fills in the signed and exposed positions and the
+// thresholds' satisfaction from the held signatures alone, the measure used
+// when kel cannot be asked (closed ceremonies); it reports whether every
+// threshold is met.
+func (c *Ceremony) measureLocally(p *Progress) bool {
+	b := c.b
 	for _, s := range c.sortedSigs() {
 		p.Signed = append(p.Signed, s.Index)
 		if c.exposes(s) {
@@ -96,33 +119,39 @@ func (c *Ceremony) progressLocked() Progress {
 		p.PriorNt = b.priorNt.Satisfy(p.Exposed)
 		met = met && p.PriorNt.Met
 	}
-	if ev.Delegator() != "" && c.state.Open() {
-		_, anchored := c.delegationAnchor()
-		p.AwaitingAnchor = !anchored
-	}
-	if c.state.Open() && len(c.sigs) > 0 {
-		kp, err := c.v.Progress(c.message())
-		switch {
-		case err == nil, errors.Is(err, kel.ErrDelegationMissing), errors.Is(err, kel.ErrDelegationMismatch):
-			p.Signed, p.Kt, p.Exposed, p.PriorNt = kp.Signed, kp.Kt, kp.Exposed, kp.PriorNt
-			met = kp.Met
-			if err != nil {
-				p.AwaitingAnchor = true
-			}
-		default:
-			p.Blocked = err
-		}
-	} else if c.state.Open() {
+	return met
+}
+
+// measureWithKEL asks kel, for an open ceremony, whether the held
+// signatures meet the thresholds (replacing the local measure) or why the
+// event can no longer be accepted (p.Blocked); met is the local measure's
+// answer, returned when kel gives none.
+func (c *Ceremony) measureWithKEL(p *Progress, met bool) bool {
+	if len(c.sigs) == 0 {
 		// Nothing collected: kel still says whether the event can chain.
-		if _, err := c.v.Progress(kel.NewMessage(ev, nil)); err != nil && !errors.Is(err, kel.ErrMissingSignatures) {
+		if _, err := c.v.Progress(kel.NewMessage(c.b.ev, nil)); err != nil && !errors.Is(err, kel.ErrMissingSignatures) {
 			p.Blocked = err
 		}
+		return met
 	}
-	p.Met = met && !p.AwaitingAnchor && p.Blocked == nil
-	if c.state == StateFinalized {
-		p.Met, p.AwaitingAnchor = true, false
+	kp, err := c.v.Progress(c.message())
+	switch {
+	case err == nil, errors.Is(err, kel.ErrDelegationMissing), errors.Is(err, kel.ErrDelegationMismatch):
+		p.Signed, p.Kt, p.Exposed, p.PriorNt = kp.Signed, kp.Kt, kp.Exposed, kp.PriorNt
+		if err != nil {
+			p.AwaitingAnchor = true
+		}
+		return kp.Met
+	default:
+		p.Blocked = err
+		return met
 	}
-	for _, m := range b.roster {
+}
+
+// slots is each roster member's signing slot and its status.
+func (c *Ceremony) slots() []Slot {
+	var slots []Slot
+	for _, m := range c.b.roster {
 		s := Slot{Label: m.Label, Role: m.Role, Index: m.Index, Ondex: m.Ondex, Status: SlotNotSigning}
 		if m.Index >= 0 {
 			s.Status = SlotWaiting
@@ -132,12 +161,9 @@ func (c *Ceremony) progressLocked() Progress {
 				s.Status, s.Why = SlotInvalid, why
 			}
 		}
-		p.Slots = append(p.Slots, s)
+		slots = append(slots, s)
 	}
-	if !p.Met {
-		p.Missing = c.missing(p, keyLabels, priorLabels)
-	}
-	return p
+	return slots
 }
 
 // exposes reports whether a held rotation signature reveals the digest the

@@ -109,82 +109,128 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: event: %w", ErrMalformedProposal, err)
 	}
+	// A rotation or an anchoring is checked against the local KEL before the
+	// rebuild, so a proposal made on another view of the KEL is named as such
+	// rather than as a mismatch. An inception has no prior view: its checks
+	// run on the rebuilt event.
+	var prior kel.KeyState
 	if p.Kind != KindInception {
-		// Say precisely when the proposal was made on another view of the KEL.
-		if st, known := local.State(proposed.Prefix()); known && (proposed.Sn() != st.Sn+1 || proposed.Prior() != st.Last) {
-			return nil, fmt.Errorf("%w: proposed sn %d after %s, local kel of %s is at sn %d %s",
-				ErrDoesNotChain, proposed.Sn(), proposed.Prior(), st.Prefix, st.Sn, st.Last)
+		if prior, err = checkChain(p.Kind, proposed, local); err != nil {
+			return nil, err
 		}
 	}
+	b, err := rebuildProposed(p, proposed, local)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind == KindInception {
+		if _, err = checkChain(p.Kind, b.ev, local); err != nil {
+			return nil, err
+		}
+	}
+	ev := b.ev
+	r := &Review{ProposalID: p.ID, Kind: p.Kind, Ilk: ev.Ilk(), Prefix: ev.Prefix(), SAID: ev.SAID(), Sn: ev.Sn(),
+		Roster: b.roster.clone(), Key: me.Key, Index: -1, Ondex: -1, raw: ev.Raw(), Delegator: ev.Delegator()}
+	if r.Seals, err = viewSeals(ev, local, me.Documents); err != nil {
+		return nil, err
+	}
+	whoYouAre(r, b, prior, me)
+	r.Witnesses, r.Bt, r.Config = groupConfig(ev, prior)
+	if b.rotation {
+		r.Diff = diffRotation(prior, ev, b.roster, me.Labels)
+	}
+	r.Warnings = reviewWarnings(r, b, prior, me)
+	r.passed = true
+	return r, nil
+}
+
+// checkChain is the chain check: ev must chain on the device's KEL. An
+// inception's prefix must be its SAID and unknown on this device; a rotation
+// or an anchoring must follow the local key state (sn one past it, prior its
+// last event) and returns that state. A rotation or an anchoring of a group
+// this device does not know passes here: the rebuild, which needs the
+// group's state, reports it as ErrUnknownGroup.
+func checkChain(kind Kind, ev *kel.Event, local *kel.Verifier) (kel.KeyState, error) {
+	if kind == KindInception {
+		if ev.Prefix() != ev.SAID() {
+			return kel.KeyState{}, fmt.Errorf("%w: prefix %s is not the said %s", ErrDoesNotChain, ev.Prefix(), ev.SAID())
+		}
+		if _, known := local.State(ev.Prefix()); known {
+			return kel.KeyState{}, fmt.Errorf("%w: %s is already incepted on this device", ErrDoesNotChain, ev.Prefix())
+		}
+		return kel.KeyState{}, nil
+	}
+	st, known := local.State(ev.Prefix())
+	if known && (ev.Sn() != st.Sn+1 || ev.Prior() != st.Last) {
+		return kel.KeyState{}, fmt.Errorf("%w: proposed sn %d after %s, local kel of %s is at sn %d %s",
+			ErrDoesNotChain, ev.Sn(), ev.Prior(), st.Prefix, st.Sn, st.Last)
+	}
+	return st, nil
+}
+
+// kindIlks are the event types each kind of ceremony may sign.
+var kindIlks = map[Kind][]string{
+	KindInception: {kel.IlkIcp, kel.IlkDip},
+	KindRotation:  {kel.IlkRot, kel.IlkDrt},
+	KindAnchoring: {kel.IlkIxn},
+}
+
+// rebuildProposed is the rebuild: it rebuilds the event from the proposal's
+// parameters and the local KEL with kel's builders, requires byte equality
+// with the proposed bytes (and so the same SAID), and an event type the
+// proposal's kind may sign.
+func rebuildProposed(p Proposal, proposed *kel.Event, local *kel.Verifier) (*basis, error) {
 	b, err := p.rebuild(local)
 	if err != nil {
 		return nil, err
 	}
-	ev := b.ev
-	if proposed.SAID() != ev.SAID() {
-		return nil, fmt.Errorf("%w: proposed said %s, rebuilt %s", ErrProposalMismatch, proposed.SAID(), ev.SAID())
+	if proposed.SAID() != b.ev.SAID() {
+		return nil, fmt.Errorf("%w: proposed said %s, rebuilt %s", ErrProposalMismatch, proposed.SAID(), b.ev.SAID())
 	}
-	var prior kel.KeyState
-	if p.Kind == KindInception {
-		if ev.Prefix() != ev.SAID() {
-			return nil, fmt.Errorf("%w: prefix %s is not the said %s", ErrDoesNotChain, ev.Prefix(), ev.SAID())
-		}
-		if _, known := local.State(ev.Prefix()); known {
-			return nil, fmt.Errorf("%w: %s is already incepted on this device", ErrDoesNotChain, ev.Prefix())
-		}
-	} else {
-		prior, _ = local.State(ev.Prefix())
-		if ev.Prefix() != prior.Prefix || ev.Sn() != prior.Sn+1 || ev.Prior() != prior.Last {
-			return nil, fmt.Errorf("%w: %s sn %d after %s, local kel is at sn %d %s", ErrDoesNotChain, ev.Prefix(), ev.Sn(), ev.Prior(), prior.Sn, prior.Last)
-		}
+	if !slices.Contains(kindIlks[p.Kind], b.ev.Ilk()) {
+		return nil, fmt.Errorf("%w: a %s ceremony cannot sign a %s", ErrProposalMismatch, p.Kind, b.ev.Ilk())
 	}
-	wantIlk := map[Kind][]string{KindInception: {kel.IlkIcp, kel.IlkDip}, KindRotation: {kel.IlkRot, kel.IlkDrt}, KindAnchoring: {kel.IlkIxn}}
-	if !slices.Contains(wantIlk[p.Kind], ev.Ilk()) {
-		return nil, fmt.Errorf("%w: a %s ceremony cannot sign a %s", ErrProposalMismatch, p.Kind, ev.Ilk())
-	}
+	return b, nil
+}
 
-	r := &Review{ProposalID: p.ID, Kind: p.Kind, Ilk: ev.Ilk(), Prefix: ev.Prefix(), SAID: ev.SAID(), Sn: ev.Sn(),
-		Roster: b.roster.clone(), Key: me.Key, Index: -1, Ondex: -1, raw: ev.Raw(), Delegator: ev.Delegator()}
-	warn := func(format string, a ...any) { r.Warnings = append(r.Warnings, fmt.Sprintf(format, a...)) }
-
-	// Seals.
+// viewSeals decodes the event's seals and checks each against what this
+// device holds; an event seal that contradicts a held event is an error.
+func viewSeals(ev *kel.Event, local *kel.Verifier, docs map[string][]byte) ([]SealView, error) {
+	var views []SealView
 	for _, s := range ev.Seals() {
-		v, err := viewSeal(s, local, me.Documents)
+		v, err := viewSeal(s, local, docs)
 		if err != nil {
 			return nil, err
 		}
-		if !v.Known {
-			switch s.Kind {
-			case kel.SealEvent:
-				warn("this device does not hold event %d of %s: check %s elsewhere before signing", s.S, s.I, s.D)
-			case kel.SealDigest:
-				warn("no document you supplied has digest %s: check what it commits to before signing", s.D)
-			}
-		}
-		r.Seals = append(r.Seals, v)
+		views = append(views, v)
 	}
+	return views, nil
+}
 
-	// Who you are in this event.
-	next, nt := ev.Next(), ev.Nt()
+// nextCommitment is the group's next commitment after ev: its own n and nt,
+// or for an interaction event the prior ones it leaves in place.
+func nextCommitment(ev *kel.Event, prior kel.KeyState) ([]string, kel.Threshold) {
 	if !ev.IsEstablishment() {
-		next, nt = prior.Next, prior.Nt
+		return prior.Next, prior.Nt
 	}
-	keyLabels := b.roster.KeyLabels(len(b.keys))
-	nextLabels := b.roster.NextLabels(len(next))
-	r.Kt, r.KtText = b.kt.String(), b.kt.Describe(keyLabels)
-	r.Nt, r.NtText = nt.String(), nt.Describe(nextLabels)
+	return ev.Next(), ev.Nt()
+}
+
+// whoYouAre fills in the reviewer's part in the event: the thresholds in
+// the roster's words, the reviewer's signing position (index) and label,
+// on rotations the position of the key's digest in the prior n (ondex),
+// and whether the reviewer's next digest is committed.
+func whoYouAre(r *Review, b *basis, prior kel.KeyState, me Reviewer) {
+	next, nt := nextCommitment(b.ev, prior)
+	r.Kt, r.KtText = b.kt.String(), b.kt.Describe(b.roster.KeyLabels(len(b.keys)))
+	r.Nt, r.NtText = nt.String(), nt.Describe(b.roster.NextLabels(len(next)))
 	if me.Key != "" {
 		r.Index = slices.Index(b.keys, me.Key)
 	}
 	if r.Index >= 0 {
 		r.Label = b.roster.labelAt(r.Index)
-	} else {
-		warn("your key %s is not among the signing keys of this %s: you cannot sign it", orNone(me.Key), ev.Ilk())
-	}
-	if b.rotation && r.Index >= 0 {
-		r.Ondex = slices.Index(b.priorNext, kel.NextDigest(me.Key))
-		if r.Ondex < 0 {
-			warn("your key was not pre-committed in the group's prior next list: you sign with a B code and count only toward the new kt")
+		if b.rotation {
+			r.Ondex = slices.Index(b.priorNext, kel.NextDigest(me.Key))
 		}
 	}
 	switch {
@@ -193,62 +239,136 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 	case slices.Contains(next, me.Next):
 		r.NextCommitted = true
 		r.NextText = "your next digest is committed: you will be able to take part in the next rotation"
-		if r.Label == "" {
-			if m, ok := memberByNext(b.roster, me.Next); ok {
-				r.Label = m.Label
-			}
+		if m, ok := memberByNext(b.roster, me.Next); ok && r.Label == "" {
+			r.Label = m.Label
 		}
 	default:
 		r.NextText = "your next digest is not committed: you will not be able to take part in the next rotation"
-		warn("%s", r.NextText)
 	}
+}
 
-	// The group's configuration.
-	if ev.IsInception() {
-		r.Witnesses, r.Bt, r.Config = ev.Witnesses(), ev.Bt(), ev.Config()
-		if ev.HasTrait("EO") {
-			warn("establishment only: the group will never be able to anchor with interaction events")
-		}
-		if ev.HasTrait("DND") {
-			warn("do not delegate: the group will refuse to delegate identifiers")
-		}
-		if ev.Delegator() != "" {
-			warn("delegated by %s: the delegator must anchor this inception before it is complete", ev.Delegator())
-		}
-	} else if ev.IsEstablishment() {
-		r.Bt = ev.Bt()
-		r.Witnesses, _ = rotateWitnesses(prior.Witnesses, ev.Cuts(), ev.Adds())
-		r.Config = prior.Config
-	} else {
-		r.Witnesses, r.Bt, r.Config = prior.Witnesses, prior.Bt, prior.Config
+// groupConfig is the group's witnesses, witness threshold and configuration
+// traits once ev is accepted.
+func groupConfig(ev *kel.Event, prior kel.KeyState) (witnesses []string, bt uint64, config []string) {
+	switch {
+	case ev.IsInception():
+		return ev.Witnesses(), ev.Bt(), ev.Config()
+	case ev.IsEstablishment():
+		witnesses, _ = rotateWitnesses(prior.Witnesses, ev.Cuts(), ev.Adds())
+		return witnesses, ev.Bt(), prior.Config
+	default:
+		return prior.Witnesses, prior.Bt, prior.Config
 	}
-	if ev.IsEstablishment() {
-		if !b.kt.IsWeighted() && b.kt.Int() == 1 && len(b.keys) > 1 {
-			warn("kt %s: any one of the %d keys can sign for the group alone", b.kt, len(b.keys))
-		}
-		if !nt.IsWeighted() && nt.Int() == 1 && len(next) > 1 {
-			warn("nt %s: any one of the %d next keys can rotate the group alone", nt, len(next))
-		}
-	}
+}
+
+// reviewWarnings is the warnings: what the reviewer should know before
+// signing, in order: seals this device cannot check, the reviewer's own
+// part, the group's configuration, thresholds one member meets alone, what
+// a rotation changes, and kel's own warnings about the event.
+func reviewWarnings(r *Review, b *basis, prior kel.KeyState, me Reviewer) []string {
+	var w []string
+	w = append(w, sealWarnings(r.Seals)...)
+	w = append(w, yourWarnings(r, b, me)...)
+	w = append(w, configWarnings(b.ev)...)
+	w = append(w, thresholdWarnings(b, prior)...)
 	if b.rotation {
-		r.Diff = diffRotation(prior, ev, b.roster, me.Labels)
-		for _, line := range r.Diff.Members {
-			if strings.Contains(line, "dropped") || strings.Contains(line, "not accounted") {
-				warn("%s", line)
-			}
+		w = append(w, rotationWarnings(r.Diff, prior, b.ev)...)
+	}
+	for _, kw := range b.ev.Warnings() {
+		w = append(w, "kel: "+kw)
+	}
+	return w
+}
+
+// sealWarnings names each seal this device could not check.
+func sealWarnings(seals []SealView) []string {
+	var w []string
+	for _, v := range seals {
+		if v.Known {
+			continue
 		}
-		if !prior.Kt.IsWeighted() && !ev.Kt().IsWeighted() && ev.Kt().Int() < prior.Kt.Int() {
-			warn("kt lowers from %d to %d", prior.Kt.Int(), ev.Kt().Int())
-		}
-		if len(ev.Cuts()) > 0 || len(ev.Adds()) > 0 {
-			warn("witnesses change: %d cut, %d added", len(ev.Cuts()), len(ev.Adds()))
+		s := v.Seal
+		switch s.Kind {
+		case kel.SealEvent:
+			w = append(w, fmt.Sprintf("this device does not hold event %d of %s: check %s elsewhere before signing", s.S, s.I, s.D))
+		case kel.SealDigest:
+			w = append(w, fmt.Sprintf("no document you supplied has digest %s: check what it commits to before signing", s.D))
 		}
 	}
-	for _, w := range ev.Warnings() {
-		warn("kel: %s", w)
+	return w
+}
+
+// yourWarnings: the reviewer cannot sign, signs with a key that was not
+// pre-committed, or drops out of the next rotation.
+func yourWarnings(r *Review, b *basis, me Reviewer) []string {
+	var w []string
+	if r.Index < 0 {
+		w = append(w, fmt.Sprintf("your key %s is not among the signing keys of this %s: you cannot sign it", orNone(me.Key), r.Ilk))
+	} else if b.rotation && r.Ondex < 0 {
+		w = append(w, "your key was not pre-committed in the group's prior next list: you sign with a B code and count only toward the new kt")
 	}
-	r.passed = true
-	return r, nil
+	if me.Next != "" && !r.NextCommitted {
+		w = append(w, r.NextText)
+	}
+	return w
+}
+
+// configWarnings: an inception's traits and delegator.
+func configWarnings(ev *kel.Event) []string {
+	if !ev.IsInception() {
+		return nil
+	}
+	var w []string
+	if ev.HasTrait("EO") {
+		w = append(w, "establishment only: the group will never be able to anchor with interaction events")
+	}
+	if ev.HasTrait("DND") {
+		w = append(w, "do not delegate: the group will refuse to delegate identifiers")
+	}
+	if ev.Delegator() != "" {
+		w = append(w, fmt.Sprintf("delegated by %s: the delegator must anchor this inception before it is complete", ev.Delegator()))
+	}
+	return w
+}
+
+// thresholdWarnings: on establishment events, a kt or nt of 1 over several
+// keys lets one member act for the group alone.
+func thresholdWarnings(b *basis, prior kel.KeyState) []string {
+	if !b.ev.IsEstablishment() {
+		return nil
+	}
+	var w []string
+	next, nt := nextCommitment(b.ev, prior)
+	if soleThreshold(b.kt, len(b.keys)) {
+		w = append(w, fmt.Sprintf("kt %s: any one of the %d keys can sign for the group alone", b.kt, len(b.keys)))
+	}
+	if soleThreshold(nt, len(next)) {
+		w = append(w, fmt.Sprintf("nt %s: any one of the %d next keys can rotate the group alone", nt, len(next)))
+	}
+	return w
+}
+
+// soleThreshold reports whether t lets any one of n > 1 keys meet it.
+func soleThreshold(t kel.Threshold, n int) bool {
+	return !t.IsWeighted() && t.Int() == 1 && n > 1
+}
+
+// rotationWarnings: members dropped or unaccounted for, a lowered kt and a
+// change of witnesses.
+func rotationWarnings(d *KeyDiff, prior kel.KeyState, ev *kel.Event) []string {
+	var w []string
+	for _, line := range d.Members {
+		if strings.Contains(line, "dropped") || strings.Contains(line, "not accounted") {
+			w = append(w, line)
+		}
+	}
+	if !prior.Kt.IsWeighted() && !ev.Kt().IsWeighted() && ev.Kt().Int() < prior.Kt.Int() {
+		w = append(w, fmt.Sprintf("kt lowers from %d to %d", prior.Kt.Int(), ev.Kt().Int()))
+	}
+	if len(ev.Cuts()) > 0 || len(ev.Adds()) > 0 {
+		w = append(w, fmt.Sprintf("witnesses change: %d cut, %d added", len(ev.Cuts()), len(ev.Adds())))
+	}
+	return w
 }
 
 func orNone(s string) string {
@@ -330,32 +450,7 @@ func diffRotation(prior kel.KeyState, ev *kel.Event, roster Roster, book map[str
 		if m.Ondex >= 0 {
 			claimed[m.Ondex] = true
 		}
-		var line string
-		switch m.Role {
-		case RoleRotate:
-			line = fmt.Sprintf("%s reveals the key committed at prior n[%d] and signs at k[%d]", m.Label, m.Ondex, m.Index)
-			if m.Ondex != m.Index {
-				line += " (moved: signs with 2A)"
-			}
-		case RoleFresh:
-			line = fmt.Sprintf("%s signs at k[%d] with a key that was never pre-committed: it counts only toward the new kt", m.Label, m.Index)
-			if slices.Contains(prior.Keys, m.Key) {
-				line += " (the key is already in use: it is not rotated)"
-			}
-		case RoleNextOnly:
-			line = fmt.Sprintf("%s joins through the next commitment at n[%d]: it can sign from the next rotation on", m.Label, m.NextIndex)
-		case RoleReserve:
-			line = fmt.Sprintf("%s stays in reserve: its committed digest (prior n[%d]) is carried to n[%d] unexposed", m.Label, m.Ondex, m.NextIndex)
-		case RoleDrop:
-			line = fmt.Sprintf("%s is dropped", m.Label)
-			if m.Ondex >= 0 {
-				line += fmt.Sprintf(": its committed digest (prior n[%d]) is neither revealed nor carried", m.Ondex)
-			}
-		}
-		if m.NextIndex >= 0 && m.Role != RoleReserve && m.Role != RoleNextOnly {
-			line += fmt.Sprintf("; commits a new next digest at n[%d]", m.NextIndex)
-		}
-		d.Members = append(d.Members, line)
+		d.Members = append(d.Members, memberLine(m, prior.Keys))
 	}
 	for i := range prior.Next {
 		if !claimed[i] {
@@ -363,6 +458,37 @@ func diffRotation(prior kel.KeyState, ev *kel.Event, roster Roster, book map[str
 		}
 	}
 	return d
+}
+
+// memberLine says in one plain line what a rotation does with a roster
+// member; priorKeys are the group's current signing keys.
+func memberLine(m Member, priorKeys []string) string {
+	var line string
+	switch m.Role {
+	case RoleRotate:
+		line = fmt.Sprintf("%s reveals the key committed at prior n[%d] and signs at k[%d]", m.Label, m.Ondex, m.Index)
+		if m.Ondex != m.Index {
+			line += " (moved: signs with 2A)"
+		}
+	case RoleFresh:
+		line = fmt.Sprintf("%s signs at k[%d] with a key that was never pre-committed: it counts only toward the new kt", m.Label, m.Index)
+		if slices.Contains(priorKeys, m.Key) {
+			line += " (the key is already in use: it is not rotated)"
+		}
+	case RoleNextOnly:
+		line = fmt.Sprintf("%s joins through the next commitment at n[%d]: it can sign from the next rotation on", m.Label, m.NextIndex)
+	case RoleReserve:
+		line = fmt.Sprintf("%s stays in reserve: its committed digest (prior n[%d]) is carried to n[%d] unexposed", m.Label, m.Ondex, m.NextIndex)
+	case RoleDrop:
+		line = fmt.Sprintf("%s is dropped", m.Label)
+		if m.Ondex >= 0 {
+			line += fmt.Sprintf(": its committed digest (prior n[%d]) is neither revealed nor carried", m.Ondex)
+		}
+	}
+	if m.NextIndex >= 0 && m.Role != RoleReserve && m.Role != RoleNextOnly {
+		line += fmt.Sprintf("; commits a new next digest at n[%d]", m.NextIndex)
+	}
+	return line
 }
 
 // setDiff splits two lists into kept (in both, in the new order), added and

@@ -230,26 +230,7 @@ func seqKey(n int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n))
 // replayed KEL: the signing keys and prior thresholds come from the KEL,
 // and every stored signature must verify again.
 func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
-	var rec record
-	if err := json.Unmarshal(b.Get(keyRecord), &rec); err != nil {
-		return nil, fmt.Errorf("record: %w", err)
-	}
-	if rec.Format != recordFormat || rec.ID != id {
-		return nil, fmt.Errorf("record format %q id %q", clip(rec.Format), clip(rec.ID))
-	}
-	p, err := ParseProposal(rec.Proposal)
-	if err != nil {
-		return nil, err
-	}
-	if p.ID != id {
-		return nil, fmt.Errorf("proposal id %q", p.ID)
-	}
-	switch rec.State {
-	case StateDrafting, StateCollecting, StateFinalized, StateAborted, StateExpired:
-	default:
-		return nil, fmt.Errorf("state %q", clip(string(rec.State)))
-	}
-	ev, err := kel.ParseEvent(p.Event)
+	rec, p, ev, err := readRecord(id, b)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +243,57 @@ func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
 	if err := c.setBasis(bs); err != nil {
 		return nil, err
 	}
-	err = b.Bucket(bucketSigs).ForEach(func(k, val []byte) error {
+	if err := c.restoreSigs(b.Bucket(bucketSigs)); err != nil {
+		return nil, err
+	}
+	if err := c.restoreLog(b.Bucket(bucketLog)); err != nil {
+		return nil, err
+	}
+	for i := range c.sigs {
+		delete(c.rejected, i)
+	}
+	if c.state == StateFinalized {
+		if err := checkFinal(s.v, ev, rec.Final); err != nil {
+			return nil, err
+		}
+		c.final = []byte(rec.Final)
+	}
+	return c, nil
+}
+
+// readRecord reads and checks a ceremony's record: its format and id, its
+// proposal, its state and the proposal's event.
+func readRecord(id string, b *bolt.Bucket) (record, Proposal, *kel.Event, error) {
+	var rec record
+	if err := json.Unmarshal(b.Get(keyRecord), &rec); err != nil {
+		return rec, Proposal{}, nil, fmt.Errorf("record: %w", err)
+	}
+	if rec.Format != recordFormat || rec.ID != id {
+		return rec, Proposal{}, nil, fmt.Errorf("record format %q id %q", clip(rec.Format), clip(rec.ID))
+	}
+	p, err := ParseProposal(rec.Proposal)
+	if err != nil {
+		return rec, Proposal{}, nil, err
+	}
+	if p.ID != id {
+		return rec, Proposal{}, nil, fmt.Errorf("proposal id %q", p.ID)
+	}
+	switch rec.State {
+	case StateDrafting, StateCollecting, StateFinalized, StateAborted, StateExpired:
+	default:
+		return rec, Proposal{}, nil, fmt.Errorf("state %q", clip(string(rec.State)))
+	}
+	ev, err := kel.ParseEvent(p.Event)
+	if err != nil {
+		return rec, Proposal{}, nil, err
+	}
+	return rec, p, ev, nil
+}
+
+// restoreSigs loads the stored signatures; each must be stored under its
+// own index and verify again.
+func (c *Ceremony) restoreSigs(b *bolt.Bucket) error {
+	return b.ForEach(func(k, val []byte) error {
 		sig, n, err := kel.ParseSiger(string(val))
 		if err == nil && (n != len(val) || len(k) != 4 || int(binary.BigEndian.Uint32(k)) != sig.Index) {
 			err = fmt.Errorf("stored under %x", k)
@@ -276,10 +307,12 @@ func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
 		c.sigs[sig.Index] = sig
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = b.Bucket(bucketLog).ForEach(func(k, val []byte) error {
+}
+
+// restoreLog loads the transcript, in sequence, and replays what it says
+// about refused signatures.
+func (c *Ceremony) restoreLog(b *bolt.Bucket) error {
+	return b.ForEach(func(k, val []byte) error {
 		var e Entry
 		if err := json.Unmarshal(val, &e); err != nil || e.Seq != len(c.log) {
 			return fmt.Errorf("transcript entry %x: %v", k, err)
@@ -296,24 +329,20 @@ func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
 		c.log = append(c.log, e)
 		return nil
 	})
-	if err != nil {
-		return nil, err
+}
+
+// checkFinal checks a finalized ceremony's stored message: it is the
+// ceremony's event, and the KEL holds that event.
+func checkFinal(v *kel.Verifier, ev *kel.Event, final string) error {
+	msgs, err := kel.ParseStream([]byte(final))
+	if err != nil || len(msgs) != 1 || msgs[0].Event.SAID() != ev.SAID() {
+		return fmt.Errorf("finalized message does not parse as %s", ev.SAID())
 	}
-	for i := range c.sigs {
-		delete(c.rejected, i)
+	held := v.Messages(ev.Prefix())
+	if ev.Sn() >= uint64(len(held)) || held[ev.Sn()].Event.SAID() != ev.SAID() {
+		return fmt.Errorf("finalized, but %s is not in the kel", ev.SAID())
 	}
-	if c.state == StateFinalized {
-		msgs, err := kel.ParseStream([]byte(rec.Final))
-		if err != nil || len(msgs) != 1 || msgs[0].Event.SAID() != ev.SAID() {
-			return nil, fmt.Errorf("finalized message does not parse as %s", ev.SAID())
-		}
-		held := s.v.Messages(ev.Prefix())
-		if ev.Sn() >= uint64(len(held)) || held[ev.Sn()].Event.SAID() != ev.SAID() {
-			return nil, fmt.Errorf("finalized, but %s is not in the kel", ev.SAID())
-		}
-		c.final = []byte(rec.Final)
-	}
-	return c, nil
+	return nil
 }
 
 // basisFromHistory derives what a stored ceremony needs from the replayed
@@ -321,8 +350,7 @@ func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
 // anchoring's keys and a rotation's prior next list.
 func basisFromHistory(v *kel.Verifier, kind Kind, ev *kel.Event, roster Roster) (*basis, error) {
 	b := &basis{ev: ev, roster: roster}
-	wantIlk := map[Kind][]string{KindInception: {kel.IlkIcp, kel.IlkDip}, KindRotation: {kel.IlkRot, kel.IlkDrt}, KindAnchoring: {kel.IlkIxn}}
-	if !slices.Contains(wantIlk[kind], ev.Ilk()) {
+	if !slices.Contains(kindIlks[kind], ev.Ilk()) {
 		return nil, fmt.Errorf("%s ceremony holds a %s", kind, ev.Ilk())
 	}
 	if kind == KindInception {

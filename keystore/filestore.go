@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"sync"
 
 	"golang.org/x/crypto/argon2"
@@ -294,22 +293,11 @@ type fileStore struct {
 
 // readFile reads the keystore file, nil if it does not exist.
 func (f *fileStore) readFile() ([]byte, error) {
-	fh, err := os.Open(f.path)
+	data, err := readLimited(f.path, int64(maxFileSize+headerSize), ErrCorruptKeystore)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, int64(maxFileSize+headerSize+1)))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize+headerSize {
-		return nil, fmt.Errorf("%w: %q is larger than %d bytes", ErrCorruptKeystore, f.path, maxFileSize+headerSize)
-	}
-	return data, nil
+	return data, err
 }
 
 // unlock derives the key on first use. Callers hold f.mu.

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/keremony/keremony/internal/fileio"
 )
 
 // JournalEntry is one line of the signing journal: a signature a member made
@@ -138,7 +140,7 @@ func (j *Journal) append(e JournalEntry, conflict func(JournalEntry) error) erro
 		return err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		return syncDir(filepath.Dir(j.path))
+		return fileio.SyncDir(filepath.Dir(j.path))
 	}
 	return nil
 }

@@ -349,7 +349,7 @@ func (s *Store) record(alias string) (*memberRecord, error) {
 		return nil, err
 	}
 	name := s.memberPath(alias)
-	data, err := readLimited(name, recordLimit)
+	data, err := readLimited(name, recordLimit, ErrCorruptRecord)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %q in %q", ErrMemberNotFound, alias, s.home)
 	}

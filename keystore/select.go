@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -220,7 +219,7 @@ func (s *Store) Close() error {
 // configuration with a new random id and saved == false.
 func readConfig(home string) (cfg homeConfig, saved bool, err error) {
 	name := filepath.Join(home, configName)
-	data, err := readLimited(name, configLimit)
+	data, err := readLimited(name, configLimit, ErrCorruptRecord)
 	if errors.Is(err, fs.ErrNotExist) {
 		return homeConfig{V: configV, ID: newID()}, false, nil
 	}
@@ -262,21 +261,4 @@ func newID() string {
 	b := make([]byte, keyIDSize)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// readLimited reads a small file, refusing one larger than limit.
-func readLimited(name string, limit int) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > limit {
-		return nil, fmt.Errorf("%w: %q is larger than %d bytes", ErrCorruptRecord, name, limit)
-	}
-	return data, nil
 }

@@ -5,13 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/keremony/keremony/internal/fileio"
 )
 
 // Drop-folder errors. Events carry them wrapped with %w.
@@ -172,9 +173,13 @@ func (d *DropFolder) ingest(name string, st fileState) (DropEvent, bool) {
 	if st.size > d.maxSize {
 		return d.reject(name, st, fmt.Errorf("%w: %q has %d bytes, at most %d", ErrDropTooLarge, name, st.size, d.maxSize)), true
 	}
-	data, err := readLimited(path, d.maxSize)
+	readPath := path
+	if readPath == fileio.Stdin { // a file named - in the folder "."
+		readPath = "." + string(filepath.Separator) + readPath
+	}
+	data, err := fileio.ReadBounded(readPath, nil, d.maxSize)
 	if err != nil {
-		if errors.Is(err, ErrDropTooLarge) {
+		if errors.Is(err, fileio.ErrTooLarge) {
 			return d.reject(name, st, fmt.Errorf("%w: %q grew beyond %d bytes", ErrDropTooLarge, name, d.maxSize)), true
 		}
 		// Unreadable (permissions, vanished): record it so it is not
@@ -223,23 +228,6 @@ func (d *DropFolder) reject(name string, st fileState, cause error) DropEvent {
 	}
 	ev.MovedTo = target
 	return ev
-}
-
-// readLimited reads at most max bytes, failing with ErrDropTooLarge beyond.
-func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, ErrDropTooLarge
-	}
-	return data, nil
 }
 
 // Watch polls every interval (DefaultPollInterval if interval <= 0) until

@@ -261,3 +261,19 @@ func TestDropFolderWatch(t *testing.T) {
 		t.Fatalf("Watch returned %v", err)
 	}
 }
+
+// A file named - in the folder "." is that file, not standard input.
+func TestDropFolderDashInDot(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	h := newHandled()
+	d, err := NewDropFolder(".", h.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "-", "dash")
+	poll(t, d)
+	if ev := poll(t, d); len(ev) != 1 || !ev[0].Accepted || h.count("-") != 1 || h.files["-"][0] != "dash" {
+		t.Fatalf("events %+v, handled %v", ev, h.files)
+	}
+}
