@@ -30,7 +30,8 @@ func TestMain(m *testing.M) {
 
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:           "testdata/script",
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "", // UPDATE_SCRIPTS=1 rewrites the cmp files from the output
 		Setup: func(env *testscript.Env) error {
 			work := env.WorkDir
 			home := filepath.Join(work, "home")

@@ -474,7 +474,6 @@ func TestTUIBackendErrors(t *testing.T) {
 	}
 }
 
-
 // testKDF makes the test keystores cheap to open.
 var testKDF = &keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/keremony/keremony/internal/fileio"
 	"github.com/keremony/keremony/transport"
 )
 
@@ -20,59 +20,21 @@ func ReadBounded(path string, stdin io.Reader, limit int, tooLarge error) ([]byt
 	if tooLarge == nil {
 		tooLarge = ErrInputTooLarge
 	}
-	r := stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	if r == nil {
-		return nil, fmt.Errorf("reading %s: no standard input", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > limit {
+	data, err := fileio.ReadBounded(path, stdin, int64(limit))
+	if errors.Is(err, fileio.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %w: more than %d bytes", path, tooLarge, limit)
 	}
-	return data, nil
+	return data, err
 }
 
-// WriteFile writes a result to path (see writeFile).
-func WriteFile(path string, data []byte) error { return writeFile(path, data, 0o644) }
+// WriteFile writes a result to path: atomically when path is a regular
+// file (or new), in place when it is a device or a FIFO (/dev/stdout),
+// which is never replaced.
+func WriteFile(path string, data []byte) error { return fileio.WriteFile(path, data, 0o644) }
 
-// writeFile replaces path atomically with data.
+// writeFile writes path with perm (see WriteFile).
 func writeFile(path string, data []byte, perm os.FileMode) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fileio.WriteFile(path, data, perm)
 }
 
 // ReadPacket reads a packet file ("-" is stdin) of kind want, refusing a

@@ -115,7 +115,7 @@ func replace(target string, data []byte, perm fs.FileMode, o Options) (err error
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", target, err)
+		return pathErr("write", target, err)
 	}
 	defer func() {
 		if err != nil {
@@ -199,7 +199,7 @@ func ReadBounded(path string, stdin io.Reader, limit int64) ([]byte, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, pathErr("read", name, err)
 		}
 		defer f.Close()
 		r = f
@@ -216,4 +216,15 @@ func ReadBounded(path string, stdin io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, limit)
 	}
 	return data, nil
+}
+
+// pathErr names path in err once: an error of the operating system about
+// path (or a temporary file beside it) is given path's name, anything
+// else is prefixed with op and path.
+func pathErr(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &fs.PathError{Op: pe.Op, Path: path, Err: pe.Err}
+	}
+	return fmt.Errorf("%s %s: %w", op, path, err)
 }
