@@ -54,6 +54,19 @@ func trustSig(int, ed25519.PublicKey) bool { return true }
 // storage must rule that out by other means (the ceremony store keeps a
 // digest of the entries it accepted).
 func (v *Verifier) RestoreAccepted(msgs []Message) []Result {
+	// Trusted input: size the records once instead of growing them event by
+	// event (AcceptMessages does not, since a hostile stream could claim
+	// any number of events).
+	v.reserve = map[string]int{}
+	defer func() { v.reserve = nil }()
+	for _, m := range msgs {
+		v.reserve[m.Event.prefix]++
+	}
+	for p, n := range v.reserve {
+		if rec := v.kels[p]; rec != nil {
+			rec.states, rec.msgs = slices.Grow(rec.states, n), slices.Grow(rec.msgs, n)
+		}
+	}
 	results := make([]Result, len(msgs))
 	for i, m := range msgs {
 		results[i] = v.accept(m, true)

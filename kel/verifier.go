@@ -19,6 +19,7 @@ type Verifier struct {
 	kels    map[string]*kelRecord
 	order   []string                  // prefixes in first-seen order
 	anchors map[anchorKey][]AnchorRef // every accepted event anchoring the key, in order
+	reserve map[string]int            // during RestoreAccepted: events to come per prefix
 }
 
 type kelRecord struct {
@@ -193,7 +194,8 @@ func (v *Verifier) commit(m Message, next KeyState) {
 	ev := m.Event
 	rec := v.kels[ev.prefix]
 	if rec == nil {
-		rec = &kelRecord{}
+		n := v.reserve[ev.prefix] // 0 but in RestoreAccepted
+		rec = &kelRecord{states: make([]KeyState, 0, n), msgs: make([]Message, 0, n)}
 		v.kels[ev.prefix] = rec
 		v.order = append(v.order, ev.prefix)
 	}
