@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -209,4 +210,30 @@ func BenchmarkReplay10k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(k.entries)), "ns/event")
+}
+
+// BenchmarkOpenStore10kVsReplay alternates one open of the 10k store and one
+// kel replay of the same KEL in every iteration and reports their ratio
+// (x-replay): on a shared machine, load that drifts between two separate
+// benchmarks cancels out here.
+func BenchmarkOpenStore10kVsReplay(b *testing.B) {
+	dir, k := storeBenchDir(b, 10000)
+	var open, replay time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		s, err := OpenStore(dir, StoreOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		t1 := time.Now()
+		if _, err := kel.NewVerifier().AcceptStream(k.stream); err != nil {
+			b.Fatal(err)
+		}
+		replay += time.Since(t1)
+		open += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(open)/float64(replay), "x-replay")
+	b.ReportMetric(float64(open.Nanoseconds())/float64(b.N), "open-ns/op")
+	b.ReportMetric(float64(replay.Nanoseconds())/float64(b.N), "replay-ns/op")
 }
