@@ -252,32 +252,14 @@ func (s *Store) readKEL() (storedKEL, error) {
 	if err != nil {
 		return storedKEL{}, err
 	}
-	k := storedKEL{v: kel.NewVerifier(), digest: kelDigestSeed[:]}
-	for _, e := range entries {
-		k.digest = kelDigestNext(k.digest, e)
-	}
 	refused := func(i int, r kel.Result) error {
 		return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, keys[i], r.Prefix, r.Sn, r.Err)
 	}
 	unparsed := func(i int, err error) error {
 		return fmt.Errorf("%w: kel entry %x: %w", ErrCorruptStore, keys[i], err)
 	}
-	if !bytes.Equal(stored, k.digest) {
-		// Not the entries this store accepted: verify every signature.
-		msgs, err := kel.ParseMessages(entries)
-		if err != nil {
-			return storedKEL{}, unparsed(len(msgs), err)
-		}
-		for i, r := range k.v.AcceptMessages(msgs) {
-			if !r.OK() {
-				return storedKEL{}, refused(i, r)
-			}
-		}
-		k.rewrite = true
-		return k, nil
-	}
-	// The store's own entries: restore them without Ed25519, in order, while
-	// the next chunks parse on the other cores.
+	// Chunks parse on the other cores while this goroutine computes the
+	// digest, then restores them in order as they come.
 	type chunk struct {
 		lo   int
 		msgs []kel.Message
@@ -300,6 +282,28 @@ func (s *Store) readKEL() (storedKEL, error) {
 			}
 		}
 	}()
+	k := storedKEL{v: kel.NewVerifier(), digest: kelDigestSeed[:]}
+	for _, e := range entries {
+		k.digest = kelDigestNext(k.digest, e)
+	}
+	if !bytes.Equal(stored, k.digest) {
+		// Not the entries this store accepted: verify every signature.
+		var msgs []kel.Message
+		for c := range parsed {
+			msgs = append(msgs, c.msgs...)
+			if c.err != nil {
+				return storedKEL{}, unparsed(c.lo+len(c.msgs), c.err)
+			}
+		}
+		for i, r := range k.v.AcceptMessages(msgs) {
+			if !r.OK() {
+				return storedKEL{}, refused(i, r)
+			}
+		}
+		k.rewrite = true
+		return k, nil
+	}
+	// The store's own entries: restore them without Ed25519.
 	for c := range parsed {
 		for i, r := range k.v.RestoreAccepted(c.msgs) {
 			if !r.OK() {
