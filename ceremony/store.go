@@ -1,6 +1,8 @@
 package ceremony
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,6 +37,7 @@ var (
 	bucketSigs       = []byte("sigs")
 	bucketLog        = []byte("log")
 	keyFormat        = []byte("format")
+	keyKELDigest     = []byte("kel-digest")
 	keyRecord        = []byte("record")
 )
 
@@ -54,24 +57,44 @@ type StoreOptions struct {
 }
 
 // Store keeps one device's ceremonies, their signatures and transcripts, and
-// its local KEL copies in one bbolt file. KELs are stored as the accepted
-// CESR messages, in acceptance order, and replayed through kel on open:
-// nothing stored is trusted without replay. Every change to a ceremony is
-// one transaction; finalizing appends the event to the KEL and closes the
+// its local KEL copies in one bbolt file. Every change to a ceremony is one
+// transaction; finalizing appends the event to the KEL and closes the
 // ceremony in the same transaction.
+//
+// KELs are stored as the accepted CESR messages, in acceptance order. A
+// message reaches the store only after kel's authenticated replay accepted
+// it here (Finalize, ImportKEL, ImportMessages, ImportFinalized), every
+// signature verified against the key state that authorizes it. So opening
+// the store does not verify the signatures again; it restores the KELs
+// through kel.Verifier.RestoreAccepted, which trusts the signature bytes
+// and checks everything else: every event parses and matches its SAID, and
+// chains to its prior with the next sequence number, every signature index
+// is within the keys and the thresholds are met by the indices present,
+// delegations and seals agree with the anchor index. What makes trusting
+// the signature bytes sound is the KEL digest (meta "kel-digest"): a hash
+// chain over the stored entries that the store updates in the transaction
+// that appends them. An open that finds the entries not matching it (a
+// store written before the digest, a changed or dropped entry, bit rot)
+// verifies every signature again, refuses the store if one fails, and
+// otherwise rewrites the digest. The digest is not a secret: it catches
+// corruption and edits by anything but this code, not someone who can
+// rewrite both the file's entries and its digest; the file is the
+// device's own, in a 0700 directory.
+//
+// Ceremony signatures are few, and are still verified on open.
 type Store struct {
 	mu         sync.Mutex // guards everything below and every ceremony of the store
 	db         *bolt.DB
 	path       string
 	clock      func() time.Time
 	v          *kel.Verifier
-	kelLog     [][]byte // accepted messages in order, as stored
+	kelDigest  []byte // the digest of the kel bucket's entries, as committed
 	ceremonies map[string]*Ceremony
 }
 
 // OpenStore opens (creating when needed) the store in dir. It returns
 // ErrStoreBusy when another process holds it, and ErrCorruptStore when the
-// stored KEL or a ceremony does not replay.
+// stored KEL or a ceremony does not restore (see Store for what is checked).
 func OpenStore(dir string, o StoreOptions) (*Store, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -116,7 +139,23 @@ func (s *Store) Close() error {
 func (s *Store) Path() string { return s.path }
 
 func (s *Store) init() error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// An initialised store needs no write (and no sync) to open.
+	ready := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		if f := meta.Get(keyFormat); f != nil && string(f) != storeFormat {
+			return fmt.Errorf("%w: %s has format %q, want %q", ErrCorruptStore, s.path, clip(string(f)), storeFormat)
+		}
+		ready = meta.Get(keyFormat) != nil && tx.Bucket(bucketKEL) != nil && tx.Bucket(bucketCeremonies) != nil
+		return nil
+	})
+	if err != nil || ready {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -142,13 +181,19 @@ func (s *Store) init() error {
 	return err
 }
 
-// load replays the stored KEL and restores every ceremony.
+// load restores the stored KEL and every ceremony.
 func (s *Store) load() error {
-	v, log, err := s.replayKEL()
+	k, err := s.readKEL()
 	if err != nil {
 		return err
 	}
-	s.v, s.kelLog = v, log
+	if k.rewrite {
+		err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyKELDigest, k.digest) })
+		if err != nil {
+			return fmt.Errorf("%w: write the kel digest of %s: %w", ErrStore, s.path, err)
+		}
+	}
+	s.v, s.kelDigest = k.v, k.digest
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
 			c, err := s.restore(string(id), tx.Bucket(bucketCeremonies).Bucket(id))
@@ -161,41 +206,125 @@ func (s *Store) load() error {
 	})
 }
 
-// replayKEL reads the stored messages and accepts them through a fresh
-// verifier, in order.
-func (s *Store) replayKEL() (*kel.Verifier, [][]byte, error) {
-	v := kel.NewVerifier()
-	var log [][]byte
+// storedKEL is the KEL read back from the file.
+type storedKEL struct {
+	v       *kel.Verifier
+	digest  []byte // of the entries read
+	rewrite bool   // the stored digest did not match: every signature was verified
+}
+
+// kelDigestSeed starts the chain kelDigestNext extends.
+var kelDigestSeed = sha256.Sum256([]byte("keremony-kel-digest/1"))
+
+// kelDigestNext extends the KEL digest by one entry: sha256(prev ‖ entry).
+func kelDigestNext(prev, entry []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(entry)
+	return h.Sum(nil)
+}
+
+// readKEL reads the stored messages, parses them on every core, and
+// restores them without Ed25519 when they match the stored digest, or
+// accepts them through authenticated replay otherwise (see Store).
+func (s *Store) readKEL() (storedKEL, error) {
+	var keys, entries [][]byte
+	var stored []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketKEL).ForEach(func(k, val []byte) error {
-			// val lives in bbolt's memory map, which is unmapped when the
-			// file grows or closes; kel keeps the bytes it parses.
-			val = slices.Clone(val)
-			msgs, err := kel.ParseStream(val)
-			if err == nil && len(msgs) != 1 {
-				err = fmt.Errorf("%d messages in one entry", len(msgs))
+		stored = slices.Clone(tx.Bucket(bucketMeta).Get(keyKELDigest))
+		b := tx.Bucket(bucketKEL)
+		size := 0
+		b.ForEach(func(k, val []byte) error { size += len(val); return nil })
+		// The values live in bbolt's memory map, which is unmapped when
+		// the file grows or closes, and kel keeps the bytes it parses:
+		// copy them, into one allocation.
+		arena := make([]byte, 0, size)
+		return b.ForEach(func(k, val []byte) error {
+			if len(arena)+len(val) > cap(arena) {
+				return fmt.Errorf("%w: kel bucket changed while read", ErrCorruptStore)
 			}
-			if err != nil {
-				return fmt.Errorf("%w: kel entry %x: %w", ErrCorruptStore, k, err)
-			}
-			if r := v.Accept(msgs[0]); !r.OK() {
-				return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, k, r.Prefix, r.Sn, r.Err)
-			}
-			log = append(log, val)
+			arena = append(arena, val...)
+			keys = append(keys, slices.Clone(k))
+			entries = append(entries, arena[len(arena)-len(val):len(arena):len(arena)])
 			return nil
 		})
 	})
-	return v, log, err
+	if err != nil {
+		return storedKEL{}, err
+	}
+	refused := func(i int, r kel.Result) error {
+		return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, keys[i], r.Prefix, r.Sn, r.Err)
+	}
+	unparsed := func(i int, err error) error {
+		return fmt.Errorf("%w: kel entry %x: %w", ErrCorruptStore, keys[i], err)
+	}
+	// Chunks parse on the other cores while this goroutine computes the
+	// digest, then restores them in order as they come.
+	type chunk struct {
+		lo   int
+		msgs []kel.Message
+		err  error
+	}
+	const chunkSize = 1024
+	parsed, stop := make(chan chunk, 2), make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(parsed)
+		for lo := 0; lo < len(entries); lo += chunkSize {
+			msgs, err := kel.ParseMessages(entries[lo:min(lo+chunkSize, len(entries))])
+			select {
+			case parsed <- chunk{lo, msgs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	k := storedKEL{v: kel.NewVerifier(), digest: kelDigestSeed[:]}
+	for _, e := range entries {
+		k.digest = kelDigestNext(k.digest, e)
+	}
+	if !bytes.Equal(stored, k.digest) {
+		// Not the entries this store accepted: verify every signature.
+		var msgs []kel.Message
+		for c := range parsed {
+			msgs = append(msgs, c.msgs...)
+			if c.err != nil {
+				return storedKEL{}, unparsed(c.lo+len(c.msgs), c.err)
+			}
+		}
+		for i, r := range k.v.AcceptMessages(msgs) {
+			if !r.OK() {
+				return storedKEL{}, refused(i, r)
+			}
+		}
+		k.rewrite = true
+		return k, nil
+	}
+	// The store's own entries: restore them without Ed25519.
+	for c := range parsed {
+		for i, r := range k.v.RestoreAccepted(c.msgs) {
+			if !r.OK() {
+				return storedKEL{}, refused(c.lo+i, r)
+			}
+		}
+		if c.err != nil {
+			return storedKEL{}, unparsed(c.lo+len(c.msgs), c.err)
+		}
+	}
+	return k, nil
 }
 
-// resyncAfter replays the KEL from disk after a failed write left the
+// resyncAfter restores the KEL from disk after a failed write left the
 // in-memory copy ahead of it.
 func (s *Store) resyncAfter(cause error) error {
-	v, log, err := s.replayKEL()
+	k, err := s.readKEL()
 	if err != nil {
 		return errors.Join(cause, err)
 	}
-	*s.v, s.kelLog = *v, log
+	*s.v, s.kelDigest = *k.v, k.digest
 	return cause
 }
 
@@ -449,9 +578,11 @@ func writeEntry(b *bolt.Bucket, e Entry) error {
 // persist writes one ceremony change in one transaction; a finalization
 // appends the message to the KEL in the same transaction.
 func (s *Store) persist(c *Ceremony, ch change) error {
+	digest := s.kelDigest
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if ch.kelMsg != nil {
-			if err := s.appendKEL(tx, ch.kelMsg.Bytes()); err != nil {
+			var err error
+			if digest, err = s.appendKEL(tx, [][]byte{ch.kelMsg.Bytes()}); err != nil {
 				return err
 			}
 		}
@@ -464,9 +595,7 @@ func (s *Store) persist(c *Ceremony, ch change) error {
 	if err != nil {
 		return fmt.Errorf("%w: ceremony %s: %w", ErrStore, c.id, err)
 	}
-	if ch.kelMsg != nil {
-		s.kelLog = append(s.kelLog, ch.kelMsg.Bytes())
-	}
+	s.kelDigest = digest
 	testHook(ch.op + "-after-commit")
 	return nil
 }
@@ -500,13 +629,22 @@ func writeChange(tx *bolt.Tx, c *Ceremony, ch change) error {
 	return writeEntry(b, ch.entry)
 }
 
-func (s *Store) appendKEL(tx *bolt.Tx, msg []byte) error {
+// appendKEL stores accepted messages and the digest they extend, and
+// returns that digest (the store's once the transaction commits).
+func (s *Store) appendKEL(tx *bolt.Tx, msgs [][]byte) ([]byte, error) {
 	b := tx.Bucket(bucketKEL)
-	n, err := b.NextSequence()
-	if err != nil {
-		return err
+	digest := s.kelDigest
+	for _, msg := range msgs {
+		n, err := b.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put(seqKey(int(n)), msg); err != nil {
+			return nil, err
+		}
+		digest = kelDigestNext(digest, msg)
 	}
-	return b.Put(seqKey(int(n)), msg)
+	return digest, tx.Bucket(bucketMeta).Put(keyKELDigest, digest)
 }
 
 // Ceremony returns a ceremony by id.
@@ -603,44 +741,47 @@ func (s *Store) AnchorOf(prefix string, sn uint64, said string) (kel.AnchorRef, 
 	return s.v.AnchorOf(prefix, sn, said)
 }
 
-// Verifier returns a fresh verifier holding a replay of the local KELs, for
-// callers that need one (changes to it do not reach the store).
+// Verifier returns a copy of the store's verifier, holding the local KELs,
+// for callers that need one (changes to it do not reach the store). It is a
+// clone, not a replay: cheap however long the KELs.
 func (s *Store) Verifier() *kel.Verifier {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := kel.NewVerifier()
-	for _, m := range s.kelLog {
-		v.AcceptStream(m)
-	}
-	return v
+	return s.v.Clone()
 }
 
 // ImportKEL accepts a CESR stream (a whole KEL or new events) through
-// authenticated replay and stores each message accepted. A message that
-// finalizes an open local ceremony closes it in the same transaction.
-// Per-message verdicts are in the results; the error reports a framing
-// failure or a message that was refused.
+// authenticated replay and stores the messages new to the store (see
+// ImportMessages). Per-message verdicts are in the results; the error
+// reports a framing failure or a message that was refused.
 func (s *Store) ImportKEL(cesr []byte) ([]kel.Result, error) {
+	msgs, perr := kel.ParseStream(cesr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	msgs, perr := kel.ParseStream(cesr)
-	var results []kel.Result
-	var errs []error
+	results, err := s.importLocked(msgs)
 	if perr != nil {
-		errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, perr))
+		err = errors.Join(fmt.Errorf("%w: %w", ErrRejected, perr), err)
 	}
-	for _, m := range msgs {
-		r := s.importLocked(m)
-		results = append(results, r)
-		if !r.OK() {
-			errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, r.Err))
-		}
-	}
-	return results, errors.Join(errs...)
+	return results, err
+}
+
+// ImportMessages accepts parsed messages through authenticated replay
+// (kel.Verifier.AcceptMessages: every signature verified, spread over the
+// cores) and stores those new to the store, in order, in one transaction. A
+// message that finalizes an open local ceremony closes it in the same
+// transaction. Duplicates of stored events are accepted with a warning and
+// store nothing. Per-message verdicts are in the results; the error joins
+// the refusals (ErrRejected), and a failed write (ErrRejected and ErrStore:
+// nothing of the batch is then stored, the in-memory KELs are restored from
+// disk, and every new message's result carries the error).
+func (s *Store) ImportMessages(msgs []kel.Message) ([]kel.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.importLocked(msgs)
 }
 
 // ImportFinalized accepts one finalized message received from another
-// device (see ImportKEL).
+// device (see ImportMessages).
 func (s *Store) ImportFinalized(cesr []byte) (kel.Result, error) {
 	msgs, err := kel.ParseStream(cesr)
 	if err == nil && len(msgs) != 1 {
@@ -651,37 +792,48 @@ func (s *Store) ImportFinalized(cesr []byte) (kel.Result, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.importLocked(msgs[0])
-	if !r.OK() {
-		return r, fmt.Errorf("%w: %w", ErrRejected, r.Err)
-	}
-	return r, nil
+	results, err := s.importLocked(msgs)
+	return results[0], err
 }
 
-func (s *Store) importLocked(m kel.Message) kel.Result {
-	ev := m.Event
-	if st, known := s.v.State(ev.Prefix()); known && ev.Sn() <= st.Sn {
-		return s.v.Accept(m) // a duplicate (accepted with a warning) or refused: nothing to store
-	}
-	r := s.v.Accept(m)
-	if !r.OK() {
-		return r
-	}
-	raw := m.Bytes()
+func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
+	// The in-memory KEL moves first; a failed write resyncs it from disk.
+	results := s.v.AcceptMessages(msgs)
+	var errs []error
+	var fresh []int // results of the messages to store
+	var raws [][]byte
 	type closing struct {
 		c  *Ceremony
 		ch change
 	}
 	var closes []closing
-	for _, c := range s.ceremonies {
-		if c.state.Open() && c.b.ev.SAID() == ev.SAID() {
-			closes = append(closes, closing{c, c.prepare(change{op: "import", state: StateFinalized, final: raw,
-				entry: Entry{Kind: EntryFinalized, Index: -1, From: "import",
-					Detail: fmt.Sprintf("the fully signed %s arrived from another device with %d signatures", ev.Ilk(), len(m.Sigs))}})})
+	for i, r := range results {
+		if !r.OK() {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, r.Err))
+			continue
+		}
+		if slices.Contains(r.Warnings, "duplicate_event") {
+			continue // held already: nothing to store
+		}
+		m := msgs[i]
+		ev := m.Event
+		raw := m.Bytes()
+		fresh, raws = append(fresh, i), append(raws, raw)
+		for _, c := range s.ceremonies {
+			if c.state.Open() && c.b.ev.SAID() == ev.SAID() {
+				closes = append(closes, closing{c, c.prepare(change{op: "import", state: StateFinalized, final: raw,
+					entry: Entry{Kind: EntryFinalized, Index: -1, From: "import",
+						Detail: fmt.Sprintf("the fully signed %s arrived from another device with %d signatures", ev.Ilk(), len(m.Sigs))}})})
+			}
 		}
 	}
+	if len(fresh) == 0 {
+		return results, errors.Join(errs...)
+	}
+	var digest []byte
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := s.appendKEL(tx, raw); err != nil {
+		var err error
+		if digest, err = s.appendKEL(tx, raws); err != nil {
 			return err
 		}
 		for _, x := range closes {
@@ -693,13 +845,20 @@ func (s *Store) importLocked(m kel.Message) kel.Result {
 		return nil
 	})
 	if err != nil {
-		r.Err = s.resyncAfter(fmt.Errorf("%w: import %s: %w", ErrStore, ev.SAID(), err))
-		return r
+		what := results[fresh[0]].SAID
+		if len(fresh) > 1 {
+			what = fmt.Sprintf("%d events from %s", len(fresh), what)
+		}
+		err = s.resyncAfter(fmt.Errorf("%w: import %s: %w", ErrStore, what, err))
+		for _, i := range fresh {
+			results[i].Err = err
+		}
+		return results, errors.Join(append(errs, fmt.Errorf("%w: %w", ErrRejected, err))...)
 	}
-	s.kelLog = append(s.kelLog, raw)
+	s.kelDigest = digest
 	for _, x := range closes {
 		x.c.apply(x.ch)
 	}
 	testHook("import-after-commit")
-	return r
+	return results, errors.Join(errs...)
 }

@@ -1,0 +1,239 @@
+package ceremony
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/keremony/keremony/kel"
+)
+
+// Store benchmarks over a 3-of-5 group's KEL built like kel's bench fixture:
+// icp (kt 3, nt 3 over 5 keys), a rot every 10th event revealing the 5
+// pre-committed keys, ixn events with one digest seal in between, 3 real
+// Ed25519 signatures on every event. BenchmarkReplay10k, the authenticated
+// replay of the same stream, is the reference for BenchmarkOpenStore10k
+// (opening a store restores it without Ed25519) and BenchmarkImport10k.
+
+const (
+	storeBenchKeys    = 5
+	storeBenchSigners = 3
+	storeBenchRotEach = 10
+)
+
+type storeBenchKEL struct {
+	stream  []byte
+	entries [][]byte // one message each, as the store keeps them
+	prefix  string
+}
+
+var (
+	storeBenchMu    sync.Mutex
+	storeBenchCache = map[int]*storeBenchKEL{}
+)
+
+func storeBenchPriv(gen, i int) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte(fmt.Sprintf("keremony store bench key %d/%d", gen, i)))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func storeBenchGen(gen int) (keys, next []string, privs []ed25519.PrivateKey) {
+	for i := 0; i < storeBenchKeys; i++ {
+		p := storeBenchPriv(gen, i)
+		privs = append(privs, p)
+		keys = append(keys, kel.EncodeVerKey(p.Public().(ed25519.PublicKey)))
+		next = append(next, kel.NextDigest(kel.EncodeVerKey(storeBenchPriv(gen+1, i).Public().(ed25519.PublicKey))))
+	}
+	return keys, next, privs
+}
+
+// loadStoreBenchKEL builds (once per run and size) an n-event KEL.
+func loadStoreBenchKEL(tb testing.TB, n int) *storeBenchKEL {
+	tb.Helper()
+	storeBenchMu.Lock()
+	defer storeBenchMu.Unlock()
+	if k, ok := storeBenchCache[n]; ok {
+		return k
+	}
+	k := &storeBenchKEL{}
+	gen := 0
+	keys, next, privs := storeBenchGen(gen)
+	three := kel.IntThreshold(storeBenchSigners)
+	var prior *kel.Event
+	for sn := 0; sn < n; sn++ {
+		var ev *kel.Event
+		var err error
+		switch {
+		case sn == 0:
+			ev, err = kel.Incept(kel.InceptionOptions{Keys: keys, Kt: three, Next: next, Nt: three})
+		case sn%storeBenchRotEach == 0:
+			gen++
+			keys, next, privs = storeBenchGen(gen)
+			ev, err = kel.Rotate(kel.RotationOptions{Prefix: k.prefix, Sn: uint64(sn), Prior: prior.SAID(), Keys: keys, Kt: three, Next: next, Nt: three})
+		default:
+			ev, err = kel.Interact(kel.InteractionOptions{Prefix: k.prefix, Sn: uint64(sn), Prior: prior.SAID(),
+				Seals: []kel.Seal{kel.DigestSeal([]byte(fmt.Sprintf("payload %d", sn)))}})
+		}
+		if err != nil {
+			tb.Fatalf("event %d: %v", sn, err)
+		}
+		if sn == 0 {
+			k.prefix = ev.Prefix()
+		}
+		var sigs []kel.Siger
+		for j := 0; j < storeBenchSigners; j++ {
+			idx := (sn + j) % storeBenchKeys
+			sg, err := kel.NewSiger(ed25519.Sign(privs[idx], ev.Raw()), idx, idx, false)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			sigs = append(sigs, sg)
+		}
+		msg := kel.NewMessage(ev, sigs).Bytes()
+		k.entries = append(k.entries, msg)
+		k.stream = append(k.stream, msg...)
+		prior = ev
+	}
+	storeBenchCache[n] = k
+	return k
+}
+
+// storeBenchDir writes a store holding the n-event KEL: the entries go into
+// the kel bucket in one bbolt transaction, then one open (outside any
+// timing) checks the file and brings it up to date.
+func storeBenchDir(b *testing.B, n int) (string, *storeBenchKEL) {
+	b.Helper()
+	k := loadStoreBenchKEL(b, n)
+	dir := b.TempDir()
+	s, err := OpenStore(dir, StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(filepath.Join(dir, DBFileName), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketKEL)
+		for i, e := range k.entries {
+			if err := bk.Put(seqKey(i+1), e); err != nil {
+				return err
+			}
+		}
+		return bk.SetSequence(uint64(len(k.entries)))
+	})
+	db.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err = OpenStore(dir, StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if st, ok := s.State(k.prefix); !ok || st.Sn != uint64(n-1) {
+		b.Fatalf("fixture store holds %+v", st)
+	}
+	s.Close()
+	return dir, k
+}
+
+func benchOpenStore(b *testing.B, n int) {
+	dir, k := storeBenchDir(b, n)
+	for b.Loop() {
+		s, err := OpenStore(dir, StoreOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(k.entries)), "ns/event")
+}
+
+func BenchmarkOpenStore10k(b *testing.B) { benchOpenStore(b, 10000) }
+func BenchmarkOpenStore10(b *testing.B)  { benchOpenStore(b, 10) }
+
+func BenchmarkStoreVerifier10k(b *testing.B) {
+	dir, k := storeBenchDir(b, 10000)
+	s, err := OpenStore(dir, StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for b.Loop() {
+		if v := s.Verifier(); len(v.Prefixes()) != 1 {
+			b.Fatal("verifier holds no kel")
+		}
+	}
+	_ = k
+}
+
+func BenchmarkImport10k(b *testing.B) {
+	k := loadStoreBenchKEL(b, 10000)
+	root := b.TempDir()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		dir := filepath.Join(root, fmt.Sprint(i))
+		s, err := OpenStore(dir, StoreOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := s.ImportKEL(k.stream); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		os.RemoveAll(dir)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(k.entries)), "ns/event")
+}
+
+// BenchmarkReplay10k is the reference: kel's authenticated replay (parse and
+// every signature verified) of the same stream.
+func BenchmarkReplay10k(b *testing.B) {
+	k := loadStoreBenchKEL(b, 10000)
+	for b.Loop() {
+		res, err := kel.NewVerifier().AcceptStream(k.stream)
+		if err != nil || len(res) != len(k.entries) || !res[len(res)-1].OK() {
+			b.Fatalf("replay: %d results: %v", len(res), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(k.entries)), "ns/event")
+}
+
+// BenchmarkOpenStore10kVsReplay alternates one open of the 10k store and one
+// kel replay of the same KEL in every iteration and reports their ratio
+// (x-replay): on a shared machine, load that drifts between two separate
+// benchmarks cancels out here.
+func BenchmarkOpenStore10kVsReplay(b *testing.B) {
+	dir, k := storeBenchDir(b, 10000)
+	var open, replay time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		s, err := OpenStore(dir, StoreOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		t1 := time.Now()
+		if _, err := kel.NewVerifier().AcceptStream(k.stream); err != nil {
+			b.Fatal(err)
+		}
+		replay += time.Since(t1)
+		open += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(open)/float64(replay), "x-replay")
+	b.ReportMetric(float64(open.Nanoseconds())/float64(b.N), "open-ns/op")
+	b.ReportMetric(float64(replay.Nanoseconds())/float64(b.N), "replay-ns/op")
+}
