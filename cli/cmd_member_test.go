@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keremony/keremony/keystore"
+	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/transport"
 )
 
 func init() {
 	// Cheap Argon2id for new keystore files, and never a real terminal.
-	testOnlyKDF = &keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+	testOnlyKDF = &device.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 	ttyPath = filepath.Join(os.TempDir(), "keremony-test-no-tty")
 }
 

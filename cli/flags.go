@@ -16,7 +16,6 @@ import (
 
 	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/device/api"
-	"github.com/keremony/keremony/keystore"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -41,7 +40,7 @@ func usagef(format string, a ...any) error {
 }
 
 // testOnlyKDF, set by tests, makes new keystore files cheap to open.
-var testOnlyKDF *keystore.KDFParams
+var testOnlyKDF *device.KDFParams
 
 // cmd is one run of a command: its name, flags and streams.
 type cmd struct {

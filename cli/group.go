@@ -5,7 +5,6 @@ import (
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device"
-	"github.com/keremony/keremony/keystore"
 )
 
 const groupUsage = `usage: keremony group incept --group ALIAS (--card FILE | --member ALIAS)... [flags] [--out FILE]
@@ -63,8 +62,8 @@ func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.usageErr("unexpected arguments %q", pos)
 	case *alias == "":
 		return c.usageErr("--group ALIAS is required")
-	case keystore.CheckAlias(*alias) != nil:
-		return c.usageErr("--group: %v", keystore.CheckAlias(*alias))
+	case device.CheckAlias(*alias) != nil:
+		return c.usageErr("--group: %v", device.CheckAlias(*alias))
 	case len(members) == 0:
 		return c.usageErr("no members: give --card FILE or --member ALIAS for each")
 	}

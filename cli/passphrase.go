@@ -83,4 +83,3 @@ func promptPassword(w io.Writer, fd int, prompt string) ([]byte, error) {
 	fmt.Fprintln(w)
 	return p, err
 }
-

@@ -14,14 +14,14 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/keremony/keremony/keystore"
+	"github.com/keremony/keremony/device"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"keremony": func() {
 			// Cheap Argon2id for new keystore files, and never a real terminal.
-			testOnlyKDF = &keystore.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
+			testOnlyKDF = &device.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 			ttyPath = filepath.Join(os.TempDir(), "keremony-test-no-tty")
 			os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},

@@ -185,4 +185,3 @@ func namesOf(labels []string, idx []int) string {
 	}
 	return strings.Join(out, ", ")
 }
-

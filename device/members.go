@@ -81,3 +81,9 @@ func (d *Device) Member(alias string) (Member, error) { return d.ks.Member(alias
 // SignProof signs a packet's proof bytes (a card, a contribution, an abort
 // record) with member alias's current key.
 func (d *Device) SignProof(alias string, b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) }
+
+// KDFParams are the file keystore's key derivation parameters.
+type KDFParams = keystore.KDFParams
+
+// CheckAlias checks a member or group alias.
+func CheckAlias(alias string) error { return keystore.CheckAlias(alias) }

@@ -28,8 +28,17 @@ rule ceremony  "^$M/(tui|qr|transport|keystore)\$|$CHARM|go-keyring|qrterminal|g
 rule transport "^$M/(ceremony|tui|keystore|qr)\$|$CHARM|go-keyring|qrterminal|gozxing"
 rule qr        "^$M/(ceremony|tui|keystore|kel)\$|$CHARM|go-keyring" direct
 rule qr        "^$M/(ceremony|tui|keystore)\$|$CHARM|go-keyring"
-rule tui       "go-keyring|^$M/keystore\$" direct
-rule tui       "go-keyring"
+rule tui       "go-keyring|^$M/(keystore|device|cli)\$" direct
+rule tui       "go-keyring|^$M/(keystore|device|cli)\$"
+# The application layer: kel <- ceremony <- device <- cli; device/api is data only.
+rule device/api "^$M/(keystore|transport|qr|tui|device|cli|internal/.*)\$|$CHARM|go-keyring"
+rule device    "^$M/(tui|cli|qr)\$|$CHARM"
+rule cli       "^$M/keystore\$" direct
+# main.go only wires: it imports cli and the standard library.
+main=$(go list -f '{{join .Imports "\n"}}' . | grep -vx "$M/cli" | grep -E '^[^/]+\.[^/]*/' || true)
+[ -z "$main" ] || { echo "check-imports: main may import only cli:"; echo "$main" | sed 's/^/  /'; fail=1; }
+prod=$(go list -f '{{join .GoFiles " "}}' .)
+[ "$prod" = "main.go" ] || { echo "check-imports: the root package holds main.go alone, not: $prod"; fail=1; }
 # Charm packages only in tui; go-keyring only in keystore (main may not import either directly).
 direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$M/tui:" | grep -E "$CHARM" || true)
 [ -z "$direct" ] || { echo "check-imports: only tui may import Charm packages:"; echo "$direct" | sed 's/^/  /'; fail=1; }
