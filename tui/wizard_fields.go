@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -45,8 +46,9 @@ func thresholdShort(th kel.Threshold, n int) string {
 	return fmt.Sprintf("%d of %d", th.Int(), n)
 }
 
-// majority is the default signing threshold of n keys.
-func majority(n int) int { return n/2 + 1 }
+// defaultThreshold is the text of the default threshold over n keys:
+// the same policy the command line applies (ceremony.DefaultThreshold).
+func defaultThreshold(n int) string { return ceremony.DefaultThreshold(n).Text() }
 
 // thresholdField is a text field for kt or nt, checked as the user types
 // against the number of keys (or next digests) and read in plain words with

@@ -159,7 +159,7 @@ func (w *inceptionWizard) labels() (keys, next []string) {
 // kt) unless the user typed them, and checks both against the members.
 func (w *inceptionWizard) recheck() {
 	keys, next := w.labels()
-	w.kt.setDefault(strconv.Itoa(majority(len(keys))))
+	w.kt.setDefault(defaultThreshold(len(keys)))
 	w.kt.check(len(keys), keys)
 	w.nt.setDefault(w.kt.in.Value())
 	w.nt.check(len(next), next)

@@ -256,7 +256,7 @@ func (w *rotationWizard) recheck() {
 	if !ok {
 		return
 	}
-	ktDef := fmt.Sprint(majority(len(keys)))
+	ktDef := defaultThreshold(len(keys))
 	if g.State.Kt.Validate(len(keys)) == nil {
 		ktDef = g.State.Kt.Text()
 	}
