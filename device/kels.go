@@ -64,7 +64,7 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 			open[cer.SAID()] = cer
 		}
 	}
-	results, err := d.store.ImportKEL(s.Raw)
+	results, err := d.store.ImportMessages(s.Messages)
 	out.Results = results
 	for _, r := range results {
 		switch {

@@ -49,17 +49,13 @@ func incomingOf(source string, pk transport.Proposal) (*Incoming, error) {
 // that came with a proposal, without storing anything. It names the
 // identifiers this device did not hold before (fresh), and refuses a
 // stream that does not replay (ErrContext).
-func (d *Device) contextVerifier(stream []byte) (*kel.Verifier, []string, error) {
+func (d *Device) contextVerifier(context []kel.Message) (*kel.Verifier, []string, error) {
 	v := d.store.Verifier()
-	if len(stream) == 0 {
+	if len(context) == 0 {
 		return v, nil, nil
 	}
 	before := v.Prefixes()
-	results, err := v.AcceptStream(stream)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrContext, err)
-	}
-	for _, r := range results {
+	for _, r := range v.AcceptMessages(context) {
 		if !r.OK() {
 			return nil, nil, fmt.Errorf("%w: %s sn %d %s: %w", ErrContext, r.Prefix, r.Sn, r.Ilk, r.Err)
 		}
@@ -76,11 +72,10 @@ func (d *Device) contextVerifier(stream []byte) (*kel.Verifier, []string, error)
 // importContext stores the events of a proposal's KELs this device does
 // not hold yet (accepted only through authenticated replay) and says what
 // it imported.
-func (d *Device) importContext(stream []byte) ([]api.Notice, error) {
-	if len(stream) == 0 {
+func (d *Device) importContext(msgs []kel.Message) ([]api.Notice, error) {
+	if len(msgs) == 0 {
 		return nil, nil
 	}
-	msgs, _ := kel.ParseStream(stream)
 	before := map[string]uint64{}
 	known := map[string]bool{}
 	var prefixes []string
@@ -93,7 +88,7 @@ func (d *Device) importContext(stream []byte) ([]api.Notice, error) {
 			before[p], known[p] = st.Sn, true
 		}
 	}
-	if _, err := d.store.ImportKEL(stream); err != nil {
+	if _, err := d.store.ImportMessages(msgs); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrContext, err)
 	}
 	var ns []api.Notice
@@ -124,7 +119,7 @@ func (d *Device) createFromProposal(in *Incoming, expires time.Duration) (*cerem
 		}
 		return cer, nil, nil
 	}
-	ns, err := d.importContext(in.Packet.KEL)
+	ns, err := d.importContext(in.Packet.Context)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -109,7 +109,7 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 // concerns reports whether a member of this device takes part in a
 // proposed event.
 func (d *Device) concerns(in *Incoming) bool {
-	v, _, err := d.contextVerifier(in.Packet.KEL)
+	v, _, err := d.contextVerifier(in.Packet.Context)
 	if err != nil {
 		return false
 	}

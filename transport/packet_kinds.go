@@ -162,6 +162,9 @@ type Proposal struct {
 	From  string          // optional
 	Body  json.RawMessage // the ceremony proposal object
 	KEL   []byte          // optional CESR stream
+	// Context is KEL parsed (once, when the packet is made or read); the
+	// receiver replays it.
+	Context []kel.Message
 }
 
 // MaxProposalBodySize bounds the ceremony proposal object.
@@ -235,7 +238,8 @@ func ParseProposal(b []byte) (Proposal, error) {
 	return p, nil
 }
 
-func (p Proposal) check() error {
+// check checks the fields and parses the KEL into Context.
+func (p *Proposal) check() error {
 	if p.Group != "" && !validAlias(p.Group) {
 		return fmt.Errorf("%w: proposal group alias %q: want 1 to 32 letters, digits, '-', '_' or '.'", ErrMalformedPacket, clipText(p.Group))
 	}
@@ -255,9 +259,11 @@ func (p Proposal) check() error {
 		if !bytes.HasPrefix(p.KEL, []byte(cesrStart)) {
 			return fmt.Errorf("%w: proposal field \"kel\" is not a keri event stream", ErrMalformedPacket)
 		}
-		if _, err := kel.ParseStream(p.KEL); err != nil {
+		msgs, err := kel.ParseStream(p.KEL)
+		if err != nil {
 			return fmt.Errorf("%w: proposal field \"kel\": %w", ErrMalformedPacket, err)
 		}
+		p.Context = msgs
 	}
 	return nil
 }
