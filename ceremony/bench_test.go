@@ -1,8 +1,6 @@
 package ceremony
 
 import (
-	"crypto/ed25519"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/keremony/keremony/internal/benchkel"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -21,12 +20,6 @@ import (
 // Ed25519 signatures on every event. BenchmarkReplay10k, the authenticated
 // replay of the same stream, is the reference for BenchmarkOpenStore10k
 // (opening a store restores it without Ed25519) and BenchmarkImport10k.
-
-const (
-	storeBenchKeys    = 5
-	storeBenchSigners = 3
-	storeBenchRotEach = 10
-)
 
 type storeBenchKEL struct {
 	stream  []byte
@@ -39,21 +32,6 @@ var (
 	storeBenchCache = map[int]*storeBenchKEL{}
 )
 
-func storeBenchPriv(gen, i int) ed25519.PrivateKey {
-	seed := sha256.Sum256([]byte(fmt.Sprintf("keremony store bench key %d/%d", gen, i)))
-	return ed25519.NewKeyFromSeed(seed[:])
-}
-
-func storeBenchGen(gen int) (keys, next []string, privs []ed25519.PrivateKey) {
-	for i := 0; i < storeBenchKeys; i++ {
-		p := storeBenchPriv(gen, i)
-		privs = append(privs, p)
-		keys = append(keys, kel.EncodeVerKey(p.Public().(ed25519.PublicKey)))
-		next = append(next, kel.NextDigest(kel.EncodeVerKey(storeBenchPriv(gen+1, i).Public().(ed25519.PublicKey))))
-	}
-	return keys, next, privs
-}
-
 // loadStoreBenchKEL builds (once per run and size) an n-event KEL.
 func loadStoreBenchKEL(tb testing.TB, n int) *storeBenchKEL {
 	tb.Helper()
@@ -62,45 +40,11 @@ func loadStoreBenchKEL(tb testing.TB, n int) *storeBenchKEL {
 	if k, ok := storeBenchCache[n]; ok {
 		return k
 	}
-	k := &storeBenchKEL{}
-	gen := 0
-	keys, next, privs := storeBenchGen(gen)
-	three := kel.IntThreshold(storeBenchSigners)
-	var prior *kel.Event
-	for sn := 0; sn < n; sn++ {
-		var ev *kel.Event
-		var err error
-		switch {
-		case sn == 0:
-			ev, err = kel.Incept(kel.InceptionOptions{Keys: keys, Kt: three, Next: next, Nt: three})
-		case sn%storeBenchRotEach == 0:
-			gen++
-			keys, next, privs = storeBenchGen(gen)
-			ev, err = kel.Rotate(kel.RotationOptions{Prefix: k.prefix, Sn: uint64(sn), Prior: prior.SAID(), Keys: keys, Kt: three, Next: next, Nt: three})
-		default:
-			ev, err = kel.Interact(kel.InteractionOptions{Prefix: k.prefix, Sn: uint64(sn), Prior: prior.SAID(),
-				Seals: []kel.Seal{kel.DigestSeal([]byte(fmt.Sprintf("payload %d", sn)))}})
-		}
-		if err != nil {
-			tb.Fatalf("event %d: %v", sn, err)
-		}
-		if sn == 0 {
-			k.prefix = ev.Prefix()
-		}
-		var sigs []kel.Siger
-		for j := 0; j < storeBenchSigners; j++ {
-			idx := (sn + j) % storeBenchKeys
-			sg, err := kel.NewSiger(ed25519.Sign(privs[idx], ev.Raw()), idx, idx, false)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			sigs = append(sigs, sg)
-		}
-		msg := kel.NewMessage(ev, sigs).Bytes()
-		k.entries = append(k.entries, msg)
-		k.stream = append(k.stream, msg...)
-		prior = ev
+	b, err := benchkel.Build(n)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	k := &storeBenchKEL{stream: b.Stream, entries: b.Messages, prefix: b.Prefix}
 	storeBenchCache[n] = k
 	return k
 }

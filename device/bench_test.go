@@ -1,0 +1,99 @@
+package device
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/keremony/keremony/internal/benchkel"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/transport"
+)
+
+// Benchmarks of a device whose home holds an n-event 3-of-5 KEL (see
+// internal/benchkel). BenchmarkOpenHome is what every command pays before
+// it starts (`kel list`, `status`: open, list, close); BenchmarkPoll is one
+// poll of a drop folder with nothing new in it, what an idle TUI pays every
+// interval. BenchmarkVerifyKEL, the authenticated replay of the same KEL
+// (what `keremony verify` does), is the reference for both.
+
+func benchHome(b *testing.B, n int) (home string, k *benchkel.KEL) {
+	b.Helper()
+	k, err := benchkel.Build(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	home = b.TempDir()
+	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := transport.ParseCESR(k.Stream)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := d.ImportStream(s, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	d.Close()
+	return home, k
+}
+
+func benchOpenHome(b *testing.B, n int) {
+	home, _ := benchHome(b, n)
+	for b.Loop() {
+		d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if gs := d.Groups(); len(gs) != 1 || gs[0].State.Sn != uint64(n-1) {
+			b.Fatalf("home holds %+v", gs)
+		}
+		d.Close()
+	}
+}
+
+func BenchmarkOpenHome10(b *testing.B)  { benchOpenHome(b, 10) }
+func BenchmarkOpenHome10k(b *testing.B) { benchOpenHome(b, 10000) }
+
+func benchPoll(b *testing.B, n int) {
+	home, k := benchHome(b, n)
+	drop := filepath.Join(b.TempDir(), "drop")
+	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Drop: drop})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	// The folder holds what a finished ceremony leaves: the group's KEL.
+	if err := os.WriteFile(filepath.Join(drop, "kel-bench.cesr"), k.Stream, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for range 3 { // seen, stable, ingested
+		if _, err := d.Poll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := d.Poll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPoll10(b *testing.B)  { benchPoll(b, 10) }
+func BenchmarkPoll10k(b *testing.B) { benchPoll(b, 10000) }
+
+func benchVerify(b *testing.B, n int) {
+	k, err := benchkel.Build(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		rs, err := kel.NewVerifier().AcceptStream(k.Stream)
+		if err != nil || len(rs) != n || !rs[n-1].OK() {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyKEL10k(b *testing.B) { benchVerify(b, 10000) }
