@@ -1,0 +1,299 @@
+package ceremony
+
+// The store's KEL: stored as accepted messages with a digest chain,
+// restored on open, extended by imports and finalized ceremonies.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/keremony/keremony/kel"
+)
+
+// storedKEL is the KEL read back from the file.
+type storedKEL struct {
+	v       *kel.Verifier
+	digest  []byte // of the entries read
+	rewrite bool   // the stored digest did not match: every signature was verified
+}
+
+// kelDigestSeed starts the chain kelDigestNext extends.
+var kelDigestSeed = sha256.Sum256([]byte("keremony-kel-digest/1"))
+
+// kelDigestNext extends the KEL digest by one entry: sha256(prev ‖ entry).
+func kelDigestNext(prev, entry []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(entry)
+	return h.Sum(nil)
+}
+
+// readKEL reads the stored messages, parses them on every core, and
+// restores them without Ed25519 when they match the stored digest, or
+// accepts them through authenticated replay otherwise (see Store).
+func (s *Store) readKEL() (storedKEL, error) {
+	var keys, entries [][]byte
+	var stored []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		stored = slices.Clone(tx.Bucket(bucketMeta).Get(keyKELDigest))
+		b := tx.Bucket(bucketKEL)
+		size := 0
+		b.ForEach(func(k, val []byte) error { size += len(val); return nil })
+		// The values live in bbolt's memory map, which is unmapped when
+		// the file grows or closes, and kel keeps the bytes it parses:
+		// copy them, into one allocation.
+		arena := make([]byte, 0, size)
+		return b.ForEach(func(k, val []byte) error {
+			if len(arena)+len(val) > cap(arena) {
+				return fmt.Errorf("%w: kel bucket changed while read", ErrCorruptStore)
+			}
+			arena = append(arena, val...)
+			keys = append(keys, slices.Clone(k))
+			entries = append(entries, arena[len(arena)-len(val):len(arena):len(arena)])
+			return nil
+		})
+	})
+	if err != nil {
+		return storedKEL{}, err
+	}
+	refused := func(i int, r kel.Result) error {
+		return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, keys[i], r.Prefix, r.Sn, r.Err)
+	}
+	unparsed := func(i int, err error) error {
+		return fmt.Errorf("%w: kel entry %x: %w", ErrCorruptStore, keys[i], err)
+	}
+	// Chunks parse on the other cores while this goroutine computes the
+	// digest, then restores them in order as they come.
+	type chunk struct {
+		lo   int
+		msgs []kel.Message
+		err  error
+	}
+	const chunkSize = 1024
+	parsed, stop := make(chan chunk, 2), make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(parsed)
+		for lo := 0; lo < len(entries); lo += chunkSize {
+			msgs, err := kel.ParseMessages(entries[lo:min(lo+chunkSize, len(entries))])
+			select {
+			case parsed <- chunk{lo, msgs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	k := storedKEL{v: kel.NewVerifier(), digest: kelDigestSeed[:]}
+	for _, e := range entries {
+		k.digest = kelDigestNext(k.digest, e)
+	}
+	if !bytes.Equal(stored, k.digest) {
+		// Not the entries this store accepted: verify every signature.
+		var msgs []kel.Message
+		for c := range parsed {
+			msgs = append(msgs, c.msgs...)
+			if c.err != nil {
+				return storedKEL{}, unparsed(c.lo+len(c.msgs), c.err)
+			}
+		}
+		for i, r := range k.v.AcceptMessages(msgs) {
+			if !r.OK() {
+				return storedKEL{}, refused(i, r)
+			}
+		}
+		k.rewrite = true
+		return k, nil
+	}
+	// The store's own entries: restore them without Ed25519.
+	for c := range parsed {
+		for i, r := range k.v.RestoreAccepted(c.msgs) {
+			if !r.OK() {
+				return storedKEL{}, refused(c.lo+i, r)
+			}
+		}
+		if c.err != nil {
+			return storedKEL{}, unparsed(c.lo+len(c.msgs), c.err)
+		}
+	}
+	return k, nil
+}
+
+// resyncAfter restores the KEL from disk after a failed write left the
+// in-memory copy ahead of it.
+func (s *Store) resyncAfter(cause error) error {
+	k, err := s.readKEL()
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	*s.v, s.kelDigest = *k.v, k.digest
+	return cause
+}
+
+// appendKEL stores accepted messages and the digest they extend, and
+// returns that digest (the store's once the transaction commits).
+func (s *Store) appendKEL(tx *bolt.Tx, msgs [][]byte) ([]byte, error) {
+	b := tx.Bucket(bucketKEL)
+	digest := s.kelDigest
+	for _, msg := range msgs {
+		n, err := b.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put(seqKey(int(n)), msg); err != nil {
+			return nil, err
+		}
+		digest = kelDigestNext(digest, msg)
+	}
+	return digest, tx.Bucket(bucketMeta).Put(keyKELDigest, digest)
+}
+
+// State is the local key state of an identifier.
+func (s *Store) State(prefix string) (kel.KeyState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v.State(prefix)
+}
+
+// Export writes an identifier's KEL as CESR.
+func (s *Store) Export(prefix string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v.Export(prefix)
+}
+
+// AnchorOf finds the local event anchoring event sn/said of prefix.
+func (s *Store) AnchorOf(prefix string, sn uint64, said string) (kel.AnchorRef, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v.AnchorOf(prefix, sn, said)
+}
+
+// Verifier returns a copy of the store's verifier, holding the local KELs,
+// for callers that need one (changes to it do not reach the store). It is a
+// clone, not a replay: cheap however long the KELs.
+func (s *Store) Verifier() *kel.Verifier {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v.Clone()
+}
+
+// ImportKEL accepts a CESR stream (a whole KEL or new events) through
+// authenticated replay and stores the messages new to the store (see
+// ImportMessages). Per-message verdicts are in the results; the error
+// reports a framing failure or a message that was refused.
+func (s *Store) ImportKEL(cesr []byte) ([]kel.Result, error) {
+	msgs, perr := kel.ParseStream(cesr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	results, err := s.importLocked(msgs)
+	if perr != nil {
+		err = errors.Join(fmt.Errorf("%w: %w", ErrRejected, perr), err)
+	}
+	return results, err
+}
+
+// ImportMessages accepts parsed messages through authenticated replay
+// (kel.Verifier.AcceptMessages: every signature verified, spread over the
+// cores) and stores those new to the store, in order, in one transaction. A
+// message that finalizes an open local ceremony closes it in the same
+// transaction. Duplicates of stored events are accepted with a warning and
+// store nothing. Per-message verdicts are in the results; the error joins
+// the refusals (ErrRejected), and a failed write (ErrRejected and ErrStore:
+// nothing of the batch is then stored, the in-memory KELs are restored from
+// disk, and every new message's result carries the error).
+func (s *Store) ImportMessages(msgs []kel.Message) ([]kel.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.importLocked(msgs)
+}
+
+// ImportFinalized accepts one finalized message received from another
+// device (see ImportMessages).
+func (s *Store) ImportFinalized(cesr []byte) (kel.Result, error) {
+	msgs, err := kel.ParseStream(cesr)
+	if err == nil && len(msgs) != 1 {
+		err = fmt.Errorf("%d messages, want one", len(msgs))
+	}
+	if err != nil {
+		return kel.Result{}, fmt.Errorf("%w: finalized message: %w", ErrRejected, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	results, err := s.importLocked(msgs)
+	return results[0], err
+}
+
+func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
+	// The in-memory KEL moves first; a failed write resyncs it from disk.
+	results := s.v.AcceptMessages(msgs)
+	var errs []error
+	var fresh []int // results of the messages to store
+	var raws [][]byte
+	type closing struct {
+		c  *Ceremony
+		ch change
+	}
+	var closes []closing
+	for i, r := range results {
+		if !r.OK() {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, r.Err))
+			continue
+		}
+		if slices.Contains(r.Warnings, "duplicate_event") {
+			continue // held already: nothing to store
+		}
+		m := msgs[i]
+		ev := m.Event
+		raw := m.Bytes()
+		fresh, raws = append(fresh, i), append(raws, raw)
+		for _, c := range s.ceremonies {
+			if c.state.Open() && c.b.ev.SAID() == ev.SAID() {
+				closes = append(closes, closing{c, c.prepare(change{op: "import", state: StateFinalized, final: raw,
+					entry: Entry{Kind: EntryFinalized, Index: -1, From: "import",
+						Detail: fmt.Sprintf("the fully signed %s arrived from another device with %d signatures", ev.Ilk(), len(m.Sigs))}})})
+			}
+		}
+	}
+	if len(fresh) == 0 {
+		return results, errors.Join(errs...)
+	}
+	var digest []byte
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if digest, err = s.appendKEL(tx, raws); err != nil {
+			return err
+		}
+		for _, x := range closes {
+			if err := writeChange(tx, x.c, x.ch); err != nil {
+				return err
+			}
+		}
+		testHook("import-before-commit")
+		return nil
+	})
+	if err != nil {
+		what := results[fresh[0]].SAID
+		if len(fresh) > 1 {
+			what = fmt.Sprintf("%d events from %s", len(fresh), what)
+		}
+		err = s.resyncAfter(fmt.Errorf("%w: import %s: %w", ErrStore, what, err))
+		for _, i := range fresh {
+			results[i].Err = err
+		}
+		return results, errors.Join(append(errs, fmt.Errorf("%w: %w", ErrRejected, err))...)
+	}
+	s.kelDigest = digest
+	for _, x := range closes {
+		x.c.apply(x.ch)
+	}
+	testHook("import-after-commit")
+	return results, errors.Join(errs...)
+}
