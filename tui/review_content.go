@@ -1,0 +1,232 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/kel"
+)
+
+// content is the scrolling part of the review, wrapped at width.
+func (r *reviewScreen) content(width int) []string {
+	st := r.c.styles
+	in := r.info
+	rv := in.Review
+	var out []string
+	add := func(style func(...string) string, prefix, text string) {
+		out = append(out, para(style, prefix, text, width)...)
+	}
+	plain := func(s ...string) string { return strings.Join(s, " ") }
+	section := func(t string) {
+		if len(out) > 0 {
+			out = append(out, "")
+		}
+		out = append(out, st.Section.Render(t))
+	}
+
+	if len(in.Refusals) > 0 {
+		out = append(out, st.Bad.Render("✗ THIS DEVICE MUST NOT SIGN THIS EVENT"))
+		for _, f := range in.Refusals {
+			add(st.Bad.Render, "  ✗ ", f)
+		}
+	}
+
+	section("You")
+	switch {
+	case rv == nil:
+		add(plain, "  ", "this device could not rebuild the event, so there is nothing it may sign")
+	case rv.Index >= 0:
+		who := orText(in.Member, "this device")
+		if rv.Label != "" && rv.Label != in.Member {
+			who += " (" + rv.Label + " in the group)"
+		}
+		line := fmt.Sprintf("you sign as %s at k[%d]", who, rv.Index)
+		if len(in.Refusals) > 0 {
+			line = fmt.Sprintf("you are %s, at signing position k[%d]", who, rv.Index)
+		}
+		if rv.Kind == ceremony.KindRotation {
+			if rv.Ondex >= 0 {
+				line += fmt.Sprintf(", revealing the key committed at prior n[%d]", rv.Ondex)
+			} else {
+				line += ", with a key that was never pre-committed (it counts toward the new kt only)"
+			}
+		}
+		if len(in.Refusals) > 0 {
+			add(plain, "  – ", line)
+		} else {
+			add(st.Good.Render, "  ✓ ", line)
+		}
+	default:
+		line := "you do not sign this event"
+		if in.Member != "" {
+			line += ": " + in.Member + " has no signing key in it"
+		} else {
+			line += ": no member of this device takes part"
+		}
+		add(plain, "  – ", line)
+	}
+	if in.Signed {
+		add(st.Good.Render, "  ✓ ", "this device has already signed it")
+	}
+	if rv != nil && rv.NextText != "" {
+		if rv.NextCommitted {
+			add(st.Good.Render, "  ✓ ", rv.NextText)
+		} else {
+			add(st.Bad.Render, "  ⚠ WARNING: ", rv.NextText)
+		}
+	}
+
+	if rv != nil {
+		section("Thresholds")
+		note := ""
+		if rv.Kind == ceremony.KindAnchoring {
+			note = " (the group's current ones)"
+		}
+		add(plain, "  signing:  ", fmt.Sprintf("%s (kt %s)%s", rv.KtText, rv.Kt, note))
+		add(plain, "  rotation: ", fmt.Sprintf("%s (nt %s)%s", rv.NtText, rv.Nt, note))
+		if d := rv.Diff; d != nil {
+			out = append(out, r.diffLines(d, width)...)
+		}
+		if len(rv.Seals) > 0 {
+			section("Anchors")
+			for _, s := range rv.Seals {
+				if s.Known {
+					add(st.Good.Render, "  ✓ ", s.Text+" — checked on this device")
+				} else {
+					add(st.Warn.Render, "  ? ", s.Text+" — not checked on this device")
+				}
+			}
+		}
+		section("Configuration")
+		if len(rv.Witnesses) == 0 {
+			add(plain, "  ", "witnesses: none")
+		} else {
+			add(plain, "  ", fmt.Sprintf("witnesses (%d of %d must receipt): %s", rv.Bt, len(rv.Witnesses), strings.Join(rv.Witnesses, ", ")))
+		}
+		if len(rv.Config) > 0 {
+			add(plain, "  ", "traits: "+configWords(rv.Config))
+		}
+		if rv.Delegator != "" {
+			add(plain, "  ", "delegated by "+rv.Delegator)
+		}
+	}
+
+	if ws := r.warnings(); len(ws) > 0 {
+		section("Check before signing")
+		for _, w := range ws {
+			add(st.Warn.Render, "  ⚠ ", w)
+		}
+	}
+
+	section("Details")
+	_, _, _, said := r.event()
+	if said != "" {
+		add(plain, "  SAID     ", said)
+	}
+	if rv != nil {
+		add(plain, "  prefix   ", rv.Prefix)
+		add(plain, "  event    ", rv.Ilk)
+	}
+	add(plain, "  proposal ", r.id)
+	if in.CeremonyID != "" {
+		add(plain, "  ceremony ", in.CeremonyID)
+	}
+	return out
+}
+
+// diffLines shows what a rotation changes.
+func (r *reviewScreen) diffLines(d *ceremony.KeyDiff, width int) []string {
+	st := r.c.styles
+	plain := func(s ...string) string { return strings.Join(s, " ") }
+	out := []string{"", st.Section.Render("What the rotation changes")}
+	add := func(style func(...string) string, prefix, text string) {
+		out = append(out, para(style, prefix, text, width)...)
+	}
+	arrow := func(before, after string) string {
+		if before == after {
+			return "unchanged: " + after
+		}
+		return before + " → " + after
+	}
+	add(plain, "  signing:  ", arrow(d.KtBeforeText, d.KtAfterText))
+	add(plain, "  rotation: ", arrow(d.NtBeforeText, d.NtAfterText))
+	roster := r.info.Review.Roster
+	keyLabel := func(k string) string {
+		if m, ok := roster.ByKey(k); ok {
+			return m.Label + " " + shortID(k)
+		}
+		// A prior key: its member committed its digest.
+		dig := kel.NextDigest(k)
+		for _, m := range roster {
+			if m.Prior != "" && m.Prior == dig {
+				return m.Label + " " + shortID(k)
+			}
+		}
+		return shortID(k)
+	}
+	nextLabel := func(n string) string {
+		for _, m := range roster {
+			if n != "" && (m.Next == n || m.Prior == n) {
+				return m.Label + " " + shortID(n)
+			}
+		}
+		return shortID(n)
+	}
+	add(plain, "  keys:     ", fmt.Sprintf("%d kept, %d added, %d removed", len(d.KeptKeys), len(d.AddedKeys), len(d.RemovedKeys)))
+	for _, k := range d.AddedKeys {
+		add(st.Good.Render, "    + ", "added "+keyLabel(k))
+	}
+	for _, k := range d.RemovedKeys {
+		add(st.Warn.Render, "    - ", "removed "+keyLabel(k))
+	}
+	add(plain, "  next:     ", fmt.Sprintf("%d digests kept, %d added, %d removed", len(d.KeptNext), len(d.AddedNext), len(d.RemovedNext)))
+	for _, n := range d.AddedNext {
+		add(st.Good.Render, "    + ", "added "+nextLabel(n))
+	}
+	for _, n := range d.RemovedNext {
+		add(st.Warn.Render, "    - ", "removed "+nextLabel(n))
+	}
+	if !slices.Equal(d.WitnessesBefore, d.WitnessesAfter) || d.BtBefore != d.BtAfter {
+		add(plain, "  witnesses: ", fmt.Sprintf("%d (bt %d) → %d (bt %d)", len(d.WitnessesBefore), d.BtBefore, len(d.WitnessesAfter), d.BtAfter))
+	}
+	if len(d.Members) > 0 {
+		out = append(out, "  members:")
+		for _, m := range d.Members {
+			add(plain, "    • ", m)
+		}
+	}
+	return out
+}
+
+// warnings are the review's and the backend's warnings, each once.
+func (r *reviewScreen) warnings() []string {
+	var out []string
+	var all []string
+	if rv := r.info.Review; rv != nil {
+		all = append(all, rv.Warnings...)
+	}
+	for _, w := range append(all, r.info.Warnings...) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// configWords reads configuration traits in plain words.
+func configWords(cfg []string) string {
+	parts := make([]string, len(cfg))
+	for i, c := range cfg {
+		switch c {
+		case "EO":
+			parts[i] = "EO (establishment only: no interaction events)"
+		case "DND":
+			parts[i] = "DND (do not delegate)"
+		default:
+			parts[i] = c
+		}
+	}
+	return strings.Join(parts, ", ")
+}
