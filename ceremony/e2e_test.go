@@ -399,7 +399,7 @@ func TestE2EWeighted(t *testing.T) {
 	}
 	c0, wire := devs[0].propose(p)
 	var cs []*Ceremony
-	var envs [][]byte
+	var envs []delivery
 	for i := 1; i < 3; i++ {
 		c, rev := devs[i].join(wire, 0)
 		if !strings.Contains(rev.KtText, "ann") {

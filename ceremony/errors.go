@@ -22,14 +22,13 @@ var (
 	ErrReviewRequired    = errors.New("signing requires a review that passed")
 
 	// Signature intake and local signing.
-	ErrWrongCeremony    = errors.New("signature belongs to another ceremony")
-	ErrWrongEvent       = errors.New("signature names another event")
-	ErrIndexOutOfRange  = errors.New("signature index out of range")
-	ErrBadSignature     = errors.New("signature does not verify")
-	ErrNotCollecting    = errors.New("ceremony is not collecting signatures")
-	ErrNotSigner        = errors.New("key is not among the event's signing keys")
-	ErrSignerRefused    = errors.New("signer refused to sign")
-	ErrMalformedMessage = errors.New("malformed signature envelope")
+	ErrWrongCeremony   = errors.New("signature belongs to another ceremony")
+	ErrWrongEvent      = errors.New("signature names another event")
+	ErrIndexOutOfRange = errors.New("signature index out of range")
+	ErrBadSignature    = errors.New("signature does not verify")
+	ErrNotCollecting   = errors.New("ceremony is not collecting signatures")
+	ErrNotSigner       = errors.New("key is not among the event's signing keys")
+	ErrSignerRefused   = errors.New("signer refused to sign")
 
 	// Finalizing.
 	ErrNotReady          = errors.New("signatures do not meet the thresholds yet")

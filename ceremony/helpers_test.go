@@ -195,36 +195,36 @@ func (d *device) review(c *Ceremony, i int) *Review {
 	return rev
 }
 
-// sign signs locally with keys[i] and returns the envelope bytes to send.
-func (d *device) sign(c *Ceremony, rev *Review, i int) []byte {
+// delivery is what a signature packet tells the receiving ceremony.
+type delivery struct{ ceremony, said, sig, from string }
+
+// sign signs locally with keys[i] and returns what to send.
+func (d *device) sign(c *Ceremony, rev *Review, i int) delivery {
 	d.t.Helper()
 	in, err := c.SignLocal(d.m.keys[i], rev)
 	if err != nil {
 		d.t.Fatalf("%s: sign: %v", d.name, err)
 	}
-	env, err := c.Envelope(in.Sig, d.name)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	b, err := env.Marshal()
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return b
+	return delivery{c.ID(), c.SAID(), in.Sig.Qb64(), d.name}
 }
 
-// deliver hands envelope bytes to the device's store.
-func (d *device) deliver(env []byte) Intake {
+// deliver hands a signature to the device's ceremony it names.
+func (d *device) deliver(env delivery) Intake {
 	d.t.Helper()
-	e, err := ParseEnvelope(env)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	in, err := d.store.Deliver(e)
+	in, err := d.receive(env)
 	if err != nil {
 		d.t.Fatalf("%s: deliver: %v", d.name, err)
 	}
 	return in
+}
+
+// receive routes a signature to the device's ceremony it names.
+func (d *device) receive(env delivery) (Intake, error) {
+	c, err := d.store.Ceremony(env.ceremony)
+	if err != nil {
+		return Intake{}, fmt.Errorf("%w: %w", ErrWrongCeremony, err)
+	}
+	return c.Receive(env.ceremony, env.said, env.sig, env.from)
 }
 
 // importFinal imports a finalized message and checks it closed the local

@@ -1,12 +1,9 @@
 package ceremony
 
 import (
-	"bytes"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/keremony/keremony/kel"
@@ -31,50 +28,12 @@ type Intake struct {
 	Progress Progress
 }
 
-// Envelope carries one signature between devices: the ceremony and event it
-// is for, and the indexed signature as qb64.
-type Envelope struct {
-	Ceremony string `json:"ceremony"`
-	SAID     string `json:"said"`
-	Sig      string `json:"sig"`
-	From     string `json:"from,omitempty"`
-}
-
-const maxEnvelopeSize = 4096
-
-// Marshal encodes the envelope as JSON.
-func (e Envelope) Marshal() ([]byte, error) { return json.Marshal(e) }
-
-// ParseEnvelope decodes an envelope received from another device.
-func ParseEnvelope(b []byte) (Envelope, error) {
-	if len(b) > maxEnvelopeSize {
-		return Envelope{}, fmt.Errorf("%w: %d bytes", ErrMalformedMessage, len(b))
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var e Envelope
-	if err := dec.Decode(&e); err != nil {
-		return Envelope{}, fmt.Errorf("%w: %w", ErrMalformedMessage, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Envelope{}, fmt.Errorf("%w: data after the envelope", ErrMalformedMessage)
-	}
-	return e, nil
-}
-
-// Envelope wraps a signature of this ceremony for sending.
-func (c *Ceremony) Envelope(sig kel.Siger, from string) (Envelope, error) {
-	if err := checkSigerShape(sig); err != nil {
-		return Envelope{}, err
-	}
-	return Envelope{Ceremony: c.id, SAID: c.b.ev.SAID(), Sig: sig.Qb64(), From: from}, nil
-}
-
-// Receive takes a signature delivered by another device. A signature for
-// another ceremony or event, out of range, malformed or not verifying is
-// refused with its specific error and leaves the collected signatures as
-// they were (the refusal goes into the transcript).
-func (c *Ceremony) Receive(env Envelope) (Intake, error) {
+// Receive takes a signature (qb64) that another device says is from, for
+// ceremony id over the event said (a signature packet carries these). A
+// signature for another ceremony or event, out of range, malformed or not
+// verifying is refused with its specific error and leaves the collected
+// signatures as they were (the refusal goes into the transcript).
+func (c *Ceremony) Receive(id, said, sig, from string) (Intake, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.expireLocked(); err != nil {
@@ -84,19 +43,19 @@ func (c *Ceremony) Receive(env Envelope) (Intake, error) {
 		return Intake{}, c.notCollecting()
 	}
 	switch {
-	case env.Ceremony != c.id:
-		return Intake{}, c.reject(-1, env.Sig, env.From, fmt.Errorf("%w: envelope names ceremony %q, this is %s", ErrWrongCeremony, clip(env.Ceremony), c.id))
-	case env.SAID != c.b.ev.SAID():
-		return Intake{}, c.reject(-1, env.Sig, env.From, fmt.Errorf("%w: envelope names %q, this ceremony signs %s", ErrWrongEvent, clip(env.SAID), c.b.ev.SAID()))
+	case id != c.id:
+		return Intake{}, c.reject(-1, sig, from, fmt.Errorf("%w: envelope names ceremony %q, this is %s", ErrWrongCeremony, clip(id), c.id))
+	case said != c.b.ev.SAID():
+		return Intake{}, c.reject(-1, sig, from, fmt.Errorf("%w: envelope names %q, this ceremony signs %s", ErrWrongEvent, clip(said), c.b.ev.SAID()))
 	}
-	sig, n, err := kel.ParseSiger(env.Sig)
-	if err == nil && n != len(env.Sig) {
-		err = fmt.Errorf("%d characters after the signature", len(env.Sig)-n)
+	siger, n, err := kel.ParseSiger(sig)
+	if err == nil && n != len(sig) {
+		err = fmt.Errorf("%d characters after the signature", len(sig)-n)
 	}
 	if err != nil {
-		return Intake{}, c.reject(-1, env.Sig, env.From, fmt.Errorf("%w: malformed signature %q: %w", ErrBadSignature, clip(env.Sig), err))
+		return Intake{}, c.reject(-1, sig, from, fmt.Errorf("%w: malformed signature %q: %w", ErrBadSignature, clip(sig), err))
 	}
-	return c.add(sig, env.From)
+	return c.add(siger, from)
 }
 
 // AddSignature takes one indexed signature over the ceremony's event. It is

@@ -34,8 +34,8 @@ func TestIntakeHostile(t *testing.T) {
 	icpRaw := msgs[0].Event.Raw()
 	goodBob := rawSig(t, bob.keys[1], ev.Raw(), 1, 1, false)
 	aSig := goodBob.Qb64()
-	env := func(ceremony, said, sig string) *Envelope {
-		return &Envelope{Ceremony: ceremony, SAID: said, Sig: sig, From: "mallory"}
+	env := func(ceremony, said, sig string) *delivery {
+		return &delivery{ceremony, said, sig, "mallory"}
 	}
 	random := make([]byte, 64)
 	for i := range random {
@@ -43,7 +43,7 @@ func TestIntakeHostile(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		env     *Envelope
+		env     *delivery
 		sig     kel.Siger
 		want    error
 		invalid bool // bob's slot shows the refusal
@@ -73,10 +73,10 @@ func TestIntakeHostile(t *testing.T) {
 			kelBefore := string(g.a.store.Export(g.prefix))
 			var err error
 			if tc.env != nil {
-				_, err = g.a.store.Deliver(*tc.env)
+				_, err = g.a.receive(*tc.env)
 				if errors.Is(tc.want, ErrWrongCeremony) {
 					// Unknown to the store; the ceremony itself refuses it too.
-					_, err = ca.Receive(*tc.env)
+					_, err = ca.Receive(tc.env.ceremony, tc.env.said, tc.env.sig, tc.env.from)
 				}
 			} else {
 				_, err = ca.AddSignature(tc.sig, "mallory")
@@ -249,8 +249,8 @@ func TestIntakeNotCollecting(t *testing.T) {
 		if !errors.Is(err, ErrNotCollecting) {
 			t.Errorf("%s: %v", before.state, err)
 		}
-		env, _ := c.Envelope(rawSig(t, bob, raw(c), 1, 0, true), "bob")
-		if _, err := g.a.store.Deliver(env); !errors.Is(err, ErrNotCollecting) {
+		env := delivery{c.ID(), c.SAID(), rawSig(t, bob, raw(c), 1, 0, true).Qb64(), "bob"}
+		if _, err := g.a.receive(env); !errors.Is(err, ErrNotCollecting) {
 			t.Errorf("%s deliver: %v", before.state, err)
 		}
 		if _, err := c.SignLocal(bob, nil); !errors.Is(err, ErrNotCollecting) {
@@ -466,8 +466,8 @@ func TestIntakeConcurrent(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			env, _ := c.Envelope(rawSig(t, m.keys[0], c.Raw(), i, 0, true), m.name)
-			if _, err := d.store.Deliver(env); err != nil {
+			env := delivery{c.ID(), c.SAID(), rawSig(t, m.keys[0], c.Raw(), i, 0, true).Qb64(), m.name}
+			if _, err := d.receive(env); err != nil {
 				t.Error(err)
 			}
 		}()

@@ -291,16 +291,6 @@ func TestProposalWire(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	// Envelopes too.
-	for name, b := range map[string][]byte{
-		"unknown field": []byte(`{"ceremony":"c","said":"E","sig":"A","x":1}`),
-		"trailing":      []byte(`{"ceremony":"c","said":"E","sig":"A"}{}`),
-		"too large":     make([]byte, maxEnvelopeSize+1),
-	} {
-		if _, err := ParseEnvelope(b); !errors.Is(err, ErrMalformedMessage) {
-			t.Errorf("envelope %s: %v", name, err)
-		}
-	}
 }
 
 // Transcript entries use the injected clock.

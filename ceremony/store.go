@@ -341,15 +341,6 @@ func (s *Store) Ceremonies() []*Ceremony {
 	return out
 }
 
-// Deliver routes a received signature envelope to its ceremony.
-func (s *Store) Deliver(env Envelope) (Intake, error) {
-	c, err := s.Ceremony(env.Ceremony)
-	if err != nil {
-		return Intake{}, fmt.Errorf("%w: %w", ErrWrongCeremony, err)
-	}
-	return c.Receive(env)
-}
-
 // ExpireDue closes every open ceremony whose deadline has passed and lists
 // their ids.
 func (s *Store) ExpireDue() ([]string, error) {

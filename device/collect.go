@@ -159,7 +159,7 @@ func deliverSignatures(cer *ceremony.Ceremony, env transport.Signatures) (*cerem
 	var out []ceremony.Intake
 	var errs []error
 	for _, s := range env.Sigs {
-		in, err := cer.Receive(ceremony.Envelope{Ceremony: env.Ceremony, SAID: env.SAID, Sig: s, From: env.Signer})
+		in, err := cer.Receive(env.Ceremony, env.SAID, s, env.Signer)
 		if err != nil {
 			errs = append(errs, err)
 			continue
