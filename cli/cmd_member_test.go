@@ -65,7 +65,7 @@ func TestMemberNewListCardCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("card from stdout: %v", err)
 	}
-	if card.Alias != "alice" || card.Key != aliceKey || card.Next != strings.Fields(lines[1])[2] {
+	if card.Label != "alice" || card.Key != aliceKey || card.Next != strings.Fields(lines[1])[2] {
 		t.Errorf("card %+v does not match list line %q", card, lines[1])
 	}
 	// --out after the positional argument.
@@ -75,7 +75,7 @@ func TestMemberNewListCardCheck(t *testing.T) {
 		t.Fatalf("card --out: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	data, _ := os.ReadFile(file)
-	if c, err := transport.ParseCard(data); err != nil || c.Alias != "bob" {
+	if c, err := transport.ParseCard(data); err != nil || c.Label != "bob" {
 		t.Fatalf("card file: %+v, %v", c, err)
 	}
 

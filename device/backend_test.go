@@ -348,8 +348,8 @@ func TestTUIBackendReceiveRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	bob, _ := other.Card("bob")
-	contrib := transport.Contribution{Group: kel.Digest([]byte("unknown group")), Label: "bob", Role: "rotate",
-		Key: kel.EncodeVerKey(ed25519.PublicKey(bytes.Repeat([]byte{1}, 32))), Next: kel.Digest([]byte("n")), Signer: "D" + strings.Repeat("A", 43), Sig: "0B" + strings.Repeat("A", 86)}
+	contrib := transport.Contribution{Group: kel.Digest([]byte("unknown group")), Contribution: ceremony.Contribution{Label: "bob", Role: ceremony.RoleRotate,
+		Key: kel.EncodeVerKey(ed25519.PublicKey(bytes.Repeat([]byte{1}, 32))), Next: kel.Digest([]byte("n"))}, Signer: "D" + strings.Repeat("A", 43), Sig: "0B" + strings.Repeat("A", 86)}
 	cases := []struct {
 		name string
 		data []byte

@@ -60,13 +60,9 @@ func ReadCard(path string) (ceremony.Card, error) {
 	if err != nil {
 		return ceremony.Card{}, err
 	}
-	return cardOf(pk.(transport.Card)), nil
+	return pk.(transport.Card).Card, nil
 }
 
-// cardOf is a received member card as an inception member.
-func cardOf(card transport.Card) ceremony.Card {
-	return ceremony.Card{Label: card.Alias, Key: card.Key, Next: card.Next}
-}
 
 // ProposeInception proposes the inception of a group: it records and opens
 // the ceremony and the alias, and returns the proposal packet to send.
@@ -186,9 +182,9 @@ func (d *Device) Contribute(group, alias string) (*Contributed, error) {
 	if err != nil {
 		return nil, err
 	}
-	contrib := transport.Contribution{Group: prefix, Label: label, Role: string(ceremony.RoleRotate),
-		Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest, Signer: kel.EncodeVerKey(m.PublicKey)}
-	if err := ceremony.CheckContribution(st, contributionOf(contrib)); err != nil {
+	contrib := transport.Contribution{Group: prefix, Signer: kel.EncodeVerKey(m.PublicKey), Contribution: ceremony.Contribution{
+		Label: label, Role: ceremony.RoleRotate, Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest}}
+	if err := ceremony.CheckContribution(st, contrib.Contribution); err != nil {
 		return nil, err
 	}
 	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) })
@@ -198,11 +194,6 @@ func (d *Device) Contribute(group, alias string) (*Contributed, error) {
 	return &Contributed{Alias: alias, Label: label, Prefix: prefix, Ondex: j, Packet: contrib}, nil
 }
 
-// contributionOf is a contribution packet as a rotation part: the one
-// place the wire type becomes the ceremony's.
-func contributionOf(t transport.Contribution) ceremony.Contribution {
-	return ceremony.Contribution{Label: t.Label, Role: ceremony.Role(t.Role), Key: t.Key, Next: t.Next, Prior: t.Prior}
-}
 
 // Rotation is a request to propose a rotation.
 type Rotation struct {
@@ -244,7 +235,7 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 		if t.Group != prefix {
 			return nil, fmt.Errorf("%s: %w: the contribution is for %s, not %s", f, ErrWrongPacket, d.GroupName(t.Group), d.GroupName(prefix))
 		}
-		cc := contributionOf(t)
+		cc := t.Contribution
 		if err := ceremony.CheckContribution(st, cc); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
@@ -265,7 +256,7 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 		if err != nil {
 			return nil, err
 		}
-		members = append(members, contributionOf(c.Packet))
+		members = append(members, c.Packet.Contribution)
 	}
 	for _, e := range req.Extra {
 		switch e[0] {
@@ -275,7 +266,7 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 				return nil, err
 			}
 			card := pk.(transport.Card)
-			members = append(members, ceremony.Contribution{Label: card.Alias, Role: ceremony.RoleNextOnly, Next: card.Next})
+			members = append(members, ceremony.Contribution{Label: card.Label, Role: ceremony.RoleNextOnly, Next: card.Next})
 		case "reserve", "drop":
 			label, dig, err := d.labelDigest(prefix, st, e[1])
 			if err != nil {

@@ -142,10 +142,10 @@ func (d *Device) takeCard(source string, card transport.Card) ([]api.Notice, err
 	if _, dup := d.item(key); dup || len(mine) > 0 {
 		return nil, nil
 	}
-	if !d.addItem(key, api.InboxItem{Kind: api.InboxCard, Source: source, Label: card.Alias, Card: cardOf(card)}) {
-		return []api.Notice{notice("", "inbox full: the member card of %s was not kept", card.Alias)}, nil
+	if !d.addItem(key, api.InboxItem{Kind: api.InboxCard, Source: source, Label: card.Label, Card: card.Card}) {
+		return []api.Notice{notice("", "inbox full: the member card of %s was not kept", card.Label)}, nil
 	}
-	return []api.Notice{notice("", "member card of %s in the inbox", card.Alias)}, nil
+	return []api.Notice{notice("", "member card of %s in the inbox", card.Label)}, nil
 }
 
 // takeContribution puts a rotation contribution in the inbox (a newer one
@@ -154,7 +154,7 @@ func (d *Device) takeCard(source string, card transport.Card) ([]api.Notice, err
 // are left out: a rotation proposal made here makes them itself.
 func (d *Device) takeContribution(source string, t transport.Contribution, explicit bool) ([]api.Notice, error) {
 	st, held := d.store.State(t.Group)
-	cc := contributionOf(t)
+	cc := t.Contribution
 	var err error
 	if held {
 		err = ceremony.CheckContribution(st, cc)

@@ -25,9 +25,9 @@ rule kel       "^$M/|$CHARM|go-keyring|qrterminal|gozxing|^os/exec\$|^net\$|bbol
 rule internal/fileio "^$M/|^[^/]+\.[^/]*(/|\$)"   # the standard library only
 rule keystore  "^$M/|$CHARM|qrterminal|gozxing" deps "^$M/internal/fileio\$"
 rule ceremony  "^$M/(tui|qr|transport|keystore)\$|$CHARM|go-keyring|qrterminal|gozxing"
-rule transport "^$M/(ceremony|tui|keystore|qr)\$|$CHARM|go-keyring|qrterminal|gozxing"
+rule transport "^$M/(tui|keystore|qr|device|cli)\$|$CHARM|go-keyring|qrterminal|gozxing"
 rule qr        "^$M/(ceremony|tui|keystore|kel)\$|$CHARM|go-keyring" direct
-rule qr        "^$M/(ceremony|tui|keystore)\$|$CHARM|go-keyring"
+rule qr        "^$M/(tui|keystore|device|cli)\$|$CHARM|go-keyring"
 rule tui       "go-keyring|^$M/(keystore|device|cli)\$" direct
 rule tui       "go-keyring|^$M/(keystore|device|cli)\$"
 # The application layer: kel <- ceremony <- device <- cli; device/api is data only.

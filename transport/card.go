@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -45,12 +46,13 @@ var (
 	ErrBadCardSignature = errors.New("member card signature does not verify")
 )
 
-// Card is a parsed, verified member card.
+// Card is a parsed, verified member card: the member as an inception
+// roster takes it (ceremony.Card: its label, on the wire "alias", 1-32
+// letters, digits, '-', '_', '.'; its current key, qb64 D…; its next key
+// digest, qb64 E…) and the proof of possession, qb64 0B….
 type Card struct {
-	Alias string // 1-32 letters, digits, '-', '_', '.'
-	Key   string // current key, qb64 D…
-	Next  string // next key digest, qb64 E…
-	Sig   string // proof of possession, qb64 0B…
+	ceremony.Card
+	Sig string
 }
 
 // cardJSON fixes the field order of Marshal.
@@ -68,7 +70,7 @@ type cardJSON struct {
 // with "keremony/", so they can never be mistaken for a key event). The
 // signature is verified before the card is returned.
 func NewCard(alias, keyQb64, nextQb64 string, sign func([]byte) ([]byte, error)) (Card, error) {
-	c := Card{Alias: alias, Key: keyQb64, Next: nextQb64}
+	c := Card{Card: ceremony.Card{Label: alias, Key: keyQb64, Next: nextQb64}}
 	pub, err := c.checkFields()
 	if err != nil {
 		return Card{}, err
@@ -88,12 +90,12 @@ func NewCard(alias, keyQb64, nextQb64 string, sign func([]byte) ([]byte, error))
 // version, alias, key and next, one per line. None of the values can hold a
 // newline, so the text is unambiguous.
 func (c Card) SigningBytes() []byte {
-	return fmt.Appendf(nil, "%s\nv=%d\nalias=%s\nkey=%s\nnext=%s\n", CardType, CardVersion, c.Alias, c.Key, c.Next)
+	return fmt.Appendf(nil, "%s\nv=%d\nalias=%s\nkey=%s\nnext=%s\n", CardType, CardVersion, c.Label, c.Key, c.Next)
 }
 
 // Marshal encodes the card as one line of JSON (with a final newline).
 func (c Card) Marshal() []byte {
-	b, err := json.Marshal(cardJSON{Type: CardType, V: CardVersion, Alias: c.Alias, Key: c.Key, Next: c.Next, Sig: c.Sig})
+	b, err := json.Marshal(cardJSON{Type: CardType, V: CardVersion, Alias: c.Label, Key: c.Key, Next: c.Next, Sig: c.Sig})
 	if err != nil {
 		panic("transport: internal error: " + err.Error()) // strings only: cannot fail
 	}
@@ -132,7 +134,7 @@ func ParseCard(b []byte) (Card, error) {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"alias", &c.Alias}, {"key", &c.Key}, {"next", &c.Next}, {"sig", &c.Sig}} {
+	}{{"alias", &c.Label}, {"key", &c.Key}, {"next", &c.Next}, {"sig", &c.Sig}} {
 		raw, ok := fields[f.name]
 		if !ok {
 			return Card{}, fmt.Errorf("%w: no %q field", ErrMalformedCard, f.name)
@@ -193,8 +195,8 @@ func cardFields(b []byte) (map[string]json.RawMessage, []string, error) {
 
 // checkFields validates everything but the signature and returns the key.
 func (c Card) checkFields() (ed25519.PublicKey, error) {
-	if !validAlias(c.Alias) {
-		return nil, fmt.Errorf("%w: alias %.40q: want 1 to 32 letters, digits, '-', '_' or '.'", ErrMalformedCard, c.Alias)
+	if !validAlias(c.Label) {
+		return nil, fmt.Errorf("%w: alias %.40q: want 1 to 32 letters, digits, '-', '_' or '.'", ErrMalformedCard, c.Label)
 	}
 	key, err := kel.DecodeMatter(c.Key, kel.CodeEd25519)
 	if err != nil {
@@ -217,7 +219,7 @@ func (c Card) verify() error {
 		return fmt.Errorf("%w: sig %.100q: %w", ErrMalformedCard, c.Sig, err)
 	}
 	if !ed25519.Verify(pub, c.SigningBytes(), sig) {
-		return fmt.Errorf("%w: card of %q", ErrBadCardSignature, c.Alias)
+		return fmt.Errorf("%w: card of %q", ErrBadCardSignature, c.Label)
 	}
 	return nil
 }

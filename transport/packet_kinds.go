@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -26,18 +27,16 @@ import (
 // ceremony's rule (ceremony.CheckContribution); the packet checks their
 // encodings.
 type Contribution struct {
-	Group  string
-	Label  string
-	Role   string
-	Key    string // D…, optional
-	Next   string // E…, optional
-	Prior  string // E…, optional
+	Group string
+	// Contribution is the member's part of the rotation (label, role, and
+	// the keys or digests the role needs), as the ceremony takes it.
+	ceremony.Contribution
 	Signer string // D…
 	Sig    string // 0B…
 }
 
 // ContributionRoles are the roles a contribution may carry.
-var ContributionRoles = []string{"rotate", "fresh", "next-only", "reserve", "drop"}
+var ContributionRoles = []ceremony.Role{ceremony.RoleRotate, ceremony.RoleFresh, ceremony.RoleNextOnly, ceremony.RoleReserve, ceremony.RoleDrop}
 
 // NewContribution checks c's fields and signs it with sign, the private key
 // of c.Signer; the signature is verified before the contribution is
@@ -71,7 +70,7 @@ func (Contribution) PacketType() PacketType { return PacketContribution }
 // Marshal writes the contribution as one line of JSON; empty optional
 // fields are left out.
 func (c Contribution) Marshal() []byte {
-	kv := []any{"type", string(PacketContribution), "v", PacketVersion, "group", c.Group, "label", c.Label, "role", c.Role}
+	kv := []any{"type", string(PacketContribution), "v", PacketVersion, "group", c.Group, "label", c.Label, "role", string(c.Role)}
 	for _, f := range []struct{ k, v string }{{"key", c.Key}, {"next", c.Next}, {"prior", c.Prior}} {
 		if f.v != "" {
 			kv = append(kv, f.k, f.v)
@@ -87,11 +86,12 @@ func ParseContribution(b []byte) (Contribution, error) {
 		return Contribution{}, err
 	}
 	var c Contribution
+	var role string
 	for _, f := range []struct {
 		name     string
 		dst      *string
 		required bool
-	}{{"group", &c.Group, true}, {"label", &c.Label, true}, {"role", &c.Role, true}, {"key", &c.Key, false},
+	}{{"group", &c.Group, true}, {"label", &c.Label, true}, {"role", &role, true}, {"key", &c.Key, false},
 		{"next", &c.Next, false}, {"prior", &c.Prior, false}, {"signer", &c.Signer, true}, {"sig", &c.Sig, true}} {
 		if *f.dst, err = e.str(f.name, f.required); err != nil {
 			return Contribution{}, err
@@ -100,6 +100,7 @@ func ParseContribution(b []byte) (Contribution, error) {
 			return Contribution{}, fmt.Errorf("%w: %s field %q is empty (leave it out)", ErrMalformedPacket, e.t.Describe(), f.name)
 		}
 	}
+	c.Role = ceremony.Role(role)
 	pub, err := c.checkFields()
 	if err != nil {
 		return Contribution{}, err
@@ -123,7 +124,7 @@ func (c Contribution) checkFields() (ed25519.PublicKey, error) {
 		return nil, err
 	}
 	if !slices.Contains(ContributionRoles, c.Role) {
-		return nil, fmt.Errorf("%w: contribution role %q: want one of %v", ErrMalformedPacket, clipText(c.Role), ContributionRoles)
+		return nil, fmt.Errorf("%w: contribution role %q: want one of %v", ErrMalformedPacket, clipText(string(c.Role)), ContributionRoles)
 	}
 	if c.Key != "" {
 		if err := checkMatter(k, "key", c.Key, "key", kel.CodeEd25519); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -40,8 +41,8 @@ func testContribution(t testing.TB) Contribution {
 	signer, sign := testKeys(1)
 	revealed, _ := testKeys(2)
 	fresh, _ := testKeys(3)
-	c, err := NewContribution(Contribution{Group: ev.Prefix(), Label: "alice", Role: "rotate", Key: revealed,
-		Next: kel.NextDigest(fresh), Signer: signer}, sign)
+	c, err := NewContribution(Contribution{Group: ev.Prefix(), Contribution: ceremony.Contribution{Label: "alice", Role: ceremony.RoleRotate, Key: revealed,
+		Next: kel.NextDigest(fresh)}, Signer: signer}, sign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestParseContributionHostile(t *testing.T) {
 	c := testContribution(t)
 	b := c.Marshal()
 	other, sign := testKeys(9)
-	forged, _ := NewContribution(Contribution{Group: c.Group, Label: "alice", Role: "rotate", Key: c.Key, Next: c.Next, Signer: other}, sign)
+	forged, _ := NewContribution(Contribution{Group: c.Group, Contribution: ceremony.Contribution{Label: "alice", Role: ceremony.RoleRotate, Key: c.Key, Next: c.Next}, Signer: other}, sign)
 	cases := append(commonHostile(t, b, PacketContribution),
 		hostile{"changed next digest", mutate(t, b, c.Next, kel.NextDigest(c.Key)), ErrBadPacketSignature},
 		hostile{"changed label", mutate(t, b, `"label":"alice"`, `"label":"mallory"`), ErrBadPacketSignature},
@@ -356,7 +357,7 @@ func TestParseCardAsPacket(t *testing.T) {
 func TestNewPacketsRefuseBadInput(t *testing.T) {
 	key, sign := testKeys(1)
 	_, ev := testStream(t)
-	if _, err := NewContribution(Contribution{Group: ev.Prefix(), Label: "a", Role: "rotate", Signer: key}, func([]byte) ([]byte, error) {
+	if _, err := NewContribution(Contribution{Group: ev.Prefix(), Contribution: ceremony.Contribution{Label: "a", Role: ceremony.RoleRotate}, Signer: key}, func([]byte) ([]byte, error) {
 		return make([]byte, 64), nil
 	}); !errors.Is(err, ErrBadPacketSignature) {
 		t.Errorf("wrong signer: %v", err)
