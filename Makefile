@@ -40,6 +40,15 @@ bench:
 	$(BENCHSTAT) bench.txt
 	BENCHSTAT="$(BENCHSTAT)" ./scripts/bench-ratio.sh bench.txt
 
+# Opening a home and polling its drop folder against verify of the same KEL (device), the
+# store's open and import, then whole-process figures (scripts/bench-home.sh).
+.PHONY: bench-home
+bench-home:
+	$(GO) test -run '^$$' -bench 'OpenHome|Poll|VerifyKEL' -benchmem -count $(BENCHCOUNT) ./device/ | tee bench-home.txt
+	$(GO) test -run '^$$' -bench 'OpenStore10k$$|Import10k|Replay10k' -benchtime 3x -count 3 ./ceremony/ | tee -a bench-home.txt
+	$(BENCHSTAT) bench-home.txt
+	./scripts/bench-home.sh
+
 # The TUI's collect screen View for a 70-member group (integer 36 of 70, and weighted).
 .PHONY: bench-tui
 bench-tui:
@@ -84,4 +93,4 @@ imports:
 	./scripts/check-imports.sh
 
 clean:
-	rm -f $(BIN) bench.txt
+	rm -f $(BIN) bench.txt bench-home.txt
