@@ -443,25 +443,6 @@ func TestThresholdFlags(t *testing.T) {
 	}
 }
 
-func TestCLIUsage(t *testing.T) {
-	cliSetup(t)
-	d := newCLIDevice(t, "A")
-	for _, args := range [][]string{{"group"}, {"group", "incept"}, {"sign"}, {"review", "a", "b"}, {"collect"}, {"finalize"},
-		{"abort", "x"}, {"rotate", "propose", "--group", "g"}, {"kel"}, {"kel", "show"}, {"anchor", "--group", "g"}, {"group", "incept", "--group", "g", "--kt", "x", "--member", "m"}} {
-		if code, _, _ := d.run(args...); code != 2 {
-			t.Errorf("keremony %v: exit %d, want 2", args, code)
-		}
-	}
-	for _, args := range [][]string{{"group", "--help"}, {"rotate", "help"}, {"kel", "-h"}, {"sign", "--help"}, {"status", "-h"}} {
-		if code, _, _ := d.run(args...); code != 0 {
-			t.Errorf("keremony %v: exit %d, want 0", args, code)
-		}
-	}
-	var out bytes.Buffer
-	dispatch([]string{"help"}, nil, &out, io.Discard)
-	mustContain(t, "help", out.String(), "group", "rotate", "anchor", "review", "sign", "collect", "status", "finalize", "abort", "kel")
-}
-
 // TestCLIWeightedAndAnchor: a weighted inception whose status shows the
 // clause sums, then an anchoring of another identifier's inception.
 func TestCLIWeightedAndAnchor(t *testing.T) {

@@ -115,41 +115,6 @@ func TestMemberFlagsAnywhere(t *testing.T) {
 	}
 }
 
-func TestMemberUsage(t *testing.T) {
-	fileMode(t)
-	for _, args := range [][]string{
-		nil,
-		{"rename", "alice"},
-		{"new"},
-		{"new", "alice", "bob"},
-		{"list", "extra"},
-		{"card"},
-		{"check", "alice"},
-		{"new", "alice", "--keystore", "vault"},
-		{"new", "alice", "--bogus"},
-		{"list", "--out", "x"}, // --out belongs to card only
-	} {
-		code, out, errOut := member(t, args...)
-		if code != 2 || errOut == "" || out != "" {
-			t.Errorf("member %q: exit %d, stdout %q, stderr %q; want exit 2 with a message", args, code, out, errOut)
-		}
-	}
-	code, _, errOut := member(t, "new", "alice", "--keystore", "vault")
-	if code != 2 || !strings.Contains(errOut, `unknown keystore backend "vault"`) {
-		t.Errorf("bad --keystore: %d %q", code, errOut)
-	}
-	t.Setenv("KEREMONY_KEYSTORE", "vault")
-	if code, _, errOut := member(t, "list"); code != 2 || !strings.Contains(errOut, "vault") {
-		t.Errorf("bad KEREMONY_KEYSTORE: %d %q", code, errOut)
-	}
-	if code, out, _ := member(t, "help"); code != 0 || !strings.Contains(out, "member check") {
-		t.Errorf("member help: %d %q", code, out)
-	}
-	if code, out, _ := dispatchOut("help"); code != 0 || !strings.Contains(out, "member") {
-		t.Errorf("keremony help does not list member: %q", out)
-	}
-}
-
 func dispatchOut(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := dispatch(args, strings.NewReader(""), &out, &errOut)

@@ -435,35 +435,6 @@ func TestVerifyStdin(t *testing.T) {
 	checkStates(t, out.States, wantStates(v, st))
 }
 
-func TestVerifyUsageErrors(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "no-such.cesr")
-	valid := filepath.Join(vecDir, "d_2of2_rotation.kel.cesr")
-	for _, tc := range []struct {
-		name   string
-		args   []string
-		stderr string
-	}{
-		{"no arguments", nil, "usage: keremony verify"},
-		{"only --json", []string{"--json"}, "usage: keremony verify"},
-		{"unknown flag", []string{"--bogus", valid}, "bogus"},
-		{"missing file", []string{missing}, missing},
-		{"missing file after a valid one", []string{valid, missing}, missing},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, "", tc.args...)
-			if code != 2 {
-				t.Errorf("exit %d, want 2", code)
-			}
-			if !strings.Contains(stderr, tc.stderr) {
-				t.Errorf("stderr %q does not mention %q", stderr, tc.stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout should be empty on a usage error: %q", stdout)
-			}
-		})
-	}
-}
-
 // TestVerifyTruncated cuts a valid stream inside its last body and inside its
 // last signature: the events before the cut are reported valid, the cut as a
 // stream_truncated stream error, and the exit code is 1.

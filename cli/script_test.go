@@ -51,6 +51,7 @@ func TestScript(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"truncate": cmdTruncate,
+			"zeros":    cmdZeros,
 			"replace":  cmdReplace,
 		},
 	})
@@ -117,4 +118,15 @@ func copyVectors(dir string) error {
 		}
 	}
 	return nil
+}
+
+// cmdZeros is `zeros FILE N`: a file of N zero bytes (an input over a
+// size limit).
+func cmdZeros(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: zeros FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), make([]byte, n), 0o644))
 }

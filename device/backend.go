@@ -275,17 +275,24 @@ func (d *Device) proposal(id string) (*Incoming, error) {
 	return d.ProposalOf(cer)
 }
 
+// review reviews a proposal by id for the member of this device that takes
+// part.
+func (b backend) review(proposalID string) (*Reviewed, error) {
+	in, err := b.d.proposal(proposalID)
+	if err != nil {
+		return nil, err
+	}
+	return b.d.Review(in, "", nil)
+}
+
 // Review reviews a proposal (of the inbox or of a ceremony of this device)
 // for the member of this device that takes part.
 func (b backend) Review(proposalID string) (api.ReviewInfo, error) {
-	in, err := b.d.proposal(proposalID)
+	r, err := b.review(proposalID)
 	if err != nil {
 		return api.ReviewInfo{}, err
 	}
-	r, err := b.d.Review(in, "", nil)
-	if err != nil {
-		return api.ReviewInfo{}, err
-	}
+	in := r.In
 	info := api.ReviewInfo{ProposalID: in.ID(), From: in.Packet.From, Event: in.Event, Review: r.Review, Refusals: r.Refusals,
 		Warnings: r.Warnings, Group: r.Group, Member: r.Member, Signed: r.Signed(), CanSign: r.CanSign()}
 	if r.Local != nil {
@@ -298,11 +305,7 @@ func (b backend) Review(proposalID string) (api.ReviewInfo, error) {
 // (the signatures held for it are applied), the proposal leaves the inbox,
 // and the signature envelope goes to the drop folder.
 func (b backend) Sign(proposalID string) (api.Outgoing, error) {
-	in, err := b.d.proposal(proposalID)
-	if err != nil {
-		return api.Outgoing{}, err
-	}
-	r, err := b.d.Review(in, "", nil)
+	r, err := b.review(proposalID)
 	if err != nil {
 		return api.Outgoing{}, err
 	}
