@@ -63,7 +63,6 @@ func ReadCard(path string) (ceremony.Card, error) {
 	return pk.(transport.Card).Card, nil
 }
 
-
 // ProposeInception proposes the inception of a group: it records and opens
 // the ceremony and the alias, and returns the proposal packet to send.
 func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
@@ -193,7 +192,6 @@ func (d *Device) Contribute(group, alias string) (*Contributed, error) {
 	}
 	return &Contributed{Alias: alias, Label: label, Prefix: prefix, Ondex: j, Packet: contrib}, nil
 }
-
 
 // Rotation is a request to propose a rotation.
 type Rotation struct {
