@@ -165,7 +165,8 @@ func TestCLIInceptionAndRotation(t *testing.T) {
 	for i, d := range []*cliDevice{a, b} {
 		_, dev := d.open()
 		ms, _ := dev.Members()
-		if len(ms) != 1 || kel.EncodeVerKey(ms[0].PublicKey) != st.Keys[i] || ms[0].NextDigest != st.Next[i] || ms[0].PendingNextDigest != "" {
+		if len(ms) != 1 || len(ms[0].Seats) != 1 || kel.EncodeVerKey(ms[0].Seats[0].PublicKey) != st.Keys[i] || ms[0].Seats[0].NextDigest != st.Next[i] ||
+			ms[0].Seats[0].PendingNextDigest != "" || ms[0].Seats[0].Group != rep.Prefixes[0] {
 			t.Errorf("%s: member %+v does not match the key state %v %v", d.name, ms, st.Keys, st.Next)
 		}
 		dev.Close()
@@ -383,8 +384,8 @@ func TestCLIAbortRecords(t *testing.T) {
 	c.ok("member", "new", "mallory")
 	_, dc := c.open()
 	m, _ := dc.Member("mallory")
-	ab.Key, ab.By = kel.EncodeVerKey(m.PublicKey), "alice"
-	forged, err := transport.NewAbort(ab, func(b []byte) ([]byte, error) { return dc.SignProof("mallory", b) })
+	ab.Key, ab.By = kel.EncodeVerKey(m.Seats[0].PublicKey), "alice"
+	forged, err := transport.NewAbort(ab, func(b []byte) ([]byte, error) { return dc.SignProof(m.Seats[0].SeatRef, b) })
 	if err != nil {
 		t.Fatal(err)
 	}

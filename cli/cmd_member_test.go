@@ -58,14 +58,14 @@ func TestMemberNewListCardCheck(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "alice ") || !strings.HasPrefix(lines[2], "bob ") {
 		t.Fatalf("member list:\n%s", out)
 	}
-	aliceKey := strings.Fields(lines[1])[1]
+	aliceKey := strings.Fields(lines[1])[2]
 
 	// The card on stdout parses, verifies and matches the listed key.
 	card, err := transport.ParseCard([]byte(mustMember(t, "card", "alice")))
 	if err != nil {
 		t.Fatalf("card from stdout: %v", err)
 	}
-	if card.Label != "alice" || card.Key != aliceKey || card.Next != strings.Fields(lines[1])[2] {
+	if card.Label != "alice" || card.Key != aliceKey || card.Next != strings.Fields(lines[1])[3] {
 		t.Errorf("card %+v does not match list line %q", card, lines[1])
 	}
 	// --out after the positional argument.

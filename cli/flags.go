@@ -133,7 +133,7 @@ func (c *cmd) fail(err error) int {
 		fmt.Fprintln(c.stderr, "keremony: hint: without a working OS keyring, use --keystore=file (a passphrase-protected file)")
 	case errors.Is(err, device.ErrNoPassphrase), errors.Is(err, errNoTerminal):
 		fmt.Fprintln(c.stderr, "keremony: hint: run in a terminal, or set KEREMONY_PASSPHRASE (less safe)")
-	case errors.Is(err, device.ErrStoreBusy):
+	case errors.Is(err, device.ErrStoreBusy), errors.Is(err, device.ErrBusy):
 		fmt.Fprintln(c.stderr, "keremony: hint: another keremony command is using this home; wait for it to finish")
 	}
 	return 1

@@ -18,7 +18,8 @@ device's member card, --member ALIAS this device's own member. Write the proposa
 incept flags:
   --group ALIAS     the group's alias on this device (and the suggested alias for the others)
   --card FILE       a member card (keremony member card); repeat, in roster order
-  --member ALIAS    this device's member, at this position in the roster
+  --member ALIAS    this device's member, at this position in the roster; it joins through
+                    its seat in no group yet, or a fresh seat (a key pair serves one group)
   --kt T            signing threshold: an integer or weighted clauses such as
                     '["1/2","1/4","1/4"]' or 1/2,1/4,1/4 (default: a majority,
                     n/2+1)
@@ -83,7 +84,11 @@ func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "card":
 			card, err = device.ReadCard(m[1])
 		case "member":
-			card, err = d.MemberCard(m[1])
+			var note string
+			card, note, err = d.MemberCard(m[1], *alias)
+			if note != "" {
+				c.printf("%s\n", note)
+			}
 			if err == nil && req.From == "" {
 				req.From = card.Label
 			}

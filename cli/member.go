@@ -13,10 +13,16 @@ import (
 )
 
 const memberUsage = `usage: keremony member new ALIAS            create member ALIAS: a current and a pre-rotated next key
-       keremony member list                 list this device's members
-       keremony member card ALIAS [--out FILE]
-                                            write ALIAS's public card, signed with its current key
-       keremony member check                prove every member's keys are in the keystore (recovery drill)
+       keremony member list                 list this device's members and their seats
+       keremony member card ALIAS [--for GROUP] [--out FILE]
+                                            write ALIAS's public card for a new group, signed with
+                                            its current key
+       keremony member check                prove every seat's keys are in the keystore and fit
+                                            its group's kel (recovery drill)
+
+A member sits in each group through a seat: a key pair of its own, which serves that group
+only. A card is for a new group: it shows the member's seat in no group yet, or a fresh seat
+made for it (--for names the group, so that each new group gets a seat of its own).
 
 flags (any subcommand, before or after its arguments):
   --home DIR        data directory (env KEREMONY_HOME; default: the user config dir + /keremony)
@@ -38,9 +44,10 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	c := newCmd("member "+sub, memberUsage, stdin, stdout, stderr)
 	c.fs.Usage = func() { fmt.Fprint(stderr, memberUsage) }
-	out := ""
+	out, forGroup := "", ""
 	if sub == "card" {
 		c.fs.StringVar(&out, "out", "", "write the card to FILE instead of standard output")
+		c.fs.StringVar(&forGroup, "for", "", "the new group the card is for")
 	}
 	pos, err := parseInterleaved(c.fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -61,10 +68,16 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "keremony: hint: without a working OS keyring, use --keystore=file (a passphrase-protected file)")
 		case errors.Is(err, device.ErrNoPassphrase):
 			fmt.Fprintln(stderr, "keremony: hint: run in a terminal, or set KEREMONY_PASSPHRASE (less safe)")
+		case errors.Is(err, device.ErrBusy):
+			fmt.Fprintln(stderr, "keremony: hint: another keremony command is changing this home; wait for it to finish")
 		}
 		return 1
 	}
-	d, err := c.openWith(true)
+	d, err := c.openWith(sub != "check")
+	if sub == "check" && errors.Is(err, device.ErrStoreBusy) {
+		// The TUI holds the ceremony store: check the keys alone.
+		d, err = c.openWith(true)
+	}
 	if errors.Is(err, device.ErrRequest) {
 		fmt.Fprintf(stderr, "keremony member %s: %s\n", sub, strings.TrimPrefix(err.Error(), device.ErrRequest.Error()+": "))
 		return 2
@@ -80,7 +93,7 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "list":
 		err = memberList(d, stdout)
 	case "card":
-		err = memberCard(c, d, pos[0], out)
+		err = memberCard(c, d, pos[0], forGroup, out)
 	case "check":
 		var ready bool
 		if ready, err = memberCheck(d, stdout); err == nil && !ready {
@@ -98,11 +111,15 @@ func memberNew(d *device.Device, alias string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ks := m.Seats[0]
 	fmt.Fprintf(stdout, "created member %q, keys in %s\nkey   %s\nnext  %s\n",
-		m.Alias, d.KeystoreName(), kel.EncodeVerKey(m.PublicKey), m.NextDigest)
+		m.Alias, d.KeystoreName(), kel.EncodeVerKey(ks.PublicKey), ks.NextDigest)
 	return nil
 }
 
+// memberList lists one line per seat: the member, the group it serves
+// ("-" for a seat in no group yet, "for X" for one made for group X), its
+// keys and whether a rotation is prepared.
 func memberList(d *device.Device, stdout io.Writer) error {
 	ms, err := d.Members()
 	if err != nil {
@@ -113,21 +130,43 @@ func memberList(d *device.Device, stdout io.Writer) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ALIAS\tKEY\tNEXT\tSTATE")
+	fmt.Fprintln(tw, "ALIAS\tGROUP\tKEY\tNEXT\tSTATE")
 	for _, m := range ms {
-		state := "-"
-		if m.PendingNextDigest != "" {
-			state = "rotation prepared"
+		for _, ks := range m.Seats {
+			group := "-"
+			switch {
+			case ks.Group != "":
+				group = firstNonEmpty(d.AliasOf(ks.Group), ks.Group)
+			case ks.For != "":
+				group = "for " + ks.For
+			}
+			var state []string
+			if ks.PendingNextDigest != "" {
+				state = append(state, "rotation prepared")
+			}
+			if len(ks.SharesWith) > 0 {
+				state = append(state, "shares keys (made before seats)")
+			}
+			if len(state) == 0 {
+				state = []string{"-"}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Alias, group, kel.EncodeVerKey(ks.PublicKey), ks.NextDigest, strings.Join(state, ", "))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, state)
 	}
 	return tw.Flush()
 }
 
-func memberCard(c *cmd, d *device.Device, alias, out string) error {
-	card, err := d.CardPacket(alias)
+func memberCard(c *cmd, d *device.Device, alias, forGroup, out string) error {
+	card, ks, note, err := d.CardPacket(alias, forGroup)
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintf(c.stderr, "keremony member card: %s\n", note)
+	}
+	what := fmt.Sprintf("the card of member %q", alias)
+	if ks.For != "" {
+		what += " for " + ks.For
 	}
 	if out == "" {
 		_, err = c.stdout.Write(card.Marshal())
@@ -136,35 +175,23 @@ func memberCard(c *cmd, d *device.Device, alias, out string) error {
 	if err := device.WriteFile(out, card.Marshal()); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "wrote the card of member %q to %s\n", alias, out)
+	fmt.Fprintf(c.stderr, "wrote %s to %s\n", what, out)
 	return nil
 }
 
-// memberCheck runs the recovery drill; ready is false when any member (or
+// memberCheck runs the recovery drill; ready is false when any seat (or
 // the journal) is not ready, or there is no member at all.
 func memberCheck(d *device.Device, stdout io.Writer) (ready bool, err error) {
 	chk, err := d.CheckMembers()
 	if err != nil {
 		return false, err
 	}
-	if len(chk.Members) == 0 {
+	if len(chk.Seats) == 0 {
 		fmt.Fprintf(stdout, "no members in %s: nothing to sign with\n", d.Home())
 		return false, nil
 	}
-	for _, r := range chk.Members {
-		if r.Ready {
-			fmt.Fprintf(stdout, "%s: ready\n", r.Alias)
-		} else {
-			fmt.Fprintf(stdout, "%s: NOT READY: %v\n", r.Alias, r.Err)
-		}
-	}
-	switch {
-	case chk.JournalErr != nil:
-		fmt.Fprintf(stdout, "journal: NOT READY: %v\n", chk.JournalErr)
-	case chk.JournalTorn > 0:
-		fmt.Fprintf(stdout, "journal: %d signatures; a torn last line (%d bytes, from a crash; its signature was never released) will be dropped\n", chk.JournalEntries, chk.JournalTorn)
-	default:
-		fmt.Fprintf(stdout, "journal: %d signatures\n", chk.JournalEntries)
+	for _, l := range chk.Lines() {
+		fmt.Fprintln(stdout, l)
 	}
 	return chk.Ready(), nil
 }

@@ -135,6 +135,9 @@ func printReview(c *cmd, d *device.Device, r *device.Reviewed) {
 	default:
 		c.printf("you:         member %s does not sign this event\n", memberAs(r.Member, rev.Label))
 	}
+	if r.Effect != "" {
+		c.printf("for you:     %s\n", r.Effect)
+	}
 	if r.HasSeat() {
 		c.printf("next key:    %s\n", rev.NextText)
 	}

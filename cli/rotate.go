@@ -11,7 +11,7 @@ import (
 const rotateUsage = `usage: keremony rotate contribute --group G [--member M] [--out FILE]
        keremony rotate propose --group G CONTRIBUTION... [--add-next CARD]... [--reserve LABEL[=DIGEST]]...
                                [--drop LABEL[=DIGEST]]... [--kt T] [--nt T] [--out FILE]
-       keremony rotate cancel --member M
+       keremony rotate cancel --member M [--group G]
 
 A rotation has two rounds. Round one: every member that rotates runs 'rotate contribute',
 which prepares its rotation (reveals its pre-rotated next key and makes a fresh next key; the
@@ -20,7 +20,9 @@ contribution for the proposer. Round two: the proposer runs 'rotate propose' wit
 contributions, which builds the rot event and opens its ceremony; then every member signs it
 (keremony sign). When the rotation is final on a device (keremony finalize, or kel import of
 the finalized event), the device commits the rotation of its members: the revealed key becomes
-current and the old one is destroyed. 'rotate cancel' discards a prepared rotation.
+current and the old one is destroyed (once no identifier held on the device lists it). Only the
+group's own kel moves the keys of a member's seat in it. 'rotate cancel' discards a prepared
+rotation (--group G when the member prepared rotations in several groups).
 
 propose flags:
   --add-next CARD   a new member joins through the next commitment only (its card's next
@@ -78,7 +80,7 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "propose":
 		err = rotatePropose(c, d, device.Rotation{Group: *group, Files: pos, Extra: extra, From: *member, Expires: c.expiry()}, *kt, *nt, *out)
 	case "cancel":
-		if _, err = d.CancelRotation(*member); err == nil {
+		if _, err = d.CancelRotation(*member, *group); err == nil {
 			c.printf("member %s: prepared rotation discarded; it keeps its current and next keys\n", *member)
 		}
 	}

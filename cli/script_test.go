@@ -5,6 +5,8 @@ package cli
 // output. They are the contract of the command line's behaviour.
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/transport"
 )
 
 func TestMain(m *testing.M) {
@@ -53,6 +57,7 @@ func TestScript(t *testing.T) {
 			"truncate": cmdTruncate,
 			"zeros":    cmdZeros,
 			"replace":  cmdReplace,
+			"forgekel": cmdForgeKEL,
 		},
 	})
 }
@@ -129,4 +134,27 @@ func cmdZeros(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), make([]byte, n), 0o644))
+}
+
+// cmdForgeKEL is `forgekel CONTRIBUTION OUT`: what anyone holding a
+// rotation contribution (public by design) can build: the KEL of a new
+// identifier, signed only by the forger, whose k lists the contribution's
+// revealed key and whose n lists its prepared next digest.
+func cmdForgeKEL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: forgekel CONTRIBUTION OUT")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	cc, err := transport.ParseContribution(data)
+	ts.Check(err)
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	ts.Check(err)
+	mine := kel.EncodeVerKey(pub)
+	ev, err := kel.Incept(kel.InceptionOptions{Keys: []string{cc.Key, mine}, Kt: kel.IntThreshold(1),
+		Next: []string{cc.Next, kel.NextDigest(mine)}, Nt: kel.IntThreshold(1)})
+	ts.Check(err)
+	sig, err := kel.NewSiger(ed25519.Sign(priv, ev.Raw()), 1, 1, false)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), kel.NewMessage(ev, []kel.Siger{sig}).Bytes(), 0o644))
 }

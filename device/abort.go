@@ -46,21 +46,21 @@ func (d *Device) Abort(cer *ceremony.Ceremony, reason, member string, needRecord
 	}
 	var rec *transport.Abort
 	if member != "" {
-		m, err := d.ks.Member(member)
+		ks, ok, err := d.seatAmong(member, keys)
 		if err != nil {
 			return nil, err
 		}
-		key := kel.EncodeVerKey(m.PublicKey)
-		if !slices.Contains(keys, key) {
+		if !ok {
 			return nil, fmt.Errorf("%w: member %s is not a member of ceremony %s", ErrNoMember, member, cer.ID())
 		}
+		key := kel.EncodeVerKey(ks.PublicKey)
 		label := member
 		if rm, ok := cer.Roster().ByKey(key); ok {
 			label = rm.Label
 		}
 		ev := cer.Event()
 		a, err := transport.NewAbort(transport.Abort{Ceremony: cer.ID(), AID: ev.Prefix(), Sn: ev.Sn(), SAID: ev.SAID(),
-			Reason: reason, By: label, Key: key}, func(b []byte) ([]byte, error) { return d.ks.SignProof(member, b) })
+			Reason: reason, By: label, Key: key}, func(b []byte) ([]byte, error) { return d.ks.SignProof(ks.SeatRef, b) })
 		if err != nil {
 			return nil, err
 		}

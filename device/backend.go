@@ -67,24 +67,19 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	v := d.store.Verifier()
+	var seats []keystore.Seat
 	for _, m := range ms {
-		key := kel.EncodeVerKey(m.PublicKey)
-		mi := api.MemberInfo{Alias: m.Alias, Key: key, Next: m.NextDigest, RotationPending: m.PendingNextDigest != ""}
-		for _, p := range v.Prefixes() {
-			if st, _ := v.State(p); slices.Contains(st.Keys, key) {
-				mi.Groups = append(mi.Groups, firstNonEmpty(d.groups.aliasOf(p), p))
-			}
-		}
-		s.Members = append(s.Members, mi)
+		seats = append(seats, m.Seats...)
+		s.Members = append(s.Members, d.memberInfo(m))
 	}
+	v := d.store.Verifier()
 	for _, p := range v.Prefixes() {
 		st, _ := v.State(p)
-		s.Groups = append(s.Groups, d.groupInfo(p, st, ms))
+		s.Groups = append(s.Groups, d.groupInfo(p, st, seats))
 	}
 	all := d.store.Ceremonies()
 	for i := len(all) - 1; i >= 0; i-- {
-		s.Ceremonies = append(s.Ceremonies, d.ceremonyInfo(all[i], ms))
+		s.Ceremonies = append(s.Ceremonies, d.ceremonyInfo(all[i], seats))
 	}
 	d.pruneInbox()
 	for i := len(d.items) - 1; i >= 0; i-- {
@@ -93,21 +88,94 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 	return s, nil
 }
 
+// memberInfo describes one member of this device and its seats.
+func (d *Device) memberInfo(m keystore.Member) api.MemberInfo {
+	mi := api.MemberInfo{Alias: m.Alias}
+	show := m.Seats[0]
+	for _, ks := range m.Seats {
+		si := d.seatInfo(ks)
+		mi.Seats = append(mi.Seats, si)
+		if ks.PendingNextDigest != "" {
+			mi.RotationPending = true
+		}
+		switch {
+		case si.Group != "":
+			mi.Groups = append(mi.Groups, si.Group)
+		case !ks.Legacy:
+			for _, p := range d.listing(ks) {
+				mi.Groups = append(mi.Groups, firstNonEmpty(d.groups.aliasOf(p), p))
+			}
+		}
+		if ks.Group == "" && !ks.Legacy && !mi.Free {
+			mi.Free, show = true, ks
+		}
+	}
+	mi.Key, mi.Next = kel.EncodeVerKey(show.PublicKey), show.NextDigest
+	return mi
+}
+
+// seatInfo describes one seat of this device.
+func (d *Device) seatInfo(ks keystore.Seat) api.SeatInfo {
+	si := api.SeatInfo{Member: ks.Member, N: ks.N, Name: d.seatName(ks), Prefix: ks.Group, For: ks.For,
+		Key: kel.EncodeVerKey(ks.PublicKey), Next: ks.NextDigest, RotationPending: ks.PendingNextDigest != ""}
+	switch {
+	case ks.Group != "":
+		si.Group = firstNonEmpty(d.groups.aliasOf(ks.Group), ks.Group)
+		sc := SeatCheck{Seat: ks, Ready: true}
+		d.checkInGroup(&sc)
+		si.Role = sc.Role
+		if sc.Err != nil {
+			si.Role = sc.Err.Error()
+		}
+	case len(d.listing(ks)) > 0:
+		var names []string
+		for _, p := range d.listing(ks) {
+			names = append(names, d.nameOf(p))
+		}
+		si.Role = fmt.Sprintf("listed by %s, whose inception this device did not sign: it joins when it first signs or contributes there", strings.Join(names, ", "))
+	default:
+		si.Role = "in no group yet"
+	}
+	return si
+}
+
+// listing names the identifiers held here whose key state lists the key
+// or next digest of a seat in no group yet (a group incepted by the other
+// members without this device's signature).
+func (d *Device) listing(ks keystore.Seat) []string {
+	if ks.Group != "" {
+		return nil
+	}
+	cur := kel.EncodeVerKey(ks.PublicKey)
+	v := d.store.Verifier()
+	var out []string
+	for _, p := range v.Prefixes() {
+		if st, _ := v.State(p); slices.Contains(st.Keys, cur) || slices.Contains(st.Next, ks.NextDigest) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // groupInfo describes one identifier whose KEL this device holds.
-func (d *Device) groupInfo(prefix string, st kel.KeyState, ms []keystore.Member) api.GroupInfo {
+func (d *Device) groupInfo(prefix string, st kel.KeyState, seats []keystore.Seat) api.GroupInfo {
 	g := api.GroupInfo{Alias: d.groups.aliasOf(prefix), Prefix: prefix, State: st,
 		Labels: d.LabelsOf(prefix, st.Keys), NextLabels: d.LabelsOf(prefix, st.Next)}
 	g.KtText, g.NtText = st.Kt.Describe(g.Labels), st.Nt.Describe(g.NextLabels)
-	for _, m := range ms {
-		if slices.Contains(st.Keys, kel.EncodeVerKey(m.PublicKey)) {
-			g.Mine = append(g.Mine, m.Alias)
+	for _, ks := range seats {
+		if ks.Group != prefix && !slices.Contains(d.listing(ks), prefix) {
+			continue
 		}
+		if slices.Contains(st.Keys, kel.EncodeVerKey(ks.PublicKey)) && !slices.Contains(g.Mine, ks.Member) {
+			g.Mine = append(g.Mine, ks.Member)
+		}
+		g.Seats = append(g.Seats, d.seatInfo(ks))
 	}
 	return g
 }
 
 // ceremonyInfo describes one ceremony of this device.
-func (d *Device) ceremonyInfo(cer *ceremony.Ceremony, ms []keystore.Member) api.CeremonyInfo {
+func (d *Device) ceremonyInfo(cer *ceremony.Ceremony, seats []keystore.Seat) api.CeremonyInfo {
 	ev := cer.Event()
 	pr := cer.Progress()
 	roster := cer.Roster()
@@ -119,7 +187,7 @@ func (d *Device) ceremonyInfo(cer *ceremony.Ceremony, ms []keystore.Member) api.
 	if pr.Rotation {
 		ci.PriorLabels = PriorLabels(roster, pr.Exposed)
 	}
-	for _, s := range seatsIn(ms, cer.Kind(), ev, signing, ev.Next()) {
+	for _, s := range seatsIn(seats, cer.Kind(), ev, signing, ev.Next()) {
 		i := slices.Index(signing, s.key)
 		switch {
 		case i < 0:
@@ -154,13 +222,52 @@ func PriorLabels(r ceremony.Roster, exposed []int) []string {
 	return out
 }
 
-// Card is member alias's signed member card.
-func (b backend) Card(alias string) (api.Outgoing, error) {
-	card, err := b.d.CardPacket(alias)
+// Card is member alias's signed card for a new group (forGroup, "" when
+// unnamed): its seat in no group yet, or a fresh seat made now.
+func (b backend) Card(alias, forGroup string) (api.Outgoing, error) {
+	card, ks, note, err := b.d.CardPacket(alias, forGroup)
 	if err != nil {
 		return api.Outgoing{}, err
 	}
-	return api.Outgoing{Title: "member card of " + alias, Name: dropName("card", alias, card.Key[1:7]) + ".json", Data: card.Marshal()}, nil
+	title := "member card of " + alias
+	switch {
+	case ks.For != "":
+		title += " for " + ks.For
+	case len(mustMember(b.d, alias).Seats) > 1:
+		title += " for a new group"
+	}
+	if note != "" {
+		title += " (a fresh seat: " + alias + " already sits in another group)"
+		b.d.later = append(b.d.later, api.Notice{Text: note})
+	}
+	return api.Outgoing{Title: title, Name: dropName("card", alias, card.Key[1:7]) + ".json", Data: card.Marshal()}, nil
+}
+
+// mustMember is member alias, empty when it cannot be read.
+func mustMember(d *Device, alias string) keystore.Member {
+	m, _ := d.ks.Member(alias)
+	return m
+}
+
+// Check is the recovery drill.
+func (b backend) Check() (api.CheckReport, error) {
+	c, err := b.d.CheckMembers()
+	if err != nil {
+		return api.CheckReport{}, err
+	}
+	r := api.CheckReport{Ready: c.Ready(), Lines: c.Lines()}
+	for _, s := range c.Seats {
+		if !s.Ready {
+			r.NotReady = append(r.NotReady, s.Name)
+		}
+	}
+	if c.JournalErr != nil || len(c.Disagreements) > 0 {
+		r.NotReady = append(r.NotReady, "the signing journal")
+	}
+	if len(c.Seats) == 0 {
+		r.NotReady = append(r.NotReady, "no member")
+	}
+	return r, nil
 }
 
 // Contribute prepares member alias's rotation in group and returns its
@@ -199,9 +306,12 @@ func (b backend) ProposeInception(req api.InceptionRequest) (string, error) {
 		return nil
 	}
 	for _, alias := range req.Local {
-		card, err := b.d.MemberCard(alias)
+		card, note, err := b.d.MemberCard(alias, req.Alias)
 		if err != nil {
 			return "", err
+		}
+		if note != "" {
+			b.d.later = append(b.d.later, api.Notice{Text: note})
 		}
 		if err := add(card); err != nil {
 			return "", err
@@ -294,7 +404,7 @@ func (b backend) Review(proposalID string) (api.ReviewInfo, error) {
 	}
 	in := r.In
 	info := api.ReviewInfo{ProposalID: in.ID(), From: in.Packet.From, Event: in.Event, Review: r.Review, Refusals: r.Refusals,
-		Warnings: r.Warnings, Group: r.Group, Member: r.Member, Signed: r.Signed(), CanSign: r.CanSign()}
+		Warnings: r.Warnings, Group: r.Group, Member: r.Member, Signed: r.Signed(), CanSign: r.CanSign(), Effect: r.Effect}
 	if r.Local != nil {
 		info.CeremonyID = r.Local.ID()
 	}
@@ -398,20 +508,20 @@ func (b backend) Export(ceremonyID string, what api.ExportKind) (api.Outgoing, e
 // ownSignatures is the envelope of the signatures this device's members
 // made for cer.
 func (d *Device) ownSignatures(cer *ceremony.Ceremony) (api.Outgoing, error) {
-	ms, err := d.ks.Members()
+	seats, err := d.ks.Seats()
 	if err != nil {
 		return api.Outgoing{}, err
 	}
 	ev := cer.Event()
 	signing := cer.SigningKeys()
 	env := transport.Signatures{Ceremony: cer.ID(), AID: ev.Prefix(), Sn: ev.Sn(), SAID: ev.SAID()}
-	for _, s := range seatsIn(ms, cer.Kind(), ev, signing, ev.Next()) {
+	for _, s := range seatsIn(seats, cer.Kind(), ev, signing, ev.Next()) {
 		i := slices.Index(signing, s.key)
 		for _, sig := range cer.Signatures() {
 			if i >= 0 && sig.Index == i {
 				env.Sigs = append(env.Sigs, sig.Qb64())
 				if env.Signer == "" {
-					env.Signer = s.alias
+					env.Signer = s.alias()
 					if m, ok := cer.Roster().ByIndex(i); ok {
 						env.Signer = m.Label
 					}

@@ -69,7 +69,7 @@ func (d *tuiDevice) newMember(alias string) {
 	if err := d.NewMember(alias); err != nil {
 		d.t.Fatal(err)
 	}
-	card, err := d.Card(alias)
+	card, err := d.Card(alias, "")
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestTUIBackendReceiveRefusals(t *testing.T) {
 	if err := a.NewMember("alice"); err != nil {
 		t.Fatal(err)
 	}
-	card, err := a.Card("alice")
+	card, err := a.Card("alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestTUIBackendReceiveRefusals(t *testing.T) {
 	if err := other.NewMember("bob"); err != nil {
 		t.Fatal(err)
 	}
-	bob, _ := other.Card("bob")
+	bob, _ := other.Card("bob", "")
 	contrib := transport.Contribution{Group: kel.Digest([]byte("unknown group")), Contribution: ceremony.Contribution{Label: "bob", Role: ceremony.RoleRotate,
 		Key: kel.EncodeVerKey(ed25519.PublicKey(bytes.Repeat([]byte{1}, 32))), Next: kel.Digest([]byte("n"))}, Signer: "D" + strings.Repeat("A", 43), Sig: "0B" + strings.Repeat("A", 86)}
 	cases := []struct {
@@ -398,7 +398,7 @@ func TestTUIBackendErrors(t *testing.T) {
 	if err := b.NewMember("bob"); err != nil {
 		t.Fatal(err)
 	}
-	bob, _ := b.Card("bob")
+	bob, _ := b.Card("bob", "")
 	if _, err := a.Receive("bob.card", bob.Data); err != nil {
 		t.Fatal(err)
 	}

@@ -192,5 +192,6 @@ func (d *Device) Finalize(cer *ceremony.Ceremony) (*Finalized, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Finalized{Ceremony: cer, Message: msg, Fresh: true, Notices: d.syncRotations()}, nil
+	ev := cer.Event()
+	return &Finalized{Ceremony: cer, Message: msg, Fresh: true, Notices: d.syncRotations(map[string]uint64{ev.Prefix(): ev.Sn()})}, nil
 }

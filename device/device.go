@@ -8,6 +8,7 @@
 package device
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,14 @@ var (
 	ErrKeyringUnavailable = keystore.ErrKeyringUnavailable
 	ErrNoPassphrase       = keystore.ErrNoPassphrase
 	ErrStoreBusy          = ceremony.ErrStoreBusy
+	// ErrBusy: another process is changing the home's keys, members,
+	// group aliases or journal, and did not finish within the wait.
+	ErrBusy = keystore.ErrBusy
+	// ErrSeatBound: a key pair of this device serves another identifier.
+	ErrSeatBound = keystore.ErrSeatBound
+	// ErrConflictingSignature: the seat already signed another event at
+	// that identifier and sequence number (journal or ceremony store).
+	ErrConflictingSignature = keystore.ErrConflictingSignature
 )
 
 // requestf makes an ErrRequest.
@@ -89,6 +98,9 @@ type Device struct {
 	// (opening, held packets applied, rotations committed, files dropped),
 	// handed out by Poll or TakeNotices.
 	later []api.Notice
+	// laterStreams are drop-folder KELs that did not concern this device
+	// when they arrived (see holdStream).
+	laterStreams []transport.Stream
 }
 
 var _ api.Backend = backend{}
@@ -124,7 +136,16 @@ func Open(o Options) (*Device, error) {
 	if note != "" {
 		d.later = append(d.later, api.Notice{Text: "notice: " + note})
 	}
+	gb, err := loadGroupBook(dir)
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	d.groups = gb
 	if o.KeysOnly {
+		// Without the KELs nothing can tell whether an identifier still
+		// lists an old key: none is destroyed.
+		ks.SetKeyInUse(func(ed25519.PublicKey, string) bool { return true })
 		return d, nil
 	}
 	st, err := ceremony.OpenStore(dir, ceremony.StoreOptions{Clock: o.Clock})
@@ -132,13 +153,9 @@ func Open(o Options) (*Device, error) {
 		ks.Close()
 		return nil, err
 	}
-	gb, err := loadGroupBook(dir)
-	if err != nil {
-		st.Close()
-		ks.Close()
-		return nil, err
-	}
-	d.store, d.groups = st, gb
+	d.store = st
+	ks.SetKeyInUse(d.keyInUse)
+	d.later = append(d.later, d.settleSeats()...)
 	for _, id := range d.expireDue() {
 		d.later = append(d.later, api.Notice{Ceremony: id, Text: fmt.Sprintf("ceremony %s expired", id)})
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/keremony/keremony/internal/fileio"
 	"github.com/keremony/keremony/kel"
 	"github.com/keremony/keremony/keystore"
 )
@@ -16,6 +17,10 @@ import (
 // Group aliases: HOME/groups.json maps a local alias to an identifier.
 
 const groupBookName = "groups.json"
+
+// groupLockName is the group book's inter-process lock: add holds it while
+// it reads the book again, adds an alias and writes it back.
+const groupLockName = ".groups.lock"
 
 type groupBook struct {
 	path   string
@@ -31,19 +36,25 @@ type GroupAlias struct {
 
 func loadGroupBook(home string) (*groupBook, error) {
 	b := &groupBook{path: filepath.Join(home, groupBookName), V: 1}
+	return b, b.reload()
+}
+
+// reload reads the book from its file (another process may have added to
+// it); a missing file is an empty book.
+func (b *groupBook) reload() error {
 	data, err := os.ReadFile(b.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return b, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var in groupBook
 	if err := json.Unmarshal(data, &in); err != nil || in.V != 1 {
-		return nil, fmt.Errorf("group aliases %s do not parse (version %d): %v", b.path, in.V, err)
+		return fmt.Errorf("group aliases %s do not parse (version %d): %v", b.path, in.V, err)
 	}
 	b.Groups = in.Groups
-	return b, nil
+	return nil
 }
 
 // aliasOf is the local alias of prefix ("" when none).
@@ -72,6 +83,17 @@ func (b *groupBook) lookup(name string) (prefix string, ok bool) {
 func (b *groupBook) add(alias, prefix string) (added bool, err error) {
 	if err := keystore.CheckAlias(alias); err != nil {
 		return false, fmt.Errorf("%w: group alias: %w", ErrRequest, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(b.path), 0o700); err != nil {
+		return false, err
+	}
+	unlock, err := fileio.Lock(filepath.Join(filepath.Dir(b.path), groupLockName), keystore.DefaultLockWait)
+	if err != nil {
+		return false, fmt.Errorf("group aliases: %w", err)
+	}
+	defer unlock()
+	if err := b.reload(); err != nil {
+		return false, err
 	}
 	for _, g := range b.Groups {
 		if g.Alias == alias && g.Prefix != prefix {

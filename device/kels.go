@@ -85,7 +85,7 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 		}
 	}
 	if len(out.Fresh) > 0 {
-		out.Notices = d.syncRotations()
+		out.Notices = d.syncRotations(freshFrom(out.Fresh))
 	}
 	return out, err
 }

@@ -44,15 +44,6 @@ type Inception struct {
 	Expires   time.Duration
 }
 
-// MemberCard is member alias of this device as an inception member.
-func (d *Device) MemberCard(alias string) (ceremony.Card, error) {
-	m, err := d.ks.Member(alias)
-	if err != nil {
-		return ceremony.Card{}, err
-	}
-	return ceremony.Card{Label: m.Alias, Key: kel.EncodeVerKey(m.PublicKey), Next: m.NextDigest}, nil
-}
-
 // ReadCard reads a member card packet file and returns it as an inception
 // member.
 func ReadCard(path string) (ceremony.Card, error) {
@@ -93,8 +84,16 @@ func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 	if prefix, ok := d.groups.lookup(req.Alias); ok && prefix != ev.Prefix() {
 		return nil, fmt.Errorf("%w: %q is %s here; choose another --group", ErrGroupAlias, req.Alias, prefix)
 	}
+	if foreign, err := d.foreignKeys(ev.Prefix(), ev.Keys(), ev.Next()); err != nil {
+		return nil, err
+	} else if len(foreign) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrSeatBound, strings.Join(foreign, "; "))
+	}
 	cer, err := d.record(p, d.deadline(req.Expires))
 	if err != nil {
+		return nil, err
+	}
+	if err := d.bindSeats(ev.Prefix(), ev.Keys(), ev.Next()); err != nil {
 		return nil, err
 	}
 	if _, err := d.groups.add(req.Alias, ev.Prefix()); err != nil {
@@ -136,57 +135,41 @@ type Contributed struct {
 	Packet       transport.Contribution
 }
 
-// Contribute prepares the rotation of member alias ("": the one member of
-// this device whose next key group commits) in group and returns its
-// signed contribution.
+// Contribute prepares the rotation of member alias's seat in group ("":
+// the one member of this device whose seat's next key group commits) and
+// returns its signed contribution. A seat in no group yet whose next key
+// the group commits (a member that joined through the next commitment)
+// comes to serve the group now.
 func (d *Device) Contribute(group, alias string) (*Contributed, error) {
 	prefix, st, err := d.ResolveAID(group)
 	if err != nil {
 		return nil, err
 	}
-	if alias == "" {
-		ms, err := d.ks.Members()
-		if err != nil {
+	ks, err := d.rotatingSeat(prefix, st, alias)
+	if err != nil {
+		return nil, err
+	}
+	alias = ks.Member
+	j := slices.Index(st.Next, ks.NextDigest)
+	if ks.Group == "" {
+		if ks, err = d.ks.BindSeat(ks.SeatRef, prefix); err != nil {
 			return nil, err
 		}
-		var found []string
-		for _, m := range ms {
-			if slices.Contains(st.Next, m.NextDigest) {
-				found = append(found, m.Alias)
-			}
-		}
-		switch len(found) {
-		case 0:
-			return nil, fmt.Errorf("%w: no member of this device has its next key committed in %s", ErrNoMember, d.GroupName(prefix))
-		case 1:
-			alias = found[0]
-		default:
-			return nil, fmt.Errorf("%w: members %s all rotate in %s: choose one with --member", ErrAmbiguous, strings.Join(found, ", "), d.GroupName(prefix))
-		}
-	}
-	m, err := d.ks.Member(alias)
-	if err != nil {
-		return nil, err
-	}
-	j := slices.Index(st.Next, m.NextDigest)
-	if j < 0 {
-		return nil, fmt.Errorf("%w: the next key of member %s is not committed in the next list of %s, so it cannot rotate into it (a new member joins through 'rotate propose --add-next CARD')",
-			ErrNoMember, alias, d.GroupName(prefix))
 	}
 	label := alias
-	if l := d.rosterBook(prefix)[m.NextDigest]; l != "" {
+	if l := d.rosterBook(prefix)[ks.NextDigest]; l != "" {
 		label = l
 	}
-	rot, err := d.ks.PrepareRotation(alias)
+	rot, err := d.ks.PrepareRotation(ks.SeatRef)
 	if err != nil {
 		return nil, err
 	}
-	contrib := transport.Contribution{Group: prefix, Signer: kel.EncodeVerKey(m.PublicKey), Contribution: ceremony.Contribution{
+	contrib := transport.Contribution{Group: prefix, Signer: kel.EncodeVerKey(ks.PublicKey), Contribution: ceremony.Contribution{
 		Label: label, Role: ceremony.RoleRotate, Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest}}
 	if err := ceremony.CheckContribution(st, contrib.Contribution); err != nil {
 		return nil, err
 	}
-	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(alias, b) })
+	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(ks.SeatRef, b) })
 	if err != nil {
 		return nil, err
 	}
@@ -452,4 +435,60 @@ func RosterLabels(r ceremony.Roster) string {
 		l = append(l, m.Label)
 	}
 	return strings.Join(l, ", ")
+}
+
+// rotatingSeat is the seat of member alias ("": of the one member of this
+// device) whose next digest the group's next list commits: the member's
+// seat in the group, or a seat of it in no group yet.
+func (d *Device) rotatingSeat(prefix string, st kel.KeyState, alias string) (keystore.Seat, error) {
+	all, err := d.ks.Seats()
+	if err != nil {
+		return keystore.Seat{}, err
+	}
+	if alias != "" {
+		if _, err := d.ks.Member(alias); err != nil {
+			return keystore.Seat{}, err
+		}
+	}
+	var found []keystore.Seat
+	for _, ks := range all {
+		if (alias == "" || ks.Member == alias) && (ks.Group == prefix || ks.Group == "" && !ks.Legacy) && slices.Contains(st.Next, ks.NextDigest) {
+			found = append(found, ks)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) > 1:
+		var names []string
+		for _, ks := range found {
+			names = append(names, ks.Member)
+		}
+		return keystore.Seat{}, fmt.Errorf("%w: members %s all rotate in %s: choose one with --member", ErrAmbiguous, strings.Join(names, ", "), d.GroupName(prefix))
+	case alias == "":
+		return keystore.Seat{}, fmt.Errorf("%w: no member of this device has its next key committed in %s", ErrNoMember, d.GroupName(prefix))
+	}
+	return keystore.Seat{}, fmt.Errorf("%w: the next key of member %s is not committed in the next list of %s, so it cannot rotate into it (a new member joins through 'rotate propose --add-next CARD')",
+		ErrNoMember, alias, d.GroupName(prefix))
+}
+
+// bindSeats makes the seats of this device in no group yet that an event
+// of prefix lists (current key among keys, next digest among next) serve
+// prefix for good.
+func (d *Device) bindSeats(prefix string, keys, next []string) error {
+	all, err := d.ks.Seats()
+	if err != nil {
+		return err
+	}
+	for _, ks := range all {
+		if ks.Group != "" || ks.Legacy {
+			continue
+		}
+		if slices.Contains(keys, kel.EncodeVerKey(ks.PublicKey)) || slices.Contains(next, ks.NextDigest) {
+			if _, err := d.ks.BindSeat(ks.SeatRef, prefix); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

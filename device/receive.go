@@ -1,6 +1,7 @@
 package device
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -36,6 +37,7 @@ func (d *Device) Poll() ([]api.Notice, error) {
 		}
 	}
 	d.dropped = nil
+	ns = append(ns, d.retryStreams()...)
 	if err != nil {
 		d.later = ns // reported with the next poll
 		return nil, err
@@ -113,12 +115,12 @@ func (d *Device) concerns(in *Incoming) bool {
 	if err != nil {
 		return false
 	}
-	ms, err := d.ks.Members()
+	seats, err := d.ks.Seats()
 	if err != nil {
 		return false
 	}
 	signing, next := seatLists(in, v)
-	return len(seatsIn(ms, in.Proposal.Kind, in.Event, signing, next)) > 0
+	return len(seatsIn(seats, in.Proposal.Kind, in.Event, signing, next)) > 0
 }
 
 // proposalLabel summarizes a proposal: "rotation of acme, sn 3, from alice".
@@ -186,12 +188,17 @@ func (d *Device) takeContribution(source string, t transport.Contribution, expli
 }
 
 // takeStream imports a final event or KEL through authenticated replay
-// (from the drop folder only when it concerns this device), closes the
-// ceremonies it finalizes and commits prepared rotations. Events refused
-// only because earlier ones are missing do not make the file hostile.
+// (from the drop folder only the identifiers that concern this device),
+// closes the ceremonies it finalizes and commits prepared rotations. Events
+// refused only because earlier ones are missing do not make the file
+// hostile.
 func (d *Device) takeStream(s transport.Stream, explicit bool) ([]api.Notice, error) {
-	if !explicit && !d.streamConcerns(s) {
-		return nil, nil
+	if !explicit {
+		whole := s
+		if s = d.streamConcerning(s); len(s.Messages) == 0 {
+			d.holdStream(whole)
+			return nil, nil
+		}
 	}
 	res, err := d.ImportStream(s, "")
 	var ns []api.Notice
@@ -235,6 +242,45 @@ func (d *Device) takeStream(s transport.Stream, explicit bool) ([]api.Notice, er
 	return ns, err
 }
 
+// Bounds of the drop-folder streams kept for a later look.
+const (
+	maxLaterStreams   = 8
+	maxLaterStreamLen = 1 << 20
+)
+
+// holdStream keeps, for the rest of this Poll and the next ones, a small
+// stream from the drop folder that does not concern this device yet: the
+// folder hands files over in name order, so a group's KEL can come before
+// the proposal (in the inbox) that makes it this device's business.
+func (d *Device) holdStream(s transport.Stream) {
+	if len(s.Raw) > maxLaterStreamLen || slices.ContainsFunc(d.laterStreams, func(o transport.Stream) bool { return bytes.Equal(o.Raw, s.Raw) }) {
+		return
+	}
+	if len(d.laterStreams) >= maxLaterStreams {
+		d.laterStreams = d.laterStreams[1:]
+	}
+	d.laterStreams = append(d.laterStreams, s)
+}
+
+// retryStreams imports the held streams that now concern this device.
+func (d *Device) retryStreams() []api.Notice {
+	var out []api.Notice
+	held := d.laterStreams
+	d.laterStreams = nil
+	for _, s := range held {
+		if len(d.streamConcerning(s).Messages) == 0 {
+			d.laterStreams = append(d.laterStreams, s)
+			continue
+		}
+		ns, err := d.takeStream(s, false)
+		out = append(out, ns...)
+		if err != nil {
+			out = append(out, api.Notice{Text: fmt.Sprintf("a kel from the drop folder: %v", err), Err: err})
+		}
+	}
+	return out
+}
+
 // waitsForEarlier reports whether an event was refused only because this
 // device lacks earlier events (or the delegator's anchor).
 func waitsForEarlier(err error) bool {
@@ -244,49 +290,45 @@ func waitsForEarlier(err error) bool {
 // isNotCollecting reports a delivery to a closed ceremony.
 func isNotCollecting(err error) bool { return errors.Is(err, ceremony.ErrNotCollecting) }
 
-// streamConcerns reports whether an event stream is for this device: it
-// extends a KEL held here or one of its ceremonies' identifiers, lists a
-// key or next digest of a member of this device, or anchors an event of
-// such an identifier (a delegator's approval).
-func (d *Device) streamConcerns(s transport.Stream) bool {
+// streamConcerning keeps, of a stream from the shared drop folder, the
+// messages of the identifiers that concern this device: those whose KEL it
+// holds, of which it has a ceremony or a proposal in its inbox, and those
+// with an event anchoring an event of such an identifier (a delegator's
+// approval). A stream never concerns the device because an event lists one
+// of its keys: anyone can build a KEL whose keys are public, so a key match
+// proves nothing (and no KEL moves a key of a seat that does not serve
+// that identifier).
+func (d *Device) streamConcerning(s transport.Stream) transport.Stream {
 	ours := map[string]bool{}
 	for _, cer := range d.store.Ceremonies() {
 		ours[cer.Event().Prefix()] = true
 	}
-	mine := map[string]bool{}
-	ms, _ := d.ks.Members()
-	for _, m := range ms {
-		mine[kel.EncodeVerKey(m.PublicKey)], mine[m.NextDigest] = true, true
-		if m.PendingNextDigest != "" {
-			mine[m.PendingNextDigest] = true
-		}
+	for _, in := range d.seen {
+		ours[in.Event.Prefix()] = true
 	}
 	held := func(p string) bool {
 		_, ok := d.store.State(p)
 		return ok || ours[p]
 	}
+	keep := map[string]bool{}
 	for _, m := range s.Messages {
 		ev := m.Event
 		if held(ev.Prefix()) {
-			return true
-		}
-		for _, k := range ev.Keys() {
-			if mine[k] || mine[kel.NextDigest(k)] {
-				return true
-			}
-		}
-		for _, n := range ev.Next() {
-			if mine[n] {
-				return true
-			}
+			keep[ev.Prefix()] = true
 		}
 		for _, sl := range ev.Seals() {
 			if sl.Kind == kel.SealEvent && held(sl.I) {
-				return true
+				keep[ev.Prefix()] = true
 			}
 		}
 	}
-	return false
+	out := transport.Stream{}
+	for _, m := range s.Messages {
+		if keep[m.Event.Prefix()] {
+			out.Messages = append(out.Messages, m)
+		}
+	}
+	return out
 }
 
 // adoptAlias records, for an identifier this device holds without an

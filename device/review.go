@@ -29,6 +29,10 @@ type Reviewed struct {
 	// (the rebuilt event's warnings first).
 	Refusals []string
 	Warnings []string
+	// Effect says what the event does to this device's member in the
+	// group ("this rotation removes you from team1", "you stay in
+	// reserve"); "" when no member takes part.
+	Effect string
 	// Local is this device's ceremony of the proposal, if any.
 	Local *ceremony.Ceremony
 	// Group names the group: its alias here, else the alias the proposal
@@ -78,7 +82,7 @@ func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Rev
 		return nil, err
 	}
 	if r.hasSeat {
-		r.Member, r.SignKey = r.seat.alias, r.seat.key
+		r.Member, r.SignKey = r.seat.alias(), r.seat.key
 	}
 	me := ceremony.Reviewer{Key: r.seat.key, Next: r.seat.next, Labels: d.rosterBook(prefix), Documents: docs}
 	r.Review, r.Err = ceremony.ReviewProposal(in.Proposal, v, me)
@@ -98,17 +102,72 @@ func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Rev
 		}
 	}
 	if r.seat.reveals {
-		switch m := r.seat.m; {
+		switch m := r.seat.ks; {
 		case m.PendingNextDigest == "":
 			r.Refusals = append(r.Refusals, fmt.Sprintf("member %s has not prepared this rotation: run keremony rotate contribute --group %s --member %s first",
-				m.Alias, d.GroupName(prefix), m.Alias))
+				m.Member, d.GroupName(prefix), m.Member))
 		case !slices.Contains(in.Event.Next(), m.PendingNextDigest):
 			r.Refusals = append(r.Refusals, fmt.Sprintf("the rotation reveals the next key of member %s but does not commit its prepared next digest %s: signing would leave it unable to rotate again",
-				m.Alias, m.PendingNextDigest))
+				m.Member, m.PendingNextDigest))
+		}
+	}
+	foreign, err := d.foreignKeys(prefix, in.Event.Keys(), in.Event.Next())
+	if err != nil {
+		return nil, err
+	}
+	r.Refusals = append(r.Refusals, foreign...)
+	if r.hasSeat {
+		r.Effect = d.effect(r.seat, in, v)
+		if ks := r.seat.ks; ks.Group == "" && ks.For != "" && in.Packet.Group != "" && in.Packet.Group != ks.For {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("the seat of %s in this event was made for %s; the proposal calls the group %s", ks.Member, ks.For, in.Packet.Group))
+		}
+	}
+	if r.hasSeat && r.seat.key != "" {
+		if err := d.storeConflict(r.seat, in.Event); err != nil {
+			r.Refusals = append(r.Refusals, err.Error())
 		}
 	}
 	r.refuseClosedLocal()
 	return r, nil
+}
+
+// effect says in one line what the proposed event does to seat s: for a
+// rotation, whether it rotates, stays in reserve, joins or is removed.
+func (d *Device) effect(s seat, in *Incoming, v *kel.Verifier) string {
+	group := firstNonEmpty(d.groups.aliasOf(in.Event.Prefix()), in.Packet.Group, ShortID(in.Event.Prefix()))
+	ev := in.Event
+	cur := kel.EncodeVerKey(s.ks.PublicKey)
+	switch in.Proposal.Kind {
+	case ceremony.KindInception:
+		if i := slices.Index(ev.Keys(), cur); i >= 0 {
+			return fmt.Sprintf("this inception makes %s a signer of %s at k[%d], with keys that serve %s only", s.alias(), group, i, group)
+		}
+		if j := slices.Index(ev.Next(), s.ks.NextDigest); j >= 0 {
+			return fmt.Sprintf("this inception commits your next key at n[%d]: you sign for %s from its first rotation on", j, group)
+		}
+		return fmt.Sprintf("this inception does not list you: you are not a member of %s", group)
+	case ceremony.KindAnchoring:
+		return "an anchoring changes no key: you stay a signer of " + group
+	}
+	next := ev.Next()
+	committed := slices.Index(next, s.next)
+	switch {
+	case s.reveals:
+		line := fmt.Sprintf("you rotate: the key you reveal becomes k[%d] of %s", slices.Index(ev.Keys(), s.key), group)
+		if committed >= 0 {
+			line += fmt.Sprintf(", and your prepared next key is committed at n[%d]", committed)
+		}
+		return line
+	case s.key != "":
+		return fmt.Sprintf("you stay a signer of %s at k[%d] with a key that was not pre-committed", group, slices.Index(ev.Keys(), s.key))
+	case slices.Contains(next, s.ks.NextDigest):
+		prior, _ := v.State(ev.Prefix())
+		if slices.Contains(prior.Next, s.ks.NextDigest) {
+			return fmt.Sprintf("you stay in reserve: you do not sign; your committed next key is carried, unexposed, to n[%d] of %s", slices.Index(next, s.ks.NextDigest), group)
+		}
+		return fmt.Sprintf("you join %s through the next commitment at n[%d]: you sign from its next rotation on", group, slices.Index(next, s.ks.NextDigest))
+	}
+	return fmt.Sprintf("this rotation removes you from %s: after it, %s lists neither your key nor your next digest", group, group)
 }
 
 // refuseClosedLocal refuses a proposal whose ceremony on this device is

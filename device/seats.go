@@ -1,7 +1,6 @@
 package device
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,70 +12,105 @@ import (
 	"github.com/keremony/keremony/keystore"
 )
 
-// seat is how a local member takes part in a proposed event.
+// A seat is one member's place in one group: its own current and next key
+// pair (keystore.Seat). A member sits in many groups, each through its own
+// seat, and no key pair serves two identifiers: a seat bound to an
+// identifier takes part only in that identifier's events, and a seat in
+// no group yet joins the first group whose ceremony it takes part in.
+
+// seat is how a seat of this device takes part in a proposed event.
 type seat struct {
-	alias string
-	m     keystore.Member
-	// key is the member's key among the signing keys ("" when it does not
+	ks keystore.Seat
+	// key is the seat's key among the signing keys ("" when it does not
 	// sign): its current key, or for a rotation the next key it reveals.
 	key string
-	// next is the digest the member expects in the event's next list.
+	// next is the digest the seat expects in the event's next list.
 	next string
-	// reveals: a rotation in which the member reveals its next key.
+	// reveals: a rotation in which the seat reveals its next key.
 	reveals bool
 }
 
-// seatFor works out how member m takes part in event ev, whose signatures
+// alias is the seat's member.
+func (s seat) alias() string { return s.ks.Member }
+
+// seatFor works out how seat ks takes part in event ev, whose signatures
 // index signing (for an ixn: the group's current keys); ok is false when it
-// takes no part at all.
-func seatFor(m keystore.Member, kind ceremony.Kind, ev *kel.Event, signing, next []string) (s seat, ok bool) {
-	cur := kel.EncodeVerKey(m.PublicKey)
-	s = seat{alias: m.Alias, m: m, next: m.NextDigest}
+// takes no part at all, and always for a seat that serves another
+// identifier.
+func seatFor(ks keystore.Seat, kind ceremony.Kind, ev *kel.Event, signing, next []string) (s seat, ok bool) {
+	if ks.Group != "" && ks.Group != ev.Prefix() {
+		return seat{}, false
+	}
+	cur := kel.EncodeVerKey(ks.PublicKey)
+	s = seat{ks: ks, next: ks.NextDigest}
 	if kind == ceremony.KindRotation {
 		for _, k := range ev.Keys() {
-			if kel.NextDigest(k) == m.NextDigest {
-				s.key, s.reveals, s.next = k, true, m.PendingNextDigest
+			if kel.NextDigest(k) == ks.NextDigest {
+				s.key, s.reveals, s.next = k, true, ks.PendingNextDigest
 			}
 		}
 		if s.key == "" && slices.Contains(ev.Keys(), cur) {
 			s.key = cur
 		}
-		return s, s.key != "" || slices.Contains(next, m.NextDigest)
+		return s, s.key != "" || slices.Contains(next, ks.NextDigest)
 	}
 	if slices.Contains(signing, cur) {
 		s.key = cur
 	}
-	return s, s.key != "" || slices.Contains(next, m.NextDigest)
+	return s, s.key != "" || slices.Contains(next, ks.NextDigest)
 }
 
-// seatsIn are the seats of the members ms that take part in an event.
-func seatsIn(ms []keystore.Member, kind ceremony.Kind, ev *kel.Event, signing, next []string) []seat {
+// seatsIn are the seats among ss that take part in an event. Where a
+// member takes part through a seat bound to the event's identifier and a
+// seat in no group (cannot happen with keys made here, which differ), the
+// bound one wins.
+func seatsIn(ss []keystore.Seat, kind ceremony.Kind, ev *kel.Event, signing, next []string) []seat {
 	var out []seat
-	for _, m := range ms {
-		if s, ok := seatFor(m, kind, ev, signing, next); ok {
+	for _, ks := range ss {
+		if s, ok := seatFor(ks, kind, ev, signing, next); ok {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// chooseSeat picks the local member that takes part in the event: the one
-// named (want), else the only one that does. ok is false when no member
-// takes part (and none was named).
+// chooseSeat picks the seat of this device that takes part in the event:
+// one of the member named (want), else the only one that does; for a
+// rotation, a seat of the group that takes no part (a dropped member) is
+// still chosen, so that its review says what the rotation does to it. ok
+// is false when no seat takes part (and no member was named).
 func (d *Device) chooseSeat(want string, kind ceremony.Kind, ev *kel.Event, signing, next []string) (seat, bool, error) {
+	all, err := d.ks.Seats()
+	if err != nil {
+		return seat{}, false, err
+	}
+	prefix := ev.Prefix()
 	if want != "" {
 		m, err := d.ks.Member(want)
 		if err != nil {
 			return seat{}, false, err
 		}
-		s, _ := seatFor(m, kind, ev, signing, next)
-		return s, true, nil
+		if found := seatsIn(m.Seats, kind, ev, signing, next); len(found) > 0 {
+			return found[0], true, nil
+		}
+		// Not taking part: its seat in the group, else a seat in no group,
+		// else its first; the review says it does not sign.
+		pick := m.Seats[0]
+		for _, ks := range slices.Backward(m.Seats) {
+			if ks.Group == prefix || ks.Group == "" && pick.Group != prefix {
+				pick = ks
+			}
+		}
+		return seat{ks: pick, next: pick.NextDigest}, true, nil
 	}
-	ms, err := d.ks.Members()
-	if err != nil {
-		return seat{}, false, err
+	found := seatsIn(all, kind, ev, signing, next)
+	if len(found) == 0 && kind == ceremony.KindRotation {
+		for _, ks := range all {
+			if ks.Group == prefix {
+				found = append(found, seat{ks: ks, next: ks.NextDigest})
+			}
+		}
 	}
-	found := seatsIn(ms, kind, ev, signing, next)
 	switch len(found) {
 	case 0:
 		return seat{}, false, nil
@@ -85,15 +119,73 @@ func (d *Device) chooseSeat(want string, kind ceremony.Kind, ev *kel.Event, sign
 	}
 	var names []string
 	for _, s := range found {
-		names = append(names, s.alias)
+		names = append(names, s.alias())
 	}
 	return seat{}, false, fmt.Errorf("%w: members %s of this device all take part: choose one with --member", ErrAmbiguous, strings.Join(names, ", "))
+}
+
+// foreignKeys names the keys and digests of seats that serve another
+// identifier and that an event of prefix lists: its keys (or the digests
+// they reveal) and its next digests. An event that lists them would make
+// one key pair serve two identifiers. A key a seat of prefix holds too (a
+// home made before seats) is not foreign.
+func (d *Device) foreignKeys(prefix string, keys, next []string) ([]string, error) {
+	all, err := d.ks.Seats()
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{}
+	for _, ks := range all {
+		if ks.Group == prefix || ks.Group == "" {
+			ours[kel.EncodeVerKey(ks.PublicKey)], ours[ks.NextDigest] = true, true
+		}
+	}
+	var out []string
+	for _, ks := range all {
+		if ks.Group == "" || ks.Group == prefix {
+			continue
+		}
+		cur := kel.EncodeVerKey(ks.PublicKey)
+		var where []string
+		for i, k := range keys {
+			switch {
+			case k == cur && !ours[cur]:
+				where = append(where, fmt.Sprintf("its current key at k[%d]", i))
+			case kel.NextDigest(k) == ks.NextDigest && !ours[ks.NextDigest]:
+				where = append(where, fmt.Sprintf("its next key at k[%d]", i))
+			}
+		}
+		for i, n := range next {
+			if (n == ks.NextDigest && !ours[n]) || (n == ks.PendingNextDigest && n != "") {
+				where = append(where, fmt.Sprintf("its next digest at n[%d]", i))
+			}
+		}
+		if len(where) > 0 {
+			out = append(out, fmt.Sprintf("the event lists %s of %s, which serves %s only: a key pair serves one group; %s joins with a fresh seat (keremony member card %s --for GROUP)",
+				strings.Join(where, " and "), d.seatName(ks), d.GroupName(ks.Group), ks.Member, ks.Member))
+		}
+	}
+	return out, nil
+}
+
+// seatName is "alice in team1", "alice for wgroup2" (a fresh seat whose
+// card was made for it) or "alice" (a seat in no group yet).
+func (d *Device) seatName(ks keystore.Seat) string {
+	switch {
+	case ks.Group != "":
+		return ks.Member + " in " + d.nameOf(ks.Group)
+	case ks.For != "":
+		return ks.Member + " for " + ks.For
+	case ks.N > 1:
+		return fmt.Sprintf("%s (seat %d)", ks.Member, ks.N)
+	}
+	return ks.Member
 }
 
 // labelBook maps keys and digests of an identifier to member labels: first
 // from the rosters of this device's ceremonies of it (what the members
 // called themselves), then, where those say nothing, from this device's
-// own members, the proposals seen and the cards in the inbox.
+// own seats, the proposals seen and the cards in the inbox.
 func (d *Device) labelBook(prefix string) map[string]string {
 	book := d.rosterBook(prefix)
 	learn := func(label string, keys ...string) {
@@ -103,9 +195,11 @@ func (d *Device) labelBook(prefix string) map[string]string {
 			}
 		}
 	}
-	if ms, err := d.ks.Members(); err == nil {
-		for _, m := range ms {
-			learn(m.Alias, kel.EncodeVerKey(m.PublicKey), m.NextDigest, m.PendingNextDigest)
+	if ss, err := d.ks.Seats(); err == nil {
+		for _, ks := range ss {
+			if ks.Group == prefix || ks.Group == "" {
+				learn(ks.Member, kel.EncodeVerKey(ks.PublicKey), ks.NextDigest, ks.PendingNextDigest)
+			}
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(d.seen)) {
@@ -165,40 +259,57 @@ func (d *Device) LabelsOf(prefix string, items []string) []string {
 	return out
 }
 
-// fromLabel is the label of a local member among the group's current keys
-// or next digests ("" when none).
+// fromLabel is the label of a seat of this device among the group's
+// current keys or next digests ("" when none).
 func (d *Device) fromLabel(prefix string, st kel.KeyState) string {
-	ms, _ := d.ks.Members()
+	ss, _ := d.ks.Seats()
 	book := d.rosterBook(prefix)
-	for _, m := range ms {
-		cur := kel.EncodeVerKey(m.PublicKey)
-		if slices.Contains(st.Keys, cur) || slices.Contains(st.Next, m.NextDigest) {
+	for _, ks := range ss {
+		if ks.Group != prefix && ks.Group != "" {
+			continue
+		}
+		cur := kel.EncodeVerKey(ks.PublicKey)
+		if slices.Contains(st.Keys, cur) || slices.Contains(st.Next, ks.NextDigest) {
 			if l := book[cur]; l != "" {
 				return l
 			}
-			if l := book[m.NextDigest]; l != "" {
+			if l := book[ks.NextDigest]; l != "" {
 				return l
 			}
-			return m.Alias
+			return ks.Member
 		}
 	}
 	return ""
 }
 
-// localMembersIn names the members of this device whose current key is
-// among keys.
+// localMembersIn names the members of this device with a seat whose
+// current key is among keys.
 func (d *Device) localMembersIn(keys []string) ([]string, error) {
-	ms, err := d.ks.Members()
+	ss, err := d.ks.Seats()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, m := range ms {
-		if slices.Contains(keys, kel.EncodeVerKey(m.PublicKey)) {
-			out = append(out, m.Alias)
+	for _, ks := range ss {
+		if slices.Contains(keys, kel.EncodeVerKey(ks.PublicKey)) && !slices.Contains(out, ks.Member) {
+			out = append(out, ks.Member)
 		}
 	}
 	return out, nil
+}
+
+// seatAmong is member alias's seat whose current key is among keys.
+func (d *Device) seatAmong(alias string, keys []string) (keystore.Seat, bool, error) {
+	m, err := d.ks.Member(alias)
+	if err != nil {
+		return keystore.Seat{}, false, err
+	}
+	for _, ks := range m.Seats {
+		if slices.Contains(keys, kel.EncodeVerKey(ks.PublicKey)) {
+			return ks, true, nil
+		}
+	}
+	return keystore.Seat{}, false, nil
 }
 
 // memberKeys are the keys whose holders may abort a ceremony: its signing
@@ -214,45 +325,4 @@ func (d *Device) memberKeys(cer *ceremony.Ceremony) []string {
 		keys = append(keys, st.Keys...)
 	}
 	return keys
-}
-
-// syncRotations commits the prepared rotation of every local member whose
-// revealed next key is now a current key of an identifier this device
-// holds, with its prepared next digest committed; it runs after every
-// change of the local KELs (finalize, kel import, sign). It returns what it
-// did, for the user.
-func (d *Device) syncRotations() []api.Notice {
-	ms, err := d.ks.Members()
-	if err != nil {
-		return []api.Notice{{Text: fmt.Sprintf("committing rotations: %v", err), Err: err}}
-	}
-	var out []api.Notice
-	var errs []error
-	v := d.store.Verifier()
-	for _, m := range ms {
-		for _, p := range v.Prefixes() {
-			st, _ := v.State(p)
-			i := slices.IndexFunc(st.Keys, func(k string) bool { return kel.NextDigest(k) == m.NextDigest })
-			if i < 0 {
-				continue
-			}
-			switch {
-			case m.PendingNextDigest == "":
-				out = append(out, api.Notice{Text: fmt.Sprintf("member %s: its next key is now k[%d] of %s (sn %d), but this device prepared no rotation for it: run keremony member check", m.Alias, i, d.GroupName(p), st.EstSn)})
-			case !slices.Contains(st.Next, m.PendingNextDigest):
-				out = append(out, api.Notice{Text: fmt.Sprintf("member %s: its next key is now k[%d] of %s (sn %d), but its prepared next digest %s is not in the new next list: rotation NOT committed", m.Alias, i, d.GroupName(p), st.EstSn, m.PendingNextDigest)})
-			default:
-				nm, err := d.ks.CommitRotation(m.Alias)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("member %s: %w", m.Alias, err))
-					continue
-				}
-				out = append(out, api.Notice{Text: fmt.Sprintf("member %s: rotation committed: its key %s is now k[%d] of %s (sn %d); next digest %s", m.Alias, kel.EncodeVerKey(nm.PublicKey), i, d.GroupName(p), st.EstSn, nm.NextDigest)})
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		out = append(out, api.Notice{Text: fmt.Sprintf("committing rotations: %v", err), Err: err})
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package device
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/keremony/keremony/ceremony"
@@ -36,12 +37,23 @@ func (d *Device) Sign(r *Reviewed, alias string, expires time.Duration) (*Signed
 	}
 	if !r.hasSeat || r.seat.key == "" {
 		if r.hasSeat {
-			return nil, fmt.Errorf("%w: member %s has no key among the signing keys of this %s", ceremony.ErrNotSigner, r.seat.alias, in.Event.Ilk())
+			return nil, fmt.Errorf("%w: member %s has no key among the signing keys of this %s", ceremony.ErrNotSigner, r.seat.alias(), in.Event.Ilk())
 		}
 		return nil, fmt.Errorf("%w: no member of this device signs this %s", ErrNoMember, in.Event.Ilk())
 	}
 	if alias == "" {
 		alias = in.Packet.Group
+	}
+	if err := d.storeConflict(r.seat, in.Event); err != nil {
+		return nil, err
+	}
+	if r.seat.ks.Group == "" {
+		// A seat in no group yet joins this one, for good.
+		ks, err := d.ks.BindSeat(r.seat.ks.SeatRef, in.Event.Prefix())
+		if err != nil {
+			return nil, err
+		}
+		r.seat.ks = ks
 	}
 	cer, ns, err := d.createFromProposal(in, expires)
 	if err != nil {
@@ -56,12 +68,12 @@ func (d *Device) Sign(r *Reviewed, alias string, expires time.Duration) (*Signed
 	if r.seat.reveals {
 		signerFor = d.ks.RotationSigner
 	}
-	ksSigner, err := signerFor(r.seat.alias)
+	ksSigner, err := signerFor(r.seat.ks.SeatRef)
 	if err != nil {
 		return nil, err
 	}
 	if got := kel.EncodeVerKey(ksSigner.PublicKey()); got != r.seat.key {
-		return nil, fmt.Errorf("%w: member %s holds %s, the event expects %s", ceremony.ErrNotSigner, r.seat.alias, got, r.seat.key)
+		return nil, fmt.Errorf("%w: member %s holds %s, the event expects %s", ceremony.ErrNotSigner, r.seat.alias(), got, r.seat.key)
 	}
 	// The review was made on this device's KELs plus the KELs that came
 	// with the proposal, which are now stored: the same state.
@@ -71,7 +83,7 @@ func (d *Device) Sign(r *Reviewed, alias string, expires time.Duration) (*Signed
 	}
 	label := r.Review.Label
 	if label == "" {
-		label = r.seat.alias
+		label = r.seat.alias()
 	}
 	env, err := transport.NewSignatures(transport.Signatures{Ceremony: cer.ID(), AID: in.Event.Prefix(), Sn: in.Event.Sn(), SAID: in.Event.SAID(),
 		Signer: label, Sigs: []string{intake.Sig.Qb64()}})
@@ -79,5 +91,31 @@ func (d *Device) Sign(r *Reviewed, alias string, expires time.Duration) (*Signed
 		return nil, err
 	}
 	d.removeItem("proposal/" + in.ID())
-	return &Signed{Ceremony: cer, Member: r.seat.alias, Intake: intake, Envelope: env, Notices: ns, Rotations: d.syncRotations()}, nil
+	return &Signed{Ceremony: cer, Member: r.seat.alias(), Intake: intake, Envelope: env, Notices: ns, Rotations: d.syncRotations(nil)}, nil
+}
+
+// storeConflict refuses to sign ev with seat s when the ceremony store
+// shows that s already signed another event at the same identifier and
+// sequence number (a signature by its current key, or by the next key it
+// reveals, in a ceremony of another event): the journal says the same, but
+// a journal deleted, truncated or edited must not let the seat equivocate.
+func (d *Device) storeConflict(s seat, ev *kel.Event) error {
+	keys := []string{kel.EncodeVerKey(s.ks.PublicKey)}
+	if s.key != "" {
+		keys = append(keys, s.key)
+	}
+	for _, cer := range d.store.Ceremonies() {
+		other := cer.Event()
+		if other.Prefix() != ev.Prefix() || other.Sn() != ev.Sn() || other.SAID() == ev.SAID() {
+			continue
+		}
+		signing := cer.SigningKeys()
+		for _, sig := range cer.Signatures() {
+			if sig.Index < len(signing) && (slices.Contains(keys, signing[sig.Index]) || kel.NextDigest(signing[sig.Index]) == s.ks.NextDigest) {
+				return fmt.Errorf("%w: the ceremony store shows member %s signed %s at sn %d of %s (ceremony %s, k[%d]), refusing to sign %s",
+					ErrConflictingSignature, s.alias(), other.SAID(), ev.Sn(), ev.Prefix(), cer.ID(), sig.Index, ev.SAID())
+			}
+		}
+	}
+	return nil
 }

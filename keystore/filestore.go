@@ -281,7 +281,9 @@ func wipeKeys(keys map[string][]byte) {
 // fileStore keeps every seed of a home in one encrypted file. The passphrase
 // is asked for (through the callback) on first use only; the derived key is
 // kept until close, and each change rewrites the whole file atomically under
-// a fresh nonce.
+// a fresh nonce. store and remove read, change and write the whole file:
+// the Store calls them only under the home's lock, so that two processes
+// never overwrite each other's keys.
 type fileStore struct {
 	path       string
 	kdf        KDFParams                         // for a new file
@@ -366,6 +368,23 @@ func (f *fileStore) write(keys map[string][]byte) error {
 		return err
 	}
 	return writeFileAtomic(f.path, data, 0o600)
+}
+
+// prepare unlocks an existing file before a change takes the home's lock,
+// so that the passphrase prompt and the key derivation happen outside it. A
+// file that does not exist yet is created under the lock, by the first
+// store.
+func (f *fileStore) prepare() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.key != nil {
+		return nil
+	}
+	data, err := f.readFile()
+	if err != nil || data == nil {
+		return err
+	}
+	return f.unlock(data)
 }
 
 func (f *fileStore) load(keyID string) ([]byte, error) {

@@ -72,3 +72,19 @@ func wantErrText(t *testing.T, err, want error, parts ...string) {
 func event(aid string, sn uint64, said string) (EventRef, []byte) {
 	return EventRef{AID: aid, SN: sn, SAID: said}, []byte(`{"v":"KERI10JSON","t":"ixn","d":"` + said + `"}`)
 }
+
+// seat1 names a member's first seat.
+func seat1(alias string) SeatRef { return SeatRef{Member: alias, N: 1} }
+
+// newSeat creates member alias and returns its one seat.
+func newSeat(t *testing.T, s *Store, alias string) Seat {
+	t.Helper()
+	m, err := s.NewMember(alias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Seats) != 1 || m.Seats[0].SeatRef != seat1(alias) || m.Seats[0].Group != "" {
+		t.Fatalf("new member %+v: want one seat in no group", m)
+	}
+	return m.Seats[0]
+}

@@ -38,18 +38,20 @@ type JournalEntry struct {
 // its size, and the next write truncates it away. Any other unreadable line
 // is [ErrCorruptJournal].
 //
-// The journal serialises writers within one process; two processes signing
-// with the same home at the same moment are not supported.
+// Writers hold the journal file's inter-process lock (fileio.Lock) while
+// they check the entries and append theirs, so two processes signing with
+// one home never interleave: the second waits, or fails with ErrBusy.
 type Journal struct {
 	path string
 	now  func() time.Time
+	wait time.Duration
 	mu   sync.Mutex
 }
 
 // NewJournal returns the journal kept in path; now stamps new entries. The
 // file is created on the first write.
 func NewJournal(path string, now func() time.Time) *Journal {
-	return &Journal{path: path, now: now}
+	return &Journal{path: path, now: now, wait: DefaultLockWait}
 }
 
 // Path is the journal file's name.
@@ -108,6 +110,11 @@ func (j *Journal) append(e JournalEntry, conflict func(JournalEntry) error) erro
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	_, statErr := os.Stat(j.path)
+	unlock, err := fileio.Lock(j.path, j.wait)
+	if err != nil {
+		return fmt.Errorf("signing journal: %w", err)
+	}
+	defer unlock()
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return err

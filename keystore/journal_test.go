@@ -2,9 +2,11 @@ package keystore
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -131,5 +133,30 @@ func TestJournalInvalidRef(t *testing.T) {
 	entries, _, err := j.Entries()
 	if err != nil || len(entries) != 0 {
 		t.Fatalf("refused records were written: %v, %v", entries, err)
+	}
+}
+
+// TestJournalWritersDoNotInterleave: two journals on one file (as two
+// processes would hold) append at the same time; every line survives.
+func TestJournalWritersDoNotInterleave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), journalName)
+	j1, j2 := NewJournal(path, fixedClock()), NewJournal(path, fixedClock())
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		j := j1
+		if i%2 == 1 {
+			j = j2
+		}
+		wg.Go(func() {
+			if err := j.Record("alice", EventRef{AID: "EAID", SN: uint64(i), SAID: fmt.Sprintf("E%d", i)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	entries, torn, err := j1.Entries()
+	if err != nil || torn != 0 || len(entries) != n {
+		t.Fatalf("%d entries (torn %d, %v), want %d", len(entries), torn, err, n)
 	}
 }

@@ -93,7 +93,7 @@ func TestRealKeyringSeedsOnlyInSecretService(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []*keyRecord{&rec.Current, &rec.Next, rec.Pending} {
+		for _, k := range []*keyRecord{&rec.Seats[0].Current, &rec.Seats[0].Next, rec.Seats[0].Pending} {
 			if k != nil {
 				ids = append(ids, k.ID)
 				seeds[alias+" "+k.ID] = realSeed(t, s, k.ID)
@@ -102,19 +102,16 @@ func TestRealKeyringSeedsOnlyInSecretService(t *testing.T) {
 		return rec
 	}
 
-	members := map[string]Member{}
+	members := map[string]Seat{}
 	for _, alias := range []string{"alice", "bob"} {
-		m, err := s.NewMember(alias)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := newSeat(t, s, alias)
 		members[alias] = m
 		rec := collect(alias)
-		cur := seeds[alias+" "+rec.Current.ID]
+		cur := seeds[alias+" "+rec.Seats[0].Current.ID]
 		if !ed25519.NewKeyFromSeed(cur).Public().(ed25519.PublicKey).Equal(m.PublicKey) {
 			t.Fatalf("%s: the Secret Service holds a different current key", alias)
 		}
-		next := seeds[alias+" "+rec.Next.ID]
+		next := seeds[alias+" "+rec.Seats[0].Next.ID]
 		if testDigest(ed25519.NewKeyFromSeed(next).Public().(ed25519.PublicKey)) != m.NextDigest {
 			t.Fatalf("%s: the Secret Service holds a different next key", alias)
 		}
@@ -122,7 +119,7 @@ func TestRealKeyringSeedsOnlyInSecretService(t *testing.T) {
 
 	// Sign, then rotate alice and sign with her new key.
 	for alias, m := range members {
-		signer, err := s.Signer(alias)
+		signer, err := s.Signer(seat1(alias))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,21 +130,21 @@ func TestRealKeyringSeedsOnlyInSecretService(t *testing.T) {
 		}
 	}
 	oldRec := collect("alice")
-	rot, err := s.PrepareRotation("alice")
+	rot, err := s.PrepareRotation(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	collect("alice")
-	rs, _ := s.RotationSigner("alice")
+	rs, _ := s.RotationSigner(seat1("alice"))
 	ref, msg := event("Ealice", 1, "Erot")
 	if sig, err := rs.Sign(ref, msg); err != nil || !ed25519.Verify(rot.NewKey, msg, sig) {
 		t.Fatalf("sign the rotation: %v", err)
 	}
-	if _, err := s.CommitRotation("alice"); err != nil {
+	if _, err := s.CommitRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
 	collect("alice")
-	if _, err := keyring.Get(keyringService, s.cfg.ID+"/"+oldRec.Current.ID); !errors.Is(err, keyring.ErrNotFound) {
+	if _, err := keyring.Get(keyringService, s.cfg.ID+"/"+oldRec.Seats[0].Current.ID); !errors.Is(err, keyring.ErrNotFound) {
 		t.Fatalf("old current key still in the Secret Service after the commit: %v", err)
 	}
 	ready, err := s.CheckReadiness()
@@ -202,19 +199,19 @@ func TestRealKeyringHomesDoNotCollide(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, _ := c.s.record("alice")
-		*c.ids = append(*c.ids, rec.Current.ID, rec.Next.ID)
+		*c.ids = append(*c.ids, rec.Seats[0].Current.ID, rec.Seats[0].Next.ID)
 	}
-	m1, _ := s1.Member("alice")
-	m2, _ := s2.Member("alice")
+	m1, _ := s1.Seat(seat1("alice"))
+	m2, _ := s2.Seat(seat1("alice"))
 	if m1.PublicKey.Equal(m2.PublicKey) {
 		t.Fatal("two homes share a key")
 	}
-	if _, err := s1.PrepareRotation("alice"); err != nil {
+	if _, err := s1.PrepareRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := s1.record("alice")
-	ids1 = append(ids1, rec.Pending.ID)
-	if _, err := s1.CommitRotation("alice"); err != nil {
+	ids1 = append(ids1, rec.Seats[0].Pending.ID)
+	if _, err := s1.CommitRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []*Store{s1, s2} {

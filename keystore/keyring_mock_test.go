@@ -37,12 +37,9 @@ func TestKeyringBackendMocked(t *testing.T) {
 	if s.Backend() != BackendKeyring || notice != "" {
 		t.Fatalf("backend %s, notice %q; want keyring, none", s.Backend(), notice)
 	}
-	m, err := s.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newSeat(t, s, "alice")
 	rec, _ := s.record("alice")
-	user := s.cfg.ID + "/" + rec.Current.ID
+	user := s.cfg.ID + "/" + rec.Seats[0].Current.ID
 	text, err := keyring.Get("keremony", user)
 	if err != nil {
 		t.Fatalf("keyring entry %q: %v", user, err)
@@ -55,15 +52,15 @@ func TestKeyringBackendMocked(t *testing.T) {
 		t.Errorf("keyring mode wrote %s (err %v)", keystoreName, err)
 	}
 
-	signer, _ := s.Signer("alice")
+	signer, _ := s.Signer(seat1("alice"))
 	ref, msg := event("EAID", 0, "Eicp")
 	if sig, err := signer.Sign(ref, msg); err != nil || !ed25519.Verify(m.PublicKey, msg, sig) {
 		t.Fatalf("sign: %v", err)
 	}
-	if _, err := s.PrepareRotation("alice"); err != nil {
+	if _, err := s.PrepareRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CommitRotation("alice"); err != nil {
+	if _, err := s.CommitRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
 	_, err = keyring.Get("keremony", user)
@@ -74,10 +71,10 @@ func TestKeyringBackendMocked(t *testing.T) {
 	}
 
 	// A damaged entry is reported as such.
-	if err := keyring.Set("keremony", s.cfg.ID+"/"+rec.Next.ID, "not base64!"); err != nil {
+	if err := keyring.Set("keremony", s.cfg.ID+"/"+rec.Seats[0].Next.ID, "not base64!"); err != nil {
 		t.Fatal(err)
 	}
-	signer, _ = s.Signer("alice")
+	signer, _ = s.Signer(seat1("alice"))
 	_, err = signer.Sign(ref, msg)
 	wantErr(t, err, ErrCorruptKeystore)
 }
@@ -125,7 +122,7 @@ func TestKeyringHomeStaysInKeyring(t *testing.T) {
 	if s2.Backend() != BackendKeyring || notice != "" {
 		t.Fatalf("recorded keyring home: backend %s, notice %q", s2.Backend(), notice)
 	}
-	signer, _ := s2.Signer("alice")
+	signer, _ := s2.Signer(seat1("alice"))
 	ref, msg := event("EAID", 0, "E0")
 	_, err := signer.Sign(ref, msg)
 	wantErrText(t, err, ErrKeyringUnavailable, "keyring locked")
@@ -143,28 +140,22 @@ func TestKeyringHomesDoNotCollide(t *testing.T) {
 	keyring.MockInit()
 	s1, _ := openKeyringStore(t, t.TempDir(), BackendKeyring)
 	s2, _ := openKeyringStore(t, t.TempDir(), BackendKeyring)
-	m1, err := s1.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := s2.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m1 := newSeat(t, s1, "alice")
+	m2 := newSeat(t, s2, "alice")
 	if m1.PublicKey.Equal(m2.PublicKey) || s1.cfg.ID == s2.cfg.ID {
 		t.Fatal("two homes share keys or a keystore id")
 	}
-	if _, err := s1.PrepareRotation("alice"); err != nil {
+	if _, err := s1.PrepareRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s1.CommitRotation("alice"); err != nil {
+	if _, err := s1.CommitRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := s2.CheckReadiness()
 	if err != nil || len(rs) != 1 || !rs[0].Ready {
 		t.Fatalf("the other home after a rotation: %+v, %v", rs, err)
 	}
-	signer, _ := s2.Signer("alice")
+	signer, _ := s2.Signer(seat1("alice"))
 	ref, msg := event("EAID", 0, "E0")
 	if sig, err := signer.Sign(ref, msg); err != nil || !ed25519.Verify(m2.PublicKey, msg, sig) {
 		t.Fatalf("the other home cannot sign: %v", err)

@@ -1,9 +1,11 @@
 // Package keystore holds this device's private keys and nothing else does.
 //
-// A member is this device's seat in a group: an alias, a current Ed25519 key
-// and a pre-rotated next key. The public half of each member (its keys and
-// the digest committing to its next key) lives in a small JSON file in the
-// data directory ("home"); the 32-byte seeds live only in a backend:
+// A member is a person or device of this home, by alias; it sits in each of
+// its groups through a seat: a current Ed25519 key and a pre-rotated next
+// key that serve that one group's identifier and no other. The public half
+// of each seat (its keys, the digest committing to its next key and the
+// identifier it serves) lives in the member's small JSON file in the data
+// directory ("home"); the 32-byte seeds live only in a backend:
 //
 //   - the OS keyring (service "keremony", one entry per key, user
 //     "<keystore id>/<key id>" so that several homes on one machine never
@@ -16,7 +18,9 @@
 // Seeds never leave the package: callers sign through a [Signer], and every
 // signature is first recorded, durably, in the signing [Journal], which
 // refuses to sign two different events at one sequence number of one
-// identifier. The package works on raw crypto/ed25519 types and imports no
+// identifier. Every read-modify-write of the home's keystore files holds an
+// inter-process lock, so concurrent processes wait their turn or fail with
+// [ErrBusy]. The package works on raw crypto/ed25519 types and imports no
 // other keremony package; the caller (package main) supplies the digest
 // function that turns a public key into a next-key commitment.
 //
@@ -26,6 +30,8 @@ package keystore
 import (
 	"crypto/ed25519"
 	"errors"
+
+	"github.com/keremony/keremony/internal/fileio"
 )
 
 // Sentinel errors; every error the package returns wraps one of them.
@@ -53,6 +59,11 @@ var (
 	ErrKeyMismatch        = errors.New("private key does not match the member's public key")
 	ErrNextDigestMismatch = errors.New("next private key does not match the committed digest")
 	ErrNoPendingRotation  = errors.New("no rotation in progress")
+	ErrSeatNotFound       = errors.New("no such seat")
+	ErrSeatBound          = errors.New("seat serves another group")
+
+	// Another process holds the home's lock (fileio.ErrBusy).
+	ErrBusy = fileio.ErrBusy
 
 	// Signing.
 	ErrConflictingSignature = errors.New("conflicting signature")

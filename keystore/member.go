@@ -3,7 +3,6 @@ package keystore
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -17,18 +16,64 @@ import (
 	"time"
 )
 
-// Member is the public view of one of this device's seats in a group.
+// Member is a person or device of this home, by alias, with its seats:
+// one per group it sits in (and fresh seats not in a group yet).
 type Member struct {
-	Alias      string
-	PublicKey  ed25519.PublicKey // current signing key
-	NextDigest string            // commitment to the pre-rotated next key
-	// PendingNextDigest commits to the fresh next key of a prepared
-	// rotation; "" when no rotation is in progress.
-	PendingNextDigest string
-	Created           time.Time
+	Alias   string
+	Seats   []Seat // by number
+	Created time.Time
+	// Retained counts old keys kept, rather than destroyed, because an
+	// identifier held on this device still lists them.
+	Retained int
 }
 
-// Rotation is what a member contributes to a rotation event.
+// SeatRef names one seat: a member and the seat's number (from 1).
+type SeatRef struct {
+	Member string
+	N      int
+}
+
+// String is "alice" for a member's first seat, "alice#2" for the others.
+func (r SeatRef) String() string {
+	if r.N == 1 {
+		return r.Member
+	}
+	return fmt.Sprintf("%s#%d", r.Member, r.N)
+}
+
+// Seat is one member's place in one group: its own current key and
+// pre-rotated next key, which serve that group's identifier only.
+type Seat struct {
+	SeatRef
+	// Group is the identifier prefix the seat serves; "" while the seat is
+	// in no group yet (a fresh seat, whose card may go to a new group).
+	Group string
+	// For names the group a fresh seat's card was made for ("" when none).
+	For               string
+	PublicKey         ed25519.PublicKey // current signing key
+	NextDigest        string            // commitment to the pre-rotated next key
+	PendingNextDigest string            // fresh next key of a prepared rotation; "" when none
+	Created           time.Time
+	// SharesWith lists the other seats of the member that hold one of this
+	// seat's keys: seats split, when a home made before seats was opened,
+	// from one key pair that several groups list.
+	SharesWith []int
+	// Legacy: the key pair was made before seats, and the device has not
+	// yet found the groups that list it (see SettleSeat).
+	Legacy bool
+}
+
+// Seat finds the member's seat n.
+func (m Member) Seat(n int) (Seat, bool) {
+	for _, s := range m.Seats {
+		if s.N == n {
+			return s, true
+		}
+	}
+	return Seat{}, false
+}
+
+// Rotation is what a seat contributes to a rotation event.
 type Rotation struct {
 	// NewKey is the pre-rotated key the rotation reveals; it becomes the
 	// current key when the rotation is committed.
@@ -37,14 +82,38 @@ type Rotation struct {
 	NewNextDigest string
 }
 
-// memberRecord is HOME/members/ALIAS.json: public material and key ids only.
+// memberRecord is HOME/members/ALIAS.json (version 2): public material and
+// key ids only.
 type memberRecord struct {
+	V       int          `json:"v"`
+	Alias   string       `json:"alias"`
+	Seats   []seatRecord `json:"seats"`
+	Destroy []string     `json:"destroy,omitempty"` // key ids retired: deleted once nothing lists them
+	Created time.Time    `json:"created"`
+}
+
+// seatRecord is one seat of a member record.
+type seatRecord struct {
+	N       int        `json:"n"`
+	Group   string     `json:"group,omitempty"` // identifier prefix; "" until the seat joins a group
+	For     string     `json:"for,omitempty"`   // the group a fresh seat's card was made for
+	Current keyRecord  `json:"current"`
+	Next    keyRecord  `json:"next"`
+	Pending *keyRecord `json:"pending,omitempty"` // fresh next key of a prepared rotation
+	Created time.Time  `json:"created"`
+	Legacy  bool       `json:"legacy,omitempty"` // made before seats, not settled yet
+}
+
+// recordV1 is a member record written before seats: one key pair, which
+// became seat 1 (in no group until the device finds the group that lists
+// it; see the device's migration).
+type recordV1 struct {
 	V       int        `json:"v"`
 	Alias   string     `json:"alias"`
 	Current keyRecord  `json:"current"`
 	Next    keyRecord  `json:"next"`
-	Pending *keyRecord `json:"pending,omitempty"` // fresh next key of a prepared rotation
-	Destroy []string   `json:"destroy,omitempty"` // key ids still to be deleted from the backend
+	Pending *keyRecord `json:"pending,omitempty"`
+	Destroy []string   `json:"destroy,omitempty"`
 	Created time.Time  `json:"created"`
 }
 
@@ -93,224 +162,30 @@ func (s *Store) Member(alias string) (Member, error) {
 	return rec.member(), nil
 }
 
-// NewMember creates a member with fresh current and next keys from
-// crypto/rand. The seeds go to the backend before the record is written, so
-// a crash leaves at worst unreferenced keys, never a record without keys.
-func (s *Store) NewMember(alias string) (Member, error) {
-	if err := CheckAlias(alias); err != nil {
-		return Member{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	recs, err := s.records()
-	if err != nil {
-		return Member{}, err
-	}
-	for _, rec := range recs {
-		// Case-insensitive: member files must not collide on macOS or Windows.
-		if strings.EqualFold(rec.Alias, alias) {
-			return Member{}, fmt.Errorf("%w: %q in %q", ErrMemberExists, rec.Alias, s.home)
-		}
-	}
-	if err := s.saveConfig(); err != nil {
-		return Member{}, err
-	}
-	cur, curPub, err := s.newKey()
-	if err != nil {
-		return Member{}, err
-	}
-	next, nextPub, err := s.newKey()
-	if err != nil {
-		return Member{}, err
-	}
-	rec := &memberRecord{
-		V:       memberV,
-		Alias:   alias,
-		Current: keyRecord{ID: cur, Public: base64.RawURLEncoding.EncodeToString(curPub)},
-		Next:    keyRecord{ID: next, Digest: s.digest(nextPub)},
-		Created: s.now().UTC(),
-	}
-	if err := s.writeRecord(rec); err != nil {
-		return Member{}, err
-	}
-	return rec.member(), nil
-}
-
-// Signer returns a signer for alias's current key.
-func (s *Store) Signer(alias string) (Signer, error) {
-	rec, err := s.record(alias)
+// Seats lists every seat of every member, by member and number.
+func (s *Store) Seats() ([]Seat, error) {
+	ms, err := s.Members()
 	if err != nil {
 		return nil, err
 	}
-	return &memberSigner{s: s, alias: alias, keyID: rec.Current.ID, pub: rec.currentKey()}, nil
+	var out []Seat
+	for _, m := range ms {
+		out = append(out, m.Seats...)
+	}
+	return out, nil
 }
 
-// RotationSigner returns a signer for alias's pre-rotated next key: in KERI
-// the rotation event is signed by the keys it reveals. Using it does not
-// change the member; CommitRotation does.
-func (s *Store) RotationSigner(alias string) (Signer, error) {
-	rec, err := s.record(alias)
+// Seat returns one seat.
+func (s *Store) Seat(ref SeatRef) (Seat, error) {
+	rec, err := s.record(ref.Member)
 	if err != nil {
-		return nil, err
+		return Seat{}, err
 	}
-	pub, err := s.publicKey(rec.Next.ID)
+	st, err := rec.seat(ref)
 	if err != nil {
-		return nil, fmt.Errorf("member %q next key: %w", alias, err)
+		return Seat{}, err
 	}
-	return &memberSigner{s: s, alias: alias, keyID: rec.Next.ID, pub: pub}, nil
-}
-
-// PrepareRotation makes the fresh next key a rotation needs and returns the
-// rotation's key material: the revealed next key and the new commitment.
-// Calling it again before CommitRotation or AbortRotation returns the same
-// values. Until the rotation is committed the member signs as before.
-//
-// Write order: the fresh seed is stored, then the record names it.
-func (s *Store) PrepareRotation(alias string) (Rotation, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, err := s.recordForChange(alias)
-	if err != nil {
-		return Rotation{}, err
-	}
-	newKey, err := s.publicKey(rec.Next.ID)
-	if err != nil {
-		return Rotation{}, fmt.Errorf("member %q next key: %w", alias, err)
-	}
-	if rec.Pending == nil {
-		id, pub, err := s.newKey()
-		if err != nil {
-			return Rotation{}, err
-		}
-		rec.Pending = &keyRecord{ID: id, Digest: s.digest(pub)}
-		if err := s.writeRecord(rec); err != nil {
-			return Rotation{}, err
-		}
-	}
-	return Rotation{NewKey: newKey, NewNextDigest: rec.Pending.Digest}, nil
-}
-
-// CommitRotation finishes a prepared rotation once the rotation event is
-// final: the next key becomes current, the prepared key becomes next, and
-// the old current key is destroyed.
-//
-// Write order: the record is rewritten first, listing the old key for
-// destruction; then the key is deleted; then the list is cleared. A crash
-// in between leaves a member that signs with its new keys and a deletion
-// that the next change to the member completes.
-func (s *Store) CommitRotation(alias string) (Member, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, err := s.recordForChange(alias)
-	if err != nil {
-		return Member{}, err
-	}
-	if rec.Pending == nil {
-		return Member{}, fmt.Errorf("%w for member %q", ErrNoPendingRotation, alias)
-	}
-	newCur, err := s.publicKey(rec.Next.ID)
-	if err != nil {
-		return Member{}, fmt.Errorf("member %q next key: %w", alias, err)
-	}
-	if _, err := s.publicKey(rec.Pending.ID); err != nil {
-		return Member{}, fmt.Errorf("member %q prepared key: %w", alias, err)
-	}
-	rec.Destroy = append(rec.Destroy, rec.Current.ID)
-	rec.Current = keyRecord{ID: rec.Next.ID, Public: base64.RawURLEncoding.EncodeToString(newCur)}
-	rec.Next = *rec.Pending
-	rec.Pending = nil
-	if err := s.writeRecord(rec); err != nil {
-		return Member{}, err
-	}
-	if err := s.finishDestroy(rec); err != nil {
-		return rec.member(), fmt.Errorf("rotation of member %q committed, but the old key is not destroyed yet (retried on the next change): %w", alias, err)
-	}
-	return rec.member(), nil
-}
-
-// AbortRotation abandons a prepared rotation: the prepared key is destroyed
-// and the member keeps its current and next keys.
-func (s *Store) AbortRotation(alias string) (Member, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, err := s.recordForChange(alias)
-	if err != nil {
-		return Member{}, err
-	}
-	if rec.Pending == nil {
-		return Member{}, fmt.Errorf("%w for member %q", ErrNoPendingRotation, alias)
-	}
-	rec.Destroy = append(rec.Destroy, rec.Pending.ID)
-	rec.Pending = nil
-	if err := s.writeRecord(rec); err != nil {
-		return Member{}, err
-	}
-	if err := s.finishDestroy(rec); err != nil {
-		return rec.member(), fmt.Errorf("rotation of member %q aborted, but the prepared key is not destroyed yet (retried on the next change): %w", alias, err)
-	}
-	return rec.member(), nil
-}
-
-// recordForChange reads a record and completes any deletion a crash left
-// unfinished. Callers hold s.mu.
-func (s *Store) recordForChange(alias string) (*memberRecord, error) {
-	rec, err := s.record(alias)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.finishDestroy(rec); err != nil {
-		return nil, err
-	}
-	return rec, nil
-}
-
-// finishDestroy deletes the keys rec lists for destruction, then records
-// that they are gone.
-func (s *Store) finishDestroy(rec *memberRecord) error {
-	if len(rec.Destroy) == 0 {
-		return nil
-	}
-	for _, id := range rec.Destroy {
-		if err := s.secrets.remove(id); err != nil {
-			return err
-		}
-	}
-	rec.Destroy = nil
-	return s.writeRecord(rec)
-}
-
-// newKey makes a seed, stores it and returns its id and public key.
-func (s *Store) newKey() (string, ed25519.PublicKey, error) {
-	seed := make([]byte, seedSize)
-	defer wipe(seed)
-	rand.Read(seed)
-	id := newID()
-	if err := s.secrets.store(id, seed); err != nil {
-		return "", nil, err
-	}
-	priv := ed25519.NewKeyFromSeed(seed)
-	defer wipe(priv)
-	return id, priv.Public().(ed25519.PublicKey), nil
-}
-
-// privateKey loads a key from the backend; the caller wipes it.
-func (s *Store) privateKey(id string) (ed25519.PrivateKey, error) {
-	seed, err := s.secrets.load(id)
-	if err != nil {
-		return nil, err
-	}
-	defer wipe(seed)
-	return ed25519.NewKeyFromSeed(seed), nil
-}
-
-// publicKey derives a stored key's public half.
-func (s *Store) publicKey(id string) (ed25519.PublicKey, error) {
-	priv, err := s.privateKey(id)
-	if err != nil {
-		return nil, err
-	}
-	defer wipe(priv)
-	return priv.Public().(ed25519.PublicKey), nil
+	return rec.seatView(st), nil
 }
 
 func (s *Store) memberPath(alias string) string {
@@ -343,7 +218,8 @@ func (s *Store) records() ([]*memberRecord, error) {
 	return recs, nil
 }
 
-// record reads and checks one member record.
+// record reads and checks one member record; a version 1 record is read
+// as a member with one seat, in no group yet.
 func (s *Store) record(alias string) (*memberRecord, error) {
 	if err := CheckAlias(alias); err != nil {
 		return nil, err
@@ -356,16 +232,43 @@ func (s *Store) record(alias string) (*memberRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := new(memberRecord)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(rec); err != nil {
+	rec, err := decodeRecord(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %w", ErrCorruptRecord, name, err)
 	}
 	if err := rec.check(alias); err != nil {
 		return nil, fmt.Errorf("%w: %q: %w", ErrCorruptRecord, name, err)
 	}
 	return rec, nil
+}
+
+// decodeRecord parses a version 2 record, or a version 1 record as a
+// member with one seat.
+func decodeRecord(data []byte) (*memberRecord, error) {
+	var probe struct {
+		V int `json:"v"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, err
+	}
+	strict := func(v any) error {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		return dec.Decode(v)
+	}
+	switch probe.V {
+	case memberV:
+		rec := new(memberRecord)
+		return rec, strict(rec)
+	case memberV1:
+		var old recordV1
+		if err := strict(&old); err != nil {
+			return nil, err
+		}
+		return &memberRecord{V: memberV, Alias: old.Alias, Destroy: old.Destroy, Created: old.Created,
+			Seats: []seatRecord{{N: 1, Current: old.Current, Next: old.Next, Pending: old.Pending, Created: old.Created, Legacy: true}}}, nil
+	}
+	return nil, fmt.Errorf("unsupported version %d", probe.V)
 }
 
 func (s *Store) writeRecord(rec *memberRecord) error {
@@ -376,22 +279,35 @@ func (s *Store) writeRecord(rec *memberRecord) error {
 	return writeFileAtomic(s.memberPath(rec.Alias), append(data, '\n'), 0o600)
 }
 
+func validID(id string) bool {
+	b, err := hex.DecodeString(id)
+	return err == nil && len(b) == keyIDSize && hex.EncodeToString(b) == id
+}
+
 func (rec *memberRecord) check(alias string) error {
-	validID := func(id string) bool {
-		b, err := hex.DecodeString(id)
-		return err == nil && len(b) == keyIDSize && hex.EncodeToString(b) == id
-	}
 	switch {
 	case rec.V != memberV:
 		return fmt.Errorf("unsupported version %d", rec.V)
 	case rec.Alias != alias:
 		return fmt.Errorf("alias %q does not match the file name", rec.Alias)
-	case !validID(rec.Current.ID) || !validID(rec.Next.ID) || rec.Pending != nil && !validID(rec.Pending.ID):
-		return errors.New("bad key id")
-	case rec.currentKey() == nil:
-		return errors.New("bad current public key")
-	case rec.Next.Digest == "" || rec.Pending != nil && rec.Pending.Digest == "":
-		return errors.New("missing next key digest")
+	case len(rec.Seats) == 0:
+		return errors.New("no seat")
+	}
+	groups := map[string]bool{}
+	for i, st := range rec.Seats {
+		switch {
+		case st.N < 1 || i > 0 && st.N <= rec.Seats[i-1].N:
+			return fmt.Errorf("seat numbers out of order at %d", st.N)
+		case !validID(st.Current.ID) || !validID(st.Next.ID) || st.Pending != nil && !validID(st.Pending.ID):
+			return errors.New("bad key id")
+		case st.currentKey() == nil:
+			return errors.New("bad current public key")
+		case st.Next.Digest == "" || st.Pending != nil && st.Pending.Digest == "":
+			return errors.New("missing next key digest")
+		case st.Group != "" && groups[st.Group]:
+			return fmt.Errorf("two seats in group %s", st.Group)
+		}
+		groups[st.Group] = st.Group != ""
 	}
 	for _, id := range rec.Destroy {
 		if !validID(id) {
@@ -401,19 +317,67 @@ func (rec *memberRecord) check(alias string) error {
 	return nil
 }
 
+// seat finds a seat of the record.
+func (rec *memberRecord) seat(ref SeatRef) (*seatRecord, error) {
+	for i := range rec.Seats {
+		if rec.Seats[i].N == ref.N {
+			return &rec.Seats[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: member %q has no seat %d", ErrSeatNotFound, ref.Member, ref.N)
+}
+
+// uses reports whether a seat of the record names key id.
+func (rec *memberRecord) uses(id string) bool {
+	for _, st := range rec.Seats {
+		if st.Current.ID == id || st.Next.ID == id || st.Pending != nil && st.Pending.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // currentKey decodes the current public key, nil if malformed.
-func (rec *memberRecord) currentKey() ed25519.PublicKey {
-	b, err := base64.RawURLEncoding.Strict().DecodeString(rec.Current.Public)
+func (st *seatRecord) currentKey() ed25519.PublicKey {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(st.Current.Public)
 	if err != nil || len(b) != ed25519.PublicKeySize {
 		return nil
 	}
 	return b
 }
 
+func (st *seatRecord) ids() []string {
+	ids := []string{st.Current.ID, st.Next.ID}
+	if st.Pending != nil {
+		ids = append(ids, st.Pending.ID)
+	}
+	return ids
+}
+
+func (rec *memberRecord) seatView(st *seatRecord) Seat {
+	v := Seat{SeatRef: SeatRef{Member: rec.Alias, N: st.N}, Group: st.Group, For: st.For, PublicKey: st.currentKey(),
+		NextDigest: st.Next.Digest, Created: st.Created, Legacy: st.Legacy}
+	if st.Pending != nil {
+		v.PendingNextDigest = st.Pending.Digest
+	}
+	mine := st.ids()
+	for _, o := range rec.Seats {
+		if o.N != st.N && slices.ContainsFunc(o.ids(), func(id string) bool { return slices.Contains(mine, id) }) {
+			v.SharesWith = append(v.SharesWith, o.N)
+		}
+	}
+	return v
+}
+
 func (rec *memberRecord) member() Member {
-	m := Member{Alias: rec.Alias, PublicKey: rec.currentKey(), NextDigest: rec.Next.Digest, Created: rec.Created}
-	if rec.Pending != nil {
-		m.PendingNextDigest = rec.Pending.Digest
+	m := Member{Alias: rec.Alias, Created: rec.Created}
+	for i := range rec.Seats {
+		m.Seats = append(m.Seats, rec.seatView(&rec.Seats[i]))
+	}
+	for _, id := range rec.Destroy {
+		if !rec.uses(id) {
+			m.Retained++
+		}
 	}
 	return m
 }

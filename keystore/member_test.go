@@ -21,26 +21,20 @@ func TestNewMemberAndList(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, configName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("listing an empty home wrote %s (err %v)", configName, err)
 	}
-	bob, err := s.NewMember("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice, err := s.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bob := newSeat(t, s, "bob")
+	alice := newSeat(t, s, "alice")
 	ms, err := s.Members()
 	if err != nil || len(ms) != 2 || ms[0].Alias != "alice" || ms[1].Alias != "bob" {
 		t.Fatalf("Members = %+v, %v; want alice, bob", ms, err)
 	}
-	if !ms[0].PublicKey.Equal(alice.PublicKey) || ms[1].NextDigest != bob.NextDigest || len(alice.PublicKey) != ed25519.PublicKeySize {
+	if !ms[0].Seats[0].PublicKey.Equal(alice.PublicKey) || ms[1].Seats[0].NextDigest != bob.NextDigest || len(alice.PublicKey) != ed25519.PublicKeySize {
 		t.Errorf("listed members differ from the created ones")
 	}
 	if alice.PublicKey.Equal(bob.PublicKey) || alice.NextDigest == bob.NextDigest {
 		t.Error("two members share a key")
 	}
 	// The next digest commits to the key RotationSigner uses.
-	rs, err := s.RotationSigner("alice")
+	rs, err := s.RotationSigner(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +47,7 @@ func TestNewMemberAndList(t *testing.T) {
 		t.Fatalf("member record: %v, %v", fi, err)
 	}
 	rec, _ := s.record("alice")
-	for _, id := range []string{rec.Current.ID, rec.Next.ID} {
+	for _, id := range []string{rec.Seats[0].Current.ID, rec.Seats[0].Next.ID} {
 		seed, err := s.secrets.load(id)
 		if err != nil {
 			t.Fatal(err)
@@ -97,15 +91,15 @@ func TestMemberBadInput(t *testing.T) {
 	wantErrText(t, err, ErrMemberExists, "alice")
 	_, err = s.NewMember("ALICE")
 	wantErrText(t, err, ErrMemberExists, "alice")
-	_, err = s.Member("carol")
+	_, err = s.Seat(seat1("carol"))
 	wantErrText(t, err, ErrMemberNotFound, "carol")
-	_, err = s.Signer("carol")
+	_, err = s.Signer(seat1("carol"))
 	wantErr(t, err, ErrMemberNotFound)
-	_, err = s.PrepareRotation("carol")
+	_, err = s.PrepareRotation(seat1("carol"))
 	wantErr(t, err, ErrMemberNotFound)
-	_, err = s.CommitRotation("alice")
+	_, err = s.CommitRotation(seat1("alice"))
 	wantErrText(t, err, ErrNoPendingRotation, "alice")
-	_, err = s.AbortRotation("alice")
+	_, err = s.AbortRotation(seat1("alice"))
 	wantErr(t, err, ErrNoPendingRotation)
 }
 
@@ -119,15 +113,17 @@ func TestCorruptRecord(t *testing.T) {
 	good, _ := os.ReadFile(path)
 	for name, bad := range map[string]string{
 		"not json":      "{",
-		"unknown field": strings.Replace(string(good), `"v": 1,`, `"v": 1, "extra": true,`, 1),
+		"unknown field": strings.Replace(string(good), `"v": 2,`, `"v": 2, "extra": true,`, 1),
 		"other alias":   strings.Replace(string(good), `"alias": "alice"`, `"alias": "bob"`, 1),
-		"version":       strings.Replace(string(good), `"v": 1,`, `"v": 2,`, 1),
+		"version":       strings.Replace(string(good), `"v": 2,`, `"v": 3,`, 1),
+		"no seat":       `{"v": 2, "alias": "alice", "seats": [], "created": "2026-01-01T00:00:00Z"}`,
+		"seat number":   strings.Replace(string(good), `"n": 1,`, `"n": 0,`, 1),
 		"bad key":       strings.Replace(string(good), `"pub": "`, `"pub": "!`, 1),
 	} {
 		if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Member("alice"); !errors.Is(err, ErrCorruptRecord) {
+		if _, err := s.Seat(seat1("alice")); !errors.Is(err, ErrCorruptRecord) {
 			t.Errorf("%s: error = %v, want ErrCorruptRecord", name, err)
 		}
 	}
@@ -135,11 +131,8 @@ func TestCorruptRecord(t *testing.T) {
 
 func TestSignerSignsAfterJournaling(t *testing.T) {
 	s := openFileStore(t, t.TempDir(), "pw")
-	m, err := s.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := s.Signer("alice")
+	m := newSeat(t, s, "alice")
+	signer, err := s.Signer(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,16 +167,13 @@ func TestSignerSignsAfterJournaling(t *testing.T) {
 
 func TestSignProof(t *testing.T) {
 	s := openFileStore(t, t.TempDir(), "pw")
-	m, err := s.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newSeat(t, s, "alice")
 	for _, bad := range []string{`{"v":"KERI10JSON000000_"}`, "", "keremony"} {
-		_, err := s.SignProof("alice", []byte(bad))
+		_, err := s.SignProof(seat1("alice"), []byte(bad))
 		wantErr(t, err, ErrNotAProof)
 	}
 	stmt := []byte("keremony/member-card\nv=1\n")
-	sig, err := s.SignProof("alice", stmt)
+	sig, err := s.SignProof(seat1("alice"), stmt)
 	if err != nil || !ed25519.Verify(m.PublicKey, stmt, sig) {
 		t.Fatalf("SignProof: %v", err)
 	}
@@ -195,25 +185,22 @@ func TestSignProof(t *testing.T) {
 
 func TestRotationLifecycle(t *testing.T) {
 	s := openFileStore(t, t.TempDir(), "pw")
-	before, err := s.NewMember("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := newSeat(t, s, "alice")
 	oldRec, _ := s.record("alice")
-	oldSigner, _ := s.Signer("alice")
+	oldSigner, _ := s.Signer(seat1("alice"))
 
-	rot, err := s.PrepareRotation("alice")
+	rot, err := s.PrepareRotation(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if testDigest(rot.NewKey) != before.NextDigest {
 		t.Fatal("the revealed key does not match the committed next digest")
 	}
-	if again, err := s.PrepareRotation("alice"); err != nil || !again.NewKey.Equal(rot.NewKey) || again.NewNextDigest != rot.NewNextDigest {
+	if again, err := s.PrepareRotation(seat1("alice")); err != nil || !again.NewKey.Equal(rot.NewKey) || again.NewNextDigest != rot.NewNextDigest {
 		t.Fatalf("second PrepareRotation = %+v, %v; want the same rotation", again, err)
 	}
 	// Until the commit, the member signs as before.
-	m, _ := s.Member("alice")
+	m, _ := s.Seat(seat1("alice"))
 	if !m.PublicKey.Equal(before.PublicKey) || m.NextDigest != before.NextDigest || m.PendingNextDigest != rot.NewNextDigest {
 		t.Fatalf("member during the rotation = %+v", m)
 	}
@@ -222,13 +209,13 @@ func TestRotationLifecycle(t *testing.T) {
 		t.Fatalf("signing during the rotation: %v", err)
 	}
 	// The rotation event is signed with the revealed key.
-	rs, _ := s.RotationSigner("alice")
+	rs, _ := s.RotationSigner(seat1("alice"))
 	ref, msg = event("EAID", 2, "Erot")
 	if sig, err := rs.Sign(ref, msg); err != nil || !ed25519.Verify(rot.NewKey, msg, sig) {
 		t.Fatalf("signing the rotation: %v", err)
 	}
 
-	after, err := s.CommitRotation("alice")
+	after, err := s.CommitRotation(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,32 +223,32 @@ func TestRotationLifecycle(t *testing.T) {
 		t.Fatalf("member after the commit = %+v", after)
 	}
 	// The old current key is destroyed; a signer made before cannot sign.
-	_, err = s.secrets.load(oldRec.Current.ID)
+	_, err = s.secrets.load(oldRec.Seats[0].Current.ID)
 	wantErr(t, err, ErrKeyNotFound)
 	ref, msg = event("EAID", 3, "Eafter")
 	_, err = oldSigner.Sign(ref, msg)
 	wantErr(t, err, ErrKeyNotFound)
-	cur, _ := s.Signer("alice")
+	cur, _ := s.Signer(seat1("alice"))
 	if sig, err := cur.Sign(ref, msg); err != nil || !ed25519.Verify(rot.NewKey, msg, sig) {
 		t.Fatalf("signing after the commit: %v", err)
 	}
-	rs, _ = s.RotationSigner("alice")
+	rs, _ = s.RotationSigner(seat1("alice"))
 	if testDigest(rs.PublicKey()) != rot.NewNextDigest {
 		t.Fatal("the new next key does not match its digest")
 	}
-	_, err = s.CommitRotation("alice")
+	_, err = s.CommitRotation(seat1("alice"))
 	wantErr(t, err, ErrNoPendingRotation)
 }
 
 func TestAbortRotation(t *testing.T) {
 	s := openFileStore(t, t.TempDir(), "pw")
-	before, _ := s.NewMember("alice")
-	if _, err := s.PrepareRotation("alice"); err != nil {
+	before := newSeat(t, s, "alice")
+	if _, err := s.PrepareRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := s.record("alice")
-	pendingID := rec.Pending.ID
-	after, err := s.AbortRotation("alice")
+	pendingID := rec.Seats[0].Pending.ID
+	after, err := s.AbortRotation(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,13 +257,13 @@ func TestAbortRotation(t *testing.T) {
 	}
 	_, err = s.secrets.load(pendingID)
 	wantErr(t, err, ErrKeyNotFound)
-	signer, _ := s.Signer("alice")
+	signer, _ := s.Signer(seat1("alice"))
 	ref, msg := event("EAID", 1, "E1")
 	if sig, err := signer.Sign(ref, msg); err != nil || !ed25519.Verify(before.PublicKey, msg, sig) {
 		t.Fatalf("signing after abort: %v", err)
 	}
 	// A new rotation makes a new prepared key.
-	rot, err := s.PrepareRotation("alice")
+	rot, err := s.PrepareRotation(seat1("alice"))
 	if err != nil || testDigest(rot.NewKey) != before.NextDigest {
 		t.Fatalf("prepare after abort: %+v, %v", rot, err)
 	}
@@ -297,33 +284,33 @@ func TestCommitRotationCrashBeforeDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldRec, _ := s.record("alice")
-	rot, err := s.PrepareRotation("alice")
+	rot, err := s.PrepareRotation(seat1("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	real := s.secrets
 	crash := errors.New("simulated crash")
 	s.secrets = failingRemove{real, crash}
-	_, err = s.CommitRotation("alice")
+	_, err = s.CommitRotation(seat1("alice"))
 	if !errors.Is(err, crash) || !strings.Contains(err.Error(), "committed") {
 		t.Fatalf("commit with a failing delete: error = %v", err)
 	}
 	s.secrets = real
 	// The member is rotated; the old key is still listed for destruction.
 	rec, _ := s.record("alice")
-	if rec.Current.ID != oldRec.Next.ID || len(rec.Destroy) != 1 || rec.Destroy[0] != oldRec.Current.ID {
+	if rec.Seats[0].Current.ID != oldRec.Seats[0].Next.ID || len(rec.Destroy) != 1 || rec.Destroy[0] != oldRec.Seats[0].Current.ID {
 		t.Fatalf("record after the crash = %+v", rec)
 	}
-	signer, _ := s.Signer("alice")
+	signer, _ := s.Signer(seat1("alice"))
 	ref, msg := event("EAID", 5, "E5")
 	if sig, err := signer.Sign(ref, msg); err != nil || !ed25519.Verify(rot.NewKey, msg, sig) {
 		t.Fatalf("signing after the crash: %v", err)
 	}
 	// The next change completes the destruction.
-	if _, err := s.PrepareRotation("alice"); err != nil {
+	if _, err := s.PrepareRotation(seat1("alice")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.secrets.load(oldRec.Current.ID)
+	_, err = s.secrets.load(oldRec.Seats[0].Current.ID)
 	wantErr(t, err, ErrKeyNotFound)
 	if rec, _ := s.record("alice"); len(rec.Destroy) != 0 {
 		t.Fatalf("destroy list not cleared: %v", rec.Destroy)
@@ -333,7 +320,7 @@ func TestCommitRotationCrashBeforeDelete(t *testing.T) {
 func TestPrepareRotationCrashBeforeRecord(t *testing.T) {
 	home := t.TempDir()
 	s := openFileStore(t, home, "pw")
-	before, _ := s.NewMember("alice")
+	before := newSeat(t, s, "alice")
 	crash := errors.New("simulated crash")
 	record := filepath.Join(home, membersName, "alice.json")
 	testOnlyBeforeRename = func(tmp string) error {
@@ -343,17 +330,17 @@ func TestPrepareRotationCrashBeforeRecord(t *testing.T) {
 		return nil
 	}
 	defer func() { testOnlyBeforeRename = nil }()
-	_, err := s.PrepareRotation("alice")
+	_, err := s.PrepareRotation(seat1("alice"))
 	wantErr(t, err, crash)
 	testOnlyBeforeRename = nil
 	if _, err := os.Stat(record); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := s.Member("alice")
+	m, _ := s.Seat(seat1("alice"))
 	if !m.PublicKey.Equal(before.PublicKey) || m.PendingNextDigest != "" {
 		t.Fatalf("member after a crashed prepare = %+v, want it unchanged", m)
 	}
-	signer, _ := s.Signer("alice")
+	signer, _ := s.Signer(seat1("alice"))
 	ref, msg := event("EAID", 1, "E1")
 	if _, err := signer.Sign(ref, msg); err != nil {
 		t.Fatalf("signing after a crashed prepare: %v", err)
@@ -374,20 +361,20 @@ func TestCheckReadiness(t *testing.T) {
 	}
 	for _, r := range rs {
 		if !r.Ready || r.Err != nil {
-			t.Errorf("%s not ready on a fresh home: %v", r.Alias, r.Err)
+			t.Errorf("%s not ready on a fresh home: %v", r.Seat.Member, r.Err)
 		}
 	}
-	if _, err := s.PrepareRotation("carol"); err != nil {
+	if _, err := s.PrepareRotation(seat1("carol")); err != nil {
 		t.Fatal(err)
 	}
 	// bob loses his next key; alice's record commits to another digest.
 	bobRec, _ := s.record("bob")
-	if err := s.secrets.remove(bobRec.Next.ID); err != nil {
+	if err := s.secrets.remove(bobRec.Seats[0].Next.ID); err != nil {
 		t.Fatal(err)
 	}
 	aliceRec, _ := s.record("alice")
-	alicePub, _ := s.publicKey(aliceRec.Next.ID)
-	aliceRec.Next.Digest = testDigest(make(ed25519.PublicKey, 32))
+	alicePub, _ := s.publicKey(aliceRec.Seats[0].Next.ID)
+	aliceRec.Seats[0].Next.Digest = testDigest(make(ed25519.PublicKey, 32))
 	if err := s.writeRecord(aliceRec); err != nil {
 		t.Fatal(err)
 	}
@@ -396,15 +383,15 @@ func TestCheckReadiness(t *testing.T) {
 	if err != nil || len(rs) != 3 {
 		t.Fatalf("CheckReadiness = %v, %v", rs, err)
 	}
-	if rs[0].Alias != "alice" || rs[0].Ready {
+	if rs[0].Seat.Member != "alice" || rs[0].Ready {
 		t.Errorf("alice = %+v, want not ready", rs[0])
 	}
 	wantErr(t, rs[0].Err, ErrNextDigestMismatch)
-	if rs[1].Alias != "bob" || rs[1].Ready {
+	if rs[1].Seat.Member != "bob" || rs[1].Ready {
 		t.Errorf("bob = %+v, want not ready", rs[1])
 	}
 	wantErr(t, rs[1].Err, ErrKeyNotFound)
-	if rs[2].Alias != "carol" || !rs[2].Ready {
+	if rs[2].Seat.Member != "carol" || !rs[2].Ready {
 		t.Errorf("carol (rotation prepared) = %+v, want ready", rs[2])
 	}
 	// The report never reveals the next public key.
@@ -414,11 +401,11 @@ func TestCheckReadiness(t *testing.T) {
 		}
 	}
 	// CheckNext against a digest from elsewhere (e.g. the group KEL).
-	carol, _ := s.Member("carol")
-	if err := s.CheckNext("carol", carol.NextDigest); err != nil {
+	carol, _ := s.Seat(seat1("carol"))
+	if err := s.CheckNext(seat1("carol"), carol.NextDigest); err != nil {
 		t.Errorf("CheckNext(carol, her digest): %v", err)
 	}
-	wantErr(t, s.CheckNext("carol", "Eother"), ErrNextDigestMismatch)
+	wantErr(t, s.CheckNext(seat1("carol"), "Eother"), ErrNextDigestMismatch)
 }
 
 func TestStoreWrongPassphrase(t *testing.T) {
@@ -444,7 +431,7 @@ func TestStoreWrongPassphrase(t *testing.T) {
 	if ms, err := s2.Members(); err != nil || len(ms) != 1 || asked != 0 {
 		t.Fatalf("Members = %v, %v (asked %d times)", ms, err, asked)
 	}
-	signer, _ := s2.Signer("alice")
+	signer, _ := s2.Signer(seat1("alice"))
 	ref, msg := event("EAID", 0, "E0")
 	_, err = signer.Sign(ref, msg)
 	wantErr(t, err, ErrIncorrectPassphrase)

@@ -48,7 +48,8 @@ const (
 	keyIDSize    = 16              // random bytes in a key or keystore id
 	seedSize     = ed25519.SeedSize
 	configV      = 1        // keystore.json version
-	memberV      = 1        // member record version
+	memberV      = 2        // member record version: a member with seats
+	memberV1     = 1        // member record before seats: one key pair
 	configLimit  = 4 << 10  // largest keystore.json read
 	recordLimit  = 16 << 10 // largest member record read
 )
@@ -72,7 +73,14 @@ type Options struct {
 	// KDF sets Argon2id's cost for a new keystore file; nil means
 	// DefaultKDF. Only tests should lower it.
 	KDF *KDFParams
+	// LockWait bounds the wait for another process changing the home
+	// (default DefaultLockWait); past it a change fails with ErrBusy.
+	LockWait time.Duration
 }
+
+// DefaultLockWait is how long a change waits for another process that is
+// changing the same home.
+const DefaultLockWait = 10 * time.Second
 
 // DefaultHome is the data directory used when none is given:
 // os.UserConfigDir()/keremony (~/.config/keremony on Linux,
@@ -99,19 +107,25 @@ type homeConfig struct {
 // holding its seeds. Methods are safe for use by several goroutines of one
 // process.
 type Store struct {
-	mu      sync.Mutex // serialises changes to records and keys
-	home    string
-	backend Backend
-	cfg     homeConfig
-	saved   bool // cfg is on disk
-	digest  DigestFunc
-	now     func() time.Time
-	secrets secretStore
-	journal *Journal
+	mu       sync.Mutex // serialises changes to records and keys
+	lockWait time.Duration
+	inUse    func(ed25519.PublicKey, string) bool // see SetKeyInUse
+	home     string
+	backend  Backend
+	cfg      homeConfig
+	saved    bool // cfg is on disk
+	digest   DigestFunc
+	now      func() time.Time
+	secrets  secretStore
+	journal  *Journal
 }
 
 // secretStore is a backend: it keeps seeds by key id.
 type secretStore interface {
+	// prepare makes the backend ready for changes (the file backend
+	// asks for the passphrase of an existing file); called outside the
+	// home's lock.
+	prepare() error
 	load(keyID string) ([]byte, error) // ErrKeyNotFound when absent; the caller wipes the seed
 	store(keyID string, seed []byte) error
 	remove(keyID string) error // absent is not an error
@@ -175,14 +189,19 @@ func Open(opts Options) (s *Store, notice string, err error) {
 	}
 	cfg.Backend = backend
 
+	wait := opts.LockWait
+	if wait <= 0 {
+		wait = DefaultLockWait
+	}
 	s = &Store{
-		home:    opts.Home,
-		backend: backend,
-		cfg:     cfg,
-		saved:   saved,
-		digest:  opts.NextDigest,
-		now:     now,
-		journal: NewJournal(filepath.Join(opts.Home, journalName), now),
+		lockWait: wait,
+		home:     opts.Home,
+		backend:  backend,
+		cfg:      cfg,
+		saved:    saved,
+		digest:   opts.NextDigest,
+		now:      now,
+		journal:  &Journal{path: filepath.Join(opts.Home, journalName), now: now, wait: wait},
 	}
 	if backend == BackendKeyring {
 		s.secrets = keyringStore{id: cfg.ID}
@@ -240,9 +259,22 @@ func readConfig(home string) (cfg homeConfig, saved bool, err error) {
 }
 
 // saveConfig writes keystore.json before the first key is stored, so the
-// keyring entries' namespace and the backend are never lost.
+// keyring entries' namespace and the backend are never lost. Callers hold
+// the lock; a file another process wrote meanwhile wins.
 func (s *Store) saveConfig() error {
 	if s.saved {
+		return nil
+	}
+	if cfg, saved, err := readConfig(s.home); err != nil {
+		return err
+	} else if saved {
+		if cfg.Backend != s.backend {
+			return fmt.Errorf("%w: home %q keeps its keys in the %s backend, not %s", ErrBackendMismatch, s.home, cfg.Backend, s.backend)
+		}
+		s.cfg, s.saved = cfg, true
+		if k, ok := s.secrets.(keyringStore); ok && k.id != cfg.ID {
+			s.secrets = keyringStore{id: cfg.ID}
+		}
 		return nil
 	}
 	data, err := json.MarshalIndent(s.cfg, "", "  ")
@@ -255,6 +287,9 @@ func (s *Store) saveConfig() error {
 	s.saved = true
 	return nil
 }
+
+// mkdirHome creates the home (mode 0700) if it is missing.
+func mkdirHome(home string) error { return os.MkdirAll(home, 0o700) }
 
 // newID returns a random 128-bit id in hex.
 func newID() string {

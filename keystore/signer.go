@@ -12,7 +12,7 @@ import (
 // signature can never be replayed as an event signature.
 const ProofPrefix = "keremony/"
 
-// memberSigner signs with one stored key of one member. It holds only the
+// memberSigner signs with one stored key of one seat. It holds only the
 // key's id and public half; the seed is loaded for each signature and wiped
 // right after.
 type memberSigner struct {
@@ -39,19 +39,23 @@ func (m *memberSigner) SignEvent(aid string, sn uint64, said string, msg []byte)
 	return m.Sign(EventRef{AID: aid, SN: sn, SAID: said}, msg)
 }
 
-// SignProof signs a non-event statement with alias's current key, such as
+// SignProof signs a non-event statement with a seat's current key, such as
 // the proof of possession on a member card. The statement must start with
 // ProofPrefix (else ErrNotAProof); the journal records its SHA-256.
-func (s *Store) SignProof(alias string, statement []byte) ([]byte, error) {
+func (s *Store) SignProof(ref SeatRef, statement []byte) ([]byte, error) {
 	if !strings.HasPrefix(string(statement), ProofPrefix) {
 		return nil, fmt.Errorf("%w: it must start with %q", ErrNotAProof, ProofPrefix)
 	}
-	rec, err := s.record(alias)
+	rec, err := s.record(ref.Member)
 	if err != nil {
 		return nil, err
 	}
-	return s.sign(alias, rec.Current.ID, rec.currentKey(), statement, func() error {
-		return s.journal.recordProof(alias, statement)
+	st, err := rec.seat(ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.sign(ref.Member, st.Current.ID, st.currentKey(), statement, func() error {
+		return s.journal.recordProof(ref.Member, statement)
 	})
 }
 

@@ -131,7 +131,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.c.backend = msg.b
-		return m, tea.Batch(m.c.refresh(), m.pollAfter())
+		return m, tea.Batch(m.c.refresh(), m.pollAfter(), runCheck(m.c, true))
+	case checkedMsg:
+		m.c.check = &msg.report
+		return m, m.broadcast(msg)
 	case snapshotMsg:
 		m.c.snap = msg.snap
 		return m, m.broadcast(msg)

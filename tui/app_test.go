@@ -280,7 +280,7 @@ func TestGroupScreenKeys(t *testing.T) {
 		t.Errorf("calls %v lack alice's contribution", f.Called())
 	}
 	v := newGroupScreen(c, prefix).View()
-	hasAll(t, "group view", v, "k[1] bob", "n[2] carol", "any 2 of alice, bob, carol", "this device: alice")
+	hasAll(t, "group view", v, "k[1] bob", "n[2] carol", "any 2 of alice, bob, carol", "This device in acme", "alice: signs at k[0]; its next key is committed at n[0]")
 	if v := newGroupScreen(c, "Enope").View(); !strings.Contains(v, "holds no kel of Enope") {
 		t.Errorf("unknown group view:\n%s", v)
 	}

@@ -11,6 +11,8 @@ type (
 	Notice           = api.Notice
 	Snapshot         = api.Snapshot
 	MemberInfo       = api.MemberInfo
+	SeatInfo         = api.SeatInfo
+	CheckReport      = api.CheckReport
 	GroupInfo        = api.GroupInfo
 	CeremonyInfo     = api.CeremonyInfo
 	InboxKind        = api.InboxKind

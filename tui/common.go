@@ -19,10 +19,11 @@ type common struct {
 	now           func() time.Time
 
 	backend Backend
-	mu      *sync.Mutex // one backend call at a time
-	busy    int         // backend commands in flight
-	busyFor string      // what the latest one is doing, for the spinner
-	log     []string    // every notice and error of this run, for the log screen
+	mu      *sync.Mutex  // one backend call at a time
+	busy    int          // backend commands in flight
+	busyFor string       // what the latest one is doing, for the spinner
+	log     []string     // every notice and error of this run, for the log screen
+	check   *CheckReport // the latest member check (run at start-up), nil before
 }
 
 func newCommon(now func() time.Time) *common {

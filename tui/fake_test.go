@@ -17,7 +17,8 @@ type fakeBackend struct {
 	Calls []string
 
 	OnNewMember        func(alias string) error
-	OnCard             func(alias string) (Outgoing, error)
+	OnCard             func(alias, forGroup string) (Outgoing, error)
+	OnCheck            func() (CheckReport, error)
 	OnContribute       func(group, alias string) (Outgoing, error)
 	OnPoll             func() ([]Notice, error)
 	OnReceive          func(source string, data []byte) ([]Notice, error)
@@ -64,12 +65,21 @@ func (f *fakeBackend) NewMember(alias string) error {
 	return f.OnNewMember(alias)
 }
 
-func (f *fakeBackend) Card(alias string) (Outgoing, error) {
-	f.call("Card %s", alias)
+func (f *fakeBackend) Card(alias, forGroup string) (Outgoing, error) {
+	f.call("Card %s %s", alias, forGroup)
 	if f.OnCard == nil {
 		return Outgoing{}, errFake
 	}
-	return f.OnCard(alias)
+	return f.OnCard(alias, forGroup)
+}
+
+// Check is ready unless OnCheck says otherwise.
+func (f *fakeBackend) Check() (CheckReport, error) {
+	f.call("Check")
+	if f.OnCheck == nil {
+		return CheckReport{Ready: true, Lines: []string{"journal: 0 signatures"}}, nil
+	}
+	return f.OnCheck()
 }
 
 func (f *fakeBackend) Contribute(group, alias string) (Outgoing, error) {

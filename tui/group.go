@@ -76,8 +76,16 @@ func (g *groupScreen) View() string {
 	for i, n := range s.Next {
 		fmt.Fprintf(&b, "  n[%d] %-14s %s\n", i, label(gi.NextLabels, i), shortID(n))
 	}
-	if len(gi.Mine) > 0 {
-		b.WriteString("\n" + st.Subtle.Render("this device: "+strings.Join(gi.Mine, ", ")) + "\n")
+	b.WriteString("\n" + st.Section.Render("This device in "+gi.Name()) + "\n")
+	if len(gi.Seats) == 0 {
+		b.WriteString(st.Subtle.Render("  no member of this device sits in this group") + "\n")
+	}
+	for _, si := range gi.Seats {
+		role := si.Role
+		if si.RotationPending {
+			role += "; rotation prepared"
+		}
+		b.WriteString(wrapLines([]string{fmt.Sprintf("  %s: %s", si.Member, role)}, g.c.width))
 	}
 	return b.String()
 }

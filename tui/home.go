@@ -52,7 +52,7 @@ func (h *homeScreen) Bindings() []key.Binding {
 		bs = append(bs, k.Rotate, k.Anchor, k.Contribute)
 	}
 	bs = append(bs, k.Log)
-	return append(bs, k.Incept, k.NewMember, k.Import)
+	return append(bs, k.Incept, k.NewMember, k.Import, k.Check)
 }
 
 func (h *homeScreen) selected() (homeRow, bool) {
@@ -138,8 +138,12 @@ func (h *homeScreen) key(msg tea.KeyMsg) tea.Cmd {
 		case rowMember:
 			return h.shareCard(s.Members[r.i].Alias)
 		}
+	case key.Matches(msg, k.Check):
+		return push(newCheckScreen(h.c))
 	case key.Matches(msg, k.ShareCard) && r.kind == rowMember:
 		return h.shareCard(s.Members[r.i].Alias)
+	case key.Matches(msg, k.Check):
+		return push(newCheckScreen(h.c))
 	case key.Matches(msg, k.Rotate) && r.kind == rowGroup:
 		return push(newRotationWizard(h.c, s.Groups[r.i].Prefix))
 	case key.Matches(msg, k.Anchor) && r.kind == rowGroup:
@@ -154,9 +158,22 @@ func (h *homeScreen) key(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// shareCard makes member alias's card and opens the share screen.
+// shareCard makes member alias's card for a new group and opens the share
+// screen: the card of its seat in no group yet, or, when it has none (it
+// sits in groups already), of a fresh seat for a group named first.
 func (h *homeScreen) shareCard(alias string) tea.Cmd {
-	return shareWork(h.c, "making the card of "+alias, func(b Backend) (Outgoing, error) { return b.Card(alias) })
+	for _, m := range h.c.snap.Members {
+		if m.Alias == alias && !m.Free {
+			return push(newCardForScreen(h.c, m))
+		}
+	}
+	return cardFor(h.c, alias, "")
+}
+
+// cardFor makes member alias's card for the new group forGroup and opens
+// the share screen.
+func cardFor(c *common, alias, forGroup string) tea.Cmd {
+	return shareWork(c, "making the card of "+alias, func(b Backend) (Outgoing, error) { return b.Card(alias, forGroup) })
 }
 
 // contribute makes this device's contribution to a rotation of g (the
@@ -196,6 +213,9 @@ func (h *homeScreen) View() string {
 	var lines []line
 	add := func(text string, row int) { lines = append(lines, line{text, row}) }
 	heading := func(t string) { add(st.Section.Render(t), -1) }
+	if w := checkWarning(h.c); w != "" {
+		add(st.Warn.Render(truncate(w, h.c.width-2)), -1)
+	}
 	ri := 0
 	if len(s.Inbox) > 0 {
 		heading(fmt.Sprintf("Inbox (%d)", len(s.Inbox)))
@@ -294,8 +314,9 @@ func (h *homeScreen) welcome() string {
 	b.WriteString("keremony runs KERI multi-signature ceremonies: a group identifier is\n")
 	b.WriteString("controlled by several keys, one per device or person, and every event\n")
 	b.WriteString("needs enough of their signatures.\n\n")
-	b.WriteString("This device has no member yet. A member is your seat in groups: a\n")
-	b.WriteString("signing key and a pre-rotated next key, kept in " + orText(h.c.snap.Keystore, "the keystore") + ".\n\n")
+	b.WriteString("This device has no member yet. A member is you in groups: in each\n")
+	b.WriteString("group a seat of its own, a signing key and a pre-rotated next key kept\n")
+	b.WriteString("in " + orText(h.c.snap.Keystore, "the keystore") + ".\n\n")
 	b.WriteString("  " + st.Key.Render("m") + "  create a member\n")
 	b.WriteString("  " + st.Key.Render("i") + "  import a file or QR frames\n\n")
 	b.WriteString(st.Subtle.Render("data: "+h.c.snap.Home) + "\n")

@@ -12,6 +12,11 @@ import (
 	"github.com/keremony/keremony/kel"
 )
 
+// aliceInAcme is the sample device's seat: alice in acme.
+var aliceInAcme = SeatInfo{Member: "alice", N: 1, Name: "alice in acme", Group: "acme", Prefix: "EAcmeGroup00000000000000000000000000000000",
+	Key: "DAlice000000000000000000000000000000000000", Next: "EAliceNext0000000000000000000000000000000",
+	Role: "signs at k[0]; its next key is committed at n[0]"}
+
 // sampleSnapshot is a device with one member in a 2-of-3 group, an open
 // inception it signed (1 of 2) and a proposal waiting in the inbox.
 func sampleSnapshot() Snapshot {
@@ -22,12 +27,14 @@ func sampleSnapshot() Snapshot {
 		DropDir:  "/media/usb/drop",
 		Members: []MemberInfo{{
 			Alias: "alice", Key: "DAlice000000000000000000000000000000000000", Next: "EAliceNext0000000000000000000000000000000", Groups: []string{"acme"},
+			Seats: []SeatInfo{aliceInAcme},
 		}},
 		Groups: []GroupInfo{{
 			Alias: "acme", Prefix: "EAcmeGroup00000000000000000000000000000000",
 			State:  kel.KeyState{Prefix: "EAcmeGroup00000000000000000000000000000000", Sn: 3, EstSn: 2, Keys: []string{"DA", "DB", "DC"}, Kt: kt, Next: []string{"EA", "EB", "EC"}, Nt: kt},
 			KtText: "any 2 of alice, bob, carol", NtText: "any 2 of alice, bob, carol",
 			Labels: []string{"alice", "bob", "carol"}, NextLabels: []string{"alice", "bob", "carol"}, Mine: []string{"alice"},
+			Seats: []SeatInfo{aliceInAcme},
 		}},
 		Ceremonies: []CeremonyInfo{{
 			ID: "3f2a9c1e-0000-4000-8000-000000000000", ProposalID: "3f2a9c1e-0000-4000-8000-000000000000",
@@ -104,9 +111,10 @@ func TestHomeListsAndOpens(t *testing.T) {
 
 func TestHomeShareCardAndContribute(t *testing.T) {
 	f := &fakeBackend{Snap: sampleSnapshot()}
-	f.OnCard = func(alias string) (Outgoing, error) {
+	f.OnCard = func(alias, forGroup string) (Outgoing, error) {
 		return Outgoing{Title: "card of " + alias, Name: "card-" + alias + ".json", Data: []byte(`{}`)}, nil
 	}
+	f.Snap.Members[0].Free = true
 	errNoDrop := errors.New("no drop folder")
 	f.OnContribute = func(group, alias string) (Outgoing, error) { return Outgoing{}, errNoDrop }
 	c := testCommon(f)
@@ -119,7 +127,7 @@ func TestHomeShareCardAndContribute(t *testing.T) {
 	if p, ok := out[0].(pushMsg); !ok || !strings.Contains(strings.ToLower(p.s.Title()), "share") {
 		t.Errorf("c on a member: got %#v, want the share screen", out[0])
 	}
-	if !slices.Contains(f.Called(), "Card alice") {
+	if !slices.Contains(f.Called(), "Card alice ") {
 		t.Errorf("backend calls %v lack Card alice", f.Called())
 	}
 	s, _ = drive(s, keyMsg("up")) // the group
@@ -132,6 +140,61 @@ func TestHomeShareCardAndContribute(t *testing.T) {
 	}
 	if !slices.Contains(f.Called(), "Contribute "+f.Snap.Groups[0].Prefix+" alice") {
 		t.Errorf("backend calls %v lack the contribution of alice", f.Called())
+	}
+}
+
+// TestHomeCardForNewGroup: a member that sits in groups already and has
+// no seat free gets its card for a new group through a fresh seat, for a
+// group it names first.
+func TestHomeCardForNewGroup(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	f.OnCard = func(alias, forGroup string) (Outgoing, error) {
+		return Outgoing{Title: "member card of " + alias + " for " + forGroup, Name: "card.json", Data: []byte(`{}`)}, nil
+	}
+	c := testCommon(f)
+	s, _ := drive(newHomeScreen(c), snapshotMsg{f.Snap})
+	s, _ = drive(s, keys("down", "down", "down")...)
+	_, out := drive(s, keyMsg("c"))
+	p, ok := out[0].(pushMsg)
+	if len(out) != 1 || !ok {
+		t.Fatalf("c on a member in a group: got %v, want a push", out)
+	}
+	prompt, ok := p.s.(*cardForScreen)
+	if !ok {
+		t.Fatalf("c pushed %T, want the card-for prompt", p.s)
+	}
+	hasAll(t, "prompt", prompt.View(), "already sits in acme", "fresh seat", "Name the group")
+	var sc screen = prompt
+	_, out = drive(sc, keyMsg("enter"))
+	if len(out) != 1 || !strings.Contains(out[0].(infoMsg).text, "name the group") {
+		t.Fatalf("enter without a name: %v", out)
+	}
+	for _, r := range "wgroup2" {
+		sc, _ = drive(sc, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	drive(sc, keyMsg("enter"))
+	if !slices.Contains(f.Called(), "Card alice wgroup2") {
+		t.Errorf("backend calls %v lack the card of alice for wgroup2", f.Called())
+	}
+}
+
+// TestHomeCheckWarning: the member check run at start-up warns on Home
+// when a seat is not ready, and C opens the check.
+func TestHomeCheckWarning(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	c := testCommon(f)
+	c.check = &CheckReport{Ready: false, NotReady: []string{"alice in acme"}, Lines: []string{"alice in acme: NOT READY: acme does not commit its next key"}}
+	h, _ := drive(newHomeScreen(c), snapshotMsg{f.Snap})
+	hasAll(t, "home view", h.View(), "member check: alice in acme not ready: press C")
+	_, out := drive(h, keyMsg("C"))
+	p, ok := out[0].(pushMsg)
+	if len(out) != 1 || !ok {
+		t.Fatalf("C: %v", out)
+	}
+	hasAll(t, "check screen", p.s.View(), "NOT READY: alice in acme", "acme does not commit its next key")
+	c.check = &CheckReport{Ready: true}
+	if strings.Contains(h.View(), "member check") {
+		t.Errorf("a ready check still warns:\n%s", h.View())
 	}
 }
 

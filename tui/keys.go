@@ -13,7 +13,7 @@ type KeyMap struct {
 	Help, Quit, ForceQuit key.Binding
 
 	// Home.
-	NewMember, ShareCard, Incept, Rotate, Anchor, Import, Log, Contribute key.Binding
+	NewMember, ShareCard, Incept, Rotate, Anchor, Import, Log, Contribute, Check key.Binding
 
 	// Wizards.
 	Toggle, MoveUp, MoveDown, Propose key.Binding
@@ -61,6 +61,7 @@ func DefaultKeyMap() KeyMap {
 		Import:     b([]string{"i"}, "i", "import"),
 		Log:        b([]string{"L"}, "L", "log"),
 		Contribute: b([]string{"t"}, "t", "contribute"),
+		Check:      b([]string{"C"}, "C", "check"),
 
 		Toggle:   b([]string{" "}, "space", "select"),
 		MoveUp:   b([]string{"K", "shift+up"}, "K", "move up"),

@@ -62,9 +62,65 @@ func (m *memberScreen) View() string {
 	st := m.c.styles
 	var b strings.Builder
 	b.WriteString(st.Section.Render("Create a member") + "\n\n")
-	b.WriteString("The alias names this device's seat in groups; the other members see it on\n")
-	b.WriteString("your card and in every roster (letters, digits, . _ -).\n\n")
+	b.WriteString("The alias names you (a person or this device) in groups; the other members\n")
+	b.WriteString("see it on your card and in every roster (letters, digits, . _ -).\n\n")
 	b.WriteString(m.in.View() + "\n\n")
-	b.WriteString(st.Subtle.Render("Two keys are made: the signing key, and the next key whose digest is\ncommitted now and revealed at the next rotation (pre-rotation).") + "\n")
+	b.WriteString(st.Subtle.Render("Two keys are made: the signing key, and the next key whose digest is\ncommitted now and revealed at the next rotation (pre-rotation). They\nserve the first group you join; each other group gets a fresh seat.") + "\n")
+	return b.String()
+}
+
+// cardForScreen asks which new group a card is for, when the member sits
+// in groups already: a key pair serves one group only, so the card is for
+// a fresh seat, made for the group named here.
+type cardForScreen struct {
+	c  *common
+	m  MemberInfo
+	in textinput.Model
+}
+
+func newCardForScreen(c *common, m MemberInfo) *cardForScreen {
+	in := newTextInput()
+	in.Prompt = "group: "
+	in.Placeholder = "acme"
+	in.CharLimit = 32
+	in.Focus()
+	return &cardForScreen{c: c, m: m, in: in}
+}
+
+func (s *cardForScreen) Title() string { return "Card of " + s.m.Alias + " for a new group" }
+func (s *cardForScreen) Typing() bool  { return true }
+func (s *cardForScreen) Bindings() []key.Binding {
+	return []key.Binding{s.c.keys.Enter, s.c.keys.Back}
+}
+
+func (s *cardForScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if km, ok := msg.(tea.KeyMsg); ok {
+		switch {
+		case key.Matches(km, s.c.keys.Back):
+			return s, pop
+		case key.Matches(km, s.c.keys.Enter):
+			name := strings.TrimSpace(s.in.Value())
+			if name == "" {
+				return s, info("name the group first (as the proposer will call it)")
+			}
+			return s, tea.Sequence(pop, cardFor(s.c, s.m.Alias, name))
+		}
+	}
+	var cmd tea.Cmd
+	s.in, cmd = s.in.Update(msg)
+	return s, cmd
+}
+
+func (s *cardForScreen) View() string {
+	st := s.c.styles
+	var b strings.Builder
+	b.WriteString(st.Section.Render("A card for a new group") + "\n\n")
+	b.WriteString(wrapLines([]string{
+		s.m.Alias + " already sits in " + strings.Join(s.m.Groups, ", ") + ". A key pair serves one group only, so " +
+			"the card for a new group is for a fresh seat: new keys, made now, that will serve that group alone.",
+		"",
+		"Name the group it is for, as the proposer will call it:",
+	}, s.c.width) + "\n")
+	b.WriteString(s.in.View() + "\n")
 	return b.String()
 }

@@ -67,6 +67,9 @@ func (r *reviewScreen) content(width int) []string {
 		}
 		add(plain, "  – ", line)
 	}
+	if in.Effect != "" {
+		add(st.Warn.Render, "  → ", in.Effect)
+	}
 	if in.Signed {
 		add(st.Good.Render, "  ✓ ", "this device has already signed it")
 	}

@@ -40,6 +40,18 @@ type incMember struct {
 	card   ceremony.Card // for a local member: its alias, key and next digest
 	source string
 	chosen bool
+	// freshSeat: a local member that sits in groups already (sitsIn) and
+	// joins this one with a fresh seat, made when the group is proposed.
+	freshSeat bool
+	sitsIn    []string
+}
+
+// localSource says where a local member's keys come from.
+func (m incMember) localSource() string {
+	if m.freshSeat {
+		return "this device · fresh seat (already in " + strings.Join(m.sitsIn, ", ") + ")"
+	}
+	return "this device"
 }
 
 // id tells candidates apart across snapshots.
@@ -116,7 +128,8 @@ func (w *inceptionWizard) Bindings() []key.Binding {
 func (w *inceptionWizard) sync() {
 	var fresh []incMember
 	for _, m := range w.c.snap.Members {
-		fresh = append(fresh, incMember{local: true, card: ceremony.Card{Label: m.Alias, Key: m.Key, Next: m.Next}, source: "this device"})
+		fresh = append(fresh, incMember{local: true, card: ceremony.Card{Label: m.Alias, Key: m.Key, Next: m.Next}, source: "this device",
+			freshSeat: !m.Free && len(m.Groups) > 0, sitsIn: m.Groups})
 	}
 	for _, it := range w.c.snap.Inbox {
 		if it.Kind != InboxCard {
@@ -401,7 +414,7 @@ func (w *inceptionWizard) memberRow(i int, m incMember) string {
 			pos = "n "
 		}
 	}
-	src := "this device"
+	src := m.localSource()
 	if !m.local {
 		src = "card · " + m.source + " · " + shortID(m.card.Key)
 		if m.card.Key == "" {
@@ -442,7 +455,7 @@ func (w *inceptionWizard) summary(main []string, width, height int) ([]string, [
 			pos = fmt.Sprintf("k[%d]", k)
 			k++
 		}
-		src := "this device"
+		src := m.localSource()
 		if !m.local {
 			src = "card from " + m.source
 		}

@@ -27,9 +27,15 @@ type Backend interface {
 
 	// NewMember creates a member: a current and a pre-rotated next key.
 	NewMember(alias string) error
-	// Card is member alias's signed member card (a card packet), for the
-	// other members of an inception.
-	Card(alias string) (Outgoing, error)
+	// Card is member alias's signed member card (a card packet) for a new
+	// group named forGroup ("" when unnamed): the card of the member's seat
+	// in no group yet, or of a fresh seat made now when it has none (a key
+	// pair serves one group only); the title says which.
+	Card(alias, forGroup string) (Outgoing, error)
+	// Check is the recovery drill (keremony member check): every seat of
+	// every member against the keystore and its group's KEL, and the
+	// journal against the ceremony store.
+	Check() (CheckReport, error)
 	// Contribute is member alias's signed contribution to a rotation of
 	// group (it prepares the member's rotation).
 	Contribute(group, alias string) (Outgoing, error)
@@ -146,16 +152,50 @@ func (s Snapshot) Group(name string) (GroupInfo, bool) {
 	return GroupInfo{}, false
 }
 
-// MemberInfo is one member of this device.
+// MemberInfo is one member of this device: a person or device, with a
+// seat (a key pair of its own) in each group it sits in.
 type MemberInfo struct {
 	Alias string
-	Key   string // current key, qb64
-	Next  string // next-key digest, qb64
-	// RotationPending: a rotation is prepared (contributed) but not yet
-	// committed by a finalized rotation.
+	// Key and Next are the current key and next-key digest (qb64) of the
+	// seat a new group takes: its seat in no group yet (Free), else its
+	// first seat.
+	Key  string
+	Next string
+	// Free: the member has a seat in no group yet; without one, joining
+	// a new group makes a fresh seat.
+	Free bool
+	// RotationPending: a seat's rotation is prepared (contributed) but
+	// not yet committed by a finalized rotation.
 	RotationPending bool
-	// Groups names the groups whose KEL lists the member's key.
+	// Groups names the groups the member sits in.
 	Groups []string
+	Seats  []SeatInfo
+}
+
+// SeatInfo is one seat of this device: one member's place in one group.
+type SeatInfo struct {
+	Member string
+	N      int
+	// Name is the seat in words: "alice in team1", "alice for wgroup2".
+	Name string
+	// Group is the group's alias (else prefix), "" for a seat in no group
+	// yet; For the group a fresh seat was made for.
+	Group, Prefix, For string
+	Key, Next          string
+	RotationPending    bool
+	// Role is what the seat is in its group: "signs at k[0]; its next key
+	// is committed at n[0]", "no longer a signer", …
+	Role string
+}
+
+// CheckReport is the recovery drill's result.
+type CheckReport struct {
+	// Ready: every seat and the journal are ready.
+	Ready bool
+	// Lines say it in words, one seat per line, then the journal.
+	Lines []string
+	// NotReady names the seats (and "journal") that are not ready.
+	NotReady []string
 }
 
 // GroupInfo is one identifier whose KEL this device holds.
@@ -171,6 +211,8 @@ type GroupInfo struct {
 	Labels, NextLabels []string
 	// Mine names the members of this device among the current keys.
 	Mine []string
+	// Seats are this device's seats in the group, with their roles.
+	Seats []SeatInfo
 }
 
 // Name is the alias, else the prefix.
@@ -287,4 +329,7 @@ type ReviewInfo struct {
 	// Refusals say why this device must not sign; Warnings what to check.
 	Refusals []string
 	Warnings []string
+	// Effect says what the event does to this device's member ("this
+	// rotation removes you from team1", "you stay in reserve …").
+	Effect string
 }
