@@ -10,6 +10,7 @@ import (
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device/api"
 	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
 	"github.com/keremony/keremony/transport"
 )
 
@@ -109,7 +110,7 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 }
 
 // concerns reports whether a member of this device takes part in a
-// proposed event.
+// proposed event, or sits in the group a rotation changes.
 func (d *Device) concerns(in *Incoming) bool {
 	v, _, err := d.contextVerifier(in.Packet.Context)
 	if err != nil {
@@ -118,6 +119,9 @@ func (d *Device) concerns(in *Incoming) bool {
 	seats, err := d.ks.Seats()
 	if err != nil {
 		return false
+	}
+	if in.Proposal.Kind == ceremony.KindRotation && slices.ContainsFunc(seats, func(ks keystore.Seat) bool { return ks.Group == in.Event.Prefix() }) {
+		return true // a member of the group, even one the rotation drops, reviews it
 	}
 	signing, next := seatLists(in, v)
 	return len(seatsIn(seats, in.Proposal.Kind, in.Event, signing, next)) > 0

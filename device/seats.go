@@ -134,12 +134,19 @@ func (d *Device) foreignKeys(prefix string, keys, next []string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
+	// What a seat of prefix (or one in no group yet) holds: its current
+	// key, and its next and prepared digests. A key of the event is ours
+	// when it is such a current key or reveals such a digest.
 	ours := map[string]bool{}
 	for _, ks := range all {
 		if ks.Group == prefix || ks.Group == "" {
 			ours[kel.EncodeVerKey(ks.PublicKey)], ours[ks.NextDigest] = true, true
+			if ks.PendingNextDigest != "" {
+				ours[ks.PendingNextDigest] = true
+			}
 		}
 	}
+	oursKey := func(k string) bool { return ours[k] || ours[kel.NextDigest(k)] }
 	var out []string
 	for _, ks := range all {
 		if ks.Group == "" || ks.Group == prefix {
@@ -149,14 +156,15 @@ func (d *Device) foreignKeys(prefix string, keys, next []string) ([]string, erro
 		var where []string
 		for i, k := range keys {
 			switch {
-			case k == cur && !ours[cur]:
+			case oursKey(k):
+			case k == cur:
 				where = append(where, fmt.Sprintf("its current key at k[%d]", i))
-			case kel.NextDigest(k) == ks.NextDigest && !ours[ks.NextDigest]:
+			case kel.NextDigest(k) == ks.NextDigest:
 				where = append(where, fmt.Sprintf("its next key at k[%d]", i))
 			}
 		}
 		for i, n := range next {
-			if (n == ks.NextDigest && !ours[n]) || (n == ks.PendingNextDigest && n != "") {
+			if !ours[n] && (n == ks.NextDigest || n == ks.PendingNextDigest && n != "") {
 				where = append(where, fmt.Sprintf("its next digest at n[%d]", i))
 			}
 		}

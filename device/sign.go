@@ -47,8 +47,9 @@ func (d *Device) Sign(r *Reviewed, alias string, expires time.Duration) (*Signed
 	if err := d.storeConflict(r.seat, in.Event); err != nil {
 		return nil, err
 	}
-	if r.seat.ks.Group == "" {
-		// A seat in no group yet joins this one, for good.
+	if r.seat.ks.Group == "" && !r.seat.ks.Legacy {
+		// A seat in no group yet joins this one, for good. (A seat made
+		// before seats is settled when the device opens: settleSeats.)
 		ks, err := d.ks.BindSeat(r.seat.ks.SeatRef, in.Event.Prefix())
 		if err != nil {
 			return nil, err
