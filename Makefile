@@ -4,7 +4,7 @@ BIN     ?= keremony
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean demo interop e2e screenshots
+.PHONY: all build run test test-keyring bench fuzz check vet fmt-check imports test-slow clean demo interop e2e screenshots concurrent-members
 
 all: build
 
@@ -71,6 +71,12 @@ interop:
 # E2E_DIR=dir keeps the homes, the drop folder and the last screens.
 e2e:
 	./scripts/e2e.sh
+
+# N processes (default 16) run `keremony member new` on one home at once, ROUNDS times, with
+# the real Argon2id cost; each must succeed with its keys or fail as busy (BIN=path measures
+# another build; WARM=0 starts from a home without a keystore file).
+concurrent-members:
+	./scripts/concurrent-members.sh
 
 # docs/collect.png and docs/share-qr.png from the e2e run (tmux, aha, headless chromium).
 screenshots:
