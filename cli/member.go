@@ -147,6 +147,9 @@ func memberList(d *device.Device, stdout io.Writer) error {
 			if len(ks.SharesWith) > 0 {
 				state = append(state, "shares keys (made before seats)")
 			}
+			if ks.Legacy {
+				state = append(state, "made before seats (settled when a ceremony command or the TUI opens the home)")
+			}
 			if len(state) == 0 {
 				state = []string{"-"}
 			}

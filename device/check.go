@@ -86,6 +86,11 @@ func (d *Device) CheckMembers() (*Check, error) {
 	}
 	for _, r := range rs {
 		sc := SeatCheck{Seat: r.Seat, Name: d.seatName(r.Seat), Ready: r.Ready, Err: r.Err}
+		if r.Seat.LostCurrent {
+			g := d.nameOf(r.Seat.Group)
+			sc.Ready, sc.Err = false, fmt.Errorf("%w: its current key was destroyed before seats, by a rotation of another group that listed the same keys; it cannot sign in %s until %s rotates, revealing its next key, which it still holds: contribute to that rotation (keremony rotate contribute --group %s --member %s)",
+				ErrSeatNotReady, g, g, g, r.Seat.Member)
+		}
 		if !c.KeysOnly && r.Seat.Group != "" {
 			d.checkInGroup(&sc)
 		}

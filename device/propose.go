@@ -169,7 +169,13 @@ func (d *Device) Contribute(group, alias string) (*Contributed, error) {
 	if err := ceremony.CheckContribution(st, contrib.Contribution); err != nil {
 		return nil, err
 	}
-	contrib, err = transport.NewContribution(contrib, func(b []byte) ([]byte, error) { return d.ks.SignProof(ks.SeatRef, b) })
+	sign := func(b []byte) ([]byte, error) { return d.ks.SignProof(ks.SeatRef, b) }
+	if ks.LostCurrent {
+		// The current key is gone: the key the contribution reveals signs.
+		contrib.Signer = contrib.Key
+		sign = func(b []byte) ([]byte, error) { return d.ks.SignProofRevealing(ks.SeatRef, b) }
+	}
+	contrib, err = transport.NewContribution(contrib, sign)
 	if err != nil {
 		return nil, err
 	}

@@ -367,3 +367,89 @@ func TestSeatsCheckKeysOnly(t *testing.T) {
 		t.Fatalf("keys-only check lines: %q", l)
 	}
 }
+
+// TestSeatsLegacyBrokenHomeRepaired: a home where keremony before seats
+// already destroyed the key team1 lists (a rotation of wgroup2 committed
+// alice's shared key pair) is settled with a seat for team1 that cannot
+// sign but still holds the key team1 commits: member check says so and
+// what to do, and a rotation of team1 makes it anchor again.
+func TestSeatsLegacyBrokenHomeRepaired(t *testing.T) {
+	drop := filepath.Join(cliSetup(t), "drop")
+	a, b, c := newTUIDevice(t, "A", drop), newTUIDevice(t, "B", drop), newTUIDevice(t, "C", drop)
+	a.newMember("alice")
+	b.newMember("bob")
+	c.newMember("carol")
+	incept(t, a, b, "team1", "alice", "bob")
+	writeRecordV1(t, a.dev.Home(), "alice")
+	m, _ := a.dev.Member("alice")
+	legacy := m.Seats[0]
+	a.poll()
+	var carol ceremony.Card
+	for _, it := range inboxOf(a.snapshot(), api.InboxCard) {
+		if it.Label == "carol" {
+			carol = it.Card
+		}
+	}
+	p, err := a.dev.ProposeInception(Inception{Alias: "wgroup2", From: "alice", Kt: ptr(kel.IntThreshold(2)), Nt: ptr(kel.IntThreshold(2)),
+		Members: []ceremony.Card{{Label: "alice", Key: kel.EncodeVerKey(legacy.PublicKey), Next: legacy.NextDigest}, carol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.poll()
+	for _, d := range []*tuiDevice{c, a} {
+		if _, err := d.Sign(p.Ceremony.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.poll()
+	if _, err := a.Finalize(p.Ceremony.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c.poll()
+	// wgroup2 rotates with alice's shared pair, and the old keremony
+	// committed it there, destroying the key team1 lists.
+	rot, err := a.dev.ks.PrepareRotation(legacy.SeatRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := c.dev.Contribute("wgroup2", "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := a.dev.ProposeRotation(Rotation{Group: "wgroup2", Parts: []ceremony.Contribution{
+		{Label: "alice", Role: ceremony.RoleRotate, Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest}, cc.Packet.Contribution}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.poll()
+	for _, d := range []*tuiDevice{c, a} {
+		if _, err := d.Sign(rp.Ceremony.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.poll()
+	if _, err := a.Finalize(rp.Ceremony.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c.poll()
+	a.dev.ks.SetKeyInUse(func(ed25519.PublicKey, string) bool { return false })
+	if _, err := a.dev.ks.CommitRotation(legacy.SeatRef); err != nil {
+		t.Fatal(err)
+	}
+	writeRecordV1(t, a.dev.Home(), "alice")
+
+	a.reopen(drop)
+	text, ready := checkText(t, a)
+	mustContain(t, "member check", text, "alice in wgroup2: ready", "alice in team1: NOT READY", "its current key was destroyed before seats",
+		"keremony rotate contribute --group team1 --member alice")
+	if ready {
+		t.Fatalf("a seat that cannot sign is ready:\n%s", text)
+	}
+	rotate2(t, a, b, "team1", "alice")
+	anchor2(t, a, b, "team1")
+	anchor2(t, a, c, "wgroup2")
+	rotate2(t, a, c, "wgroup2", "alice")
+	if text, ready := checkText(t, a); !ready {
+		t.Fatalf("after team1 rotated:\n%s", text)
+	}
+}

@@ -140,9 +140,11 @@ func (d *Device) settleSeats() []api.Notice {
 				slices.ContainsFunc(keys, func(k string) bool { return kel.NextDigest(k) == ks.NextDigest })
 		}
 		var groups []string
+		var settle []keystore.Settle
 		for _, p := range v.Prefixes() {
 			if st, _ := v.State(p); lists(st.Keys, st.Next) {
 				groups = append(groups, p)
+				settle = append(settle, keystore.Settle{Prefix: p})
 			}
 		}
 		if len(groups) == 0 {
@@ -150,13 +152,33 @@ func (d *Device) settleSeats() []api.Notice {
 				ev := cer.Event()
 				if p := ev.Prefix(); !slices.Contains(groups, p) && lists(ev.Keys(), ev.Next()) {
 					groups = append(groups, p)
+					settle = append(settle, keystore.Settle{Prefix: p})
 				}
 			}
 		}
-		settled, err := d.ks.SettleSeat(ks.SeatRef, groups)
+		// An identifier that commits the seat's current key as a next key,
+		// but lists neither it nor the seat's next: a rotation of another
+		// identifier moved the seat's keys on and destroyed the key this
+		// one still lists (what keremony did before seats).
+		for _, p := range v.Prefixes() {
+			st, _ := v.State(p)
+			if j := slices.Index(st.Next, kel.NextDigest(cur)); j >= 0 && j < len(st.Keys) && !slices.Contains(groups, p) {
+				if lost, err := kel.DecodeVerKey(st.Keys[j]); err == nil {
+					groups = append(groups, p)
+					settle = append(settle, keystore.Settle{Prefix: p, LostCurrent: lost})
+				}
+			}
+		}
+		settled, err := d.ks.SettleSeat(ks.SeatRef, settle)
 		if err != nil {
 			out = append(out, api.Notice{Text: fmt.Sprintf("settling the seat of member %s: %v", ks.Member, err), Err: err})
 			continue
+		}
+		for _, st := range settled {
+			if st.LostCurrent {
+				out = append(out, api.Notice{Text: fmt.Sprintf("member %s: %s still lists a key of it that a rotation of another group destroyed before seats: it cannot sign there until %s rotates; run keremony member check",
+					ks.Member, d.nameOf(st.Group), d.nameOf(st.Group)), Err: ErrSeatNotReady})
+			}
 		}
 		if len(settled) > 1 {
 			var names []string

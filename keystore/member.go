@@ -61,6 +61,11 @@ type Seat struct {
 	// Legacy: the key pair was made before seats, and the device has not
 	// yet found the groups that list it (see SettleSeat).
 	Legacy bool
+	// LostCurrent: the seat's current private key was destroyed before
+	// seats (a rotation of another identifier that listed the same keys);
+	// the seat cannot sign until a rotation of its group reveals its next
+	// key, which it still holds.
+	LostCurrent bool
 }
 
 // Seat finds the member's seat n.
@@ -102,6 +107,7 @@ type seatRecord struct {
 	Pending *keyRecord `json:"pending,omitempty"` // fresh next key of a prepared rotation
 	Created time.Time  `json:"created"`
 	Legacy  bool       `json:"legacy,omitempty"` // made before seats, not settled yet
+	Lost    bool       `json:"lost,omitempty"`   // current private key destroyed before seats
 }
 
 // recordV1 is a member record written before seats: one key pair, which
@@ -356,7 +362,7 @@ func (st *seatRecord) ids() []string {
 
 func (rec *memberRecord) seatView(st *seatRecord) Seat {
 	v := Seat{SeatRef: SeatRef{Member: rec.Alias, N: st.N}, Group: st.Group, For: st.For, PublicKey: st.currentKey(),
-		NextDigest: st.Next.Digest, Created: st.Created, Legacy: st.Legacy}
+		NextDigest: st.Next.Digest, Created: st.Created, Legacy: st.Legacy, LostCurrent: st.Lost}
 	if st.Pending != nil {
 		v.PendingNextDigest = st.Pending.Digest
 	}

@@ -149,14 +149,27 @@ func (s *Store) BindSeat(ref SeatRef, prefix string) (Seat, error) {
 	})
 }
 
+// Settle is one identifier that lists the keys of a seat made before
+// seats (see SettleSeat).
+type Settle struct {
+	Prefix string
+	// LostCurrent, when set, is the identifier's current key for this
+	// seat, whose private key a rotation of another identifier destroyed
+	// before seats: the identifier commits the seat's current key as its
+	// next key. The seat made for it holds that lost key as current (it
+	// cannot sign) and the seat's current key as next, so that a rotation
+	// of the identifier can still reveal it.
+	LostCurrent ed25519.PublicKey
+}
+
 // SettleSeat is for a seat whose keys were made before seats (Legacy):
-// prefixes are the identifiers held on this device that list its keys, in
+// groups are the identifiers held on this device that list its keys, in
 // the order the device holds them. The seat comes to serve the first; each
 // other one gets a seat of its own that holds the same keys (and prepared
 // rotation). Shared keys are never destroyed while a seat or an identifier
 // still lists them, and each seat's rotations replace them with keys of
-// its own. With no prefix the seat becomes an ordinary seat in no group.
-func (s *Store) SettleSeat(ref SeatRef, prefixes []string) ([]Seat, error) {
+// its own. With no group the seat becomes an ordinary seat in no group.
+func (s *Store) SettleSeat(ref SeatRef, groups []Settle) ([]Seat, error) {
 	var out []Seat
 	err := s.change(false, func() error {
 		rec, err := s.record(ref.Member)
@@ -170,28 +183,38 @@ func (s *Store) SettleSeat(ref SeatRef, prefixes []string) ([]Seat, error) {
 		if !st.Legacy {
 			return fmt.Errorf("%w: seat %s is settled already", ErrSeatBound, ref)
 		}
-		for _, p := range prefixes {
+		for _, g := range groups {
 			for _, o := range rec.Seats {
-				if o.Group == p {
-					return fmt.Errorf("%w: member %q already sits in %s (seat %d)", ErrSeatBound, rec.Alias, p, o.N)
+				if o.Group == g.Prefix {
+					return fmt.Errorf("%w: member %q already sits in %s (seat %d)", ErrSeatBound, rec.Alias, g.Prefix, o.N)
 				}
 			}
 		}
-		st.Legacy = false
-		if len(prefixes) > 0 {
-			st.Group = prefixes[0]
-		}
 		base := *st
+		base.Legacy = false
 		show := []int{ref.N}
-		for _, p := range prefixes[min(1, len(prefixes)):] {
-			split := base
-			split.N, split.Group, split.For, split.Created = rec.Seats[len(rec.Seats)-1].N+1, p, "", s.now().UTC()
+		for i, g := range groups {
+			seat := base
+			seat.Group = g.Prefix
 			if base.Pending != nil {
 				pending := *base.Pending
-				split.Pending = &pending
+				seat.Pending = &pending
 			}
-			rec.Seats = append(rec.Seats, split)
-			show = append(show, split.N)
+			if g.LostCurrent != nil {
+				seat.Pending, seat.Lost = nil, true
+				seat.Next = keyRecord{ID: base.Current.ID, Digest: s.digest(st.currentKey())}
+				seat.Current = keyRecord{ID: newID(), Public: base64.RawURLEncoding.EncodeToString(g.LostCurrent)}
+			}
+			if i == 0 {
+				*st = seat
+				continue
+			}
+			seat.N, seat.For, seat.Created = rec.Seats[len(rec.Seats)-1].N+1, "", s.now().UTC()
+			rec.Seats = append(rec.Seats, seat)
+			show = append(show, seat.N)
+		}
+		if len(groups) == 0 {
+			*st = base
 		}
 		if err := s.writeRecord(rec); err != nil {
 			return err
@@ -323,7 +346,7 @@ func (s *Store) CommitRotation(ref SeatRef) (Seat, error) {
 		rec.Destroy = append(rec.Destroy, st.Current.ID)
 		pending := *st.Pending
 		st.Current = keyRecord{ID: st.Next.ID, Public: base64.RawURLEncoding.EncodeToString(newCur)}
-		st.Next, st.Pending = pending, nil
+		st.Next, st.Pending, st.Lost = pending, nil, false
 		// A seat split from this one (a home made before seats) prepared
 		// the same rotation; it now serves another group, which must not
 		// commit this seat's fresh key: its preparation is dropped.

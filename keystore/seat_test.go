@@ -108,7 +108,7 @@ func TestRecordV1(t *testing.T) {
 	if !m.Seats[0].Legacy {
 		t.Fatalf("a version 1 seat is not marked legacy: %+v", m.Seats[0])
 	}
-	if _, err := s.SettleSeat(seat1("alice"), []string{"Eteam1"}); err != nil {
+	if _, err := s.SettleSeat(seat1("alice"), []Settle{{Prefix: "Eteam1"}}); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(s.memberPath("alice"))
@@ -130,7 +130,7 @@ func TestSplitSeatSharesKeys(t *testing.T) {
 	if st, _ := s.Seat(seat1("alice")); !st.Legacy {
 		t.Fatalf("a seat made before seats: %+v", st)
 	}
-	settled, err := s.SettleSeat(seat1("alice"), []string{"Eteam1", "Ewgroup2"})
+	settled, err := s.SettleSeat(seat1("alice"), []Settle{{Prefix: "Eteam1"}, {Prefix: "Ewgroup2"}})
 	if err != nil || len(settled) != 2 || settled[0].Group != "Eteam1" || settled[0].Legacy {
 		t.Fatalf("SettleSeat = %+v, %v", settled, err)
 	}
@@ -139,7 +139,7 @@ func TestSplitSeatSharesKeys(t *testing.T) {
 		split.PendingNextDigest == "" || len(split.SharesWith) != 1 || split.SharesWith[0] != 1 {
 		t.Fatalf("split seat %+v", split)
 	}
-	if _, err := s.SettleSeat(seat1("alice"), []string{"Ewgroup2"}); !errors.Is(err, ErrSeatBound) {
+	if _, err := s.SettleSeat(seat1("alice"), []Settle{{Prefix: "Ewgroup2"}}); !errors.Is(err, ErrSeatBound) {
 		t.Fatalf("settling twice: %v", err)
 	}
 	rec, _ := s.record("alice")
@@ -308,5 +308,40 @@ func TestConcurrentNewMemberProcesses(t *testing.T) {
 	t.Logf("%d processes: %d created, %d busy, %d members ready", n, created, busy, ready)
 	if _, err := os.Stat(filepath.Join(home, lockName)); err != nil {
 		t.Errorf("lock file: %v", err)
+	}
+}
+
+// TestSettleSeatLostCurrent: a group that lists a current key a rotation
+// of another group destroyed before seats gets a seat that cannot sign
+// but still holds, as its next key, the key that group commits.
+func TestSettleSeatLostCurrent(t *testing.T) {
+	s := openFileStore(t, t.TempDir(), "pw")
+	orig := newSeat(t, s, "alice")
+	lost, _, _ := ed25519.GenerateKey(nil)
+	writeV1(t, s, "alice")
+	settled, err := s.SettleSeat(seat1("alice"), []Settle{{Prefix: "Ewgroup2"}, {Prefix: "Eteam1", LostCurrent: lost}})
+	if err != nil || len(settled) != 2 {
+		t.Fatalf("SettleSeat = %+v %v", settled, err)
+	}
+	team1 := settled[1]
+	if !team1.LostCurrent || !team1.PublicKey.Equal(lost) || team1.NextDigest != testDigest(orig.PublicKey) || team1.Group != "Eteam1" {
+		t.Fatalf("team1's seat %+v", team1)
+	}
+	rs, _ := s.CheckReadiness()
+	if len(rs) != 2 || !rs[0].Ready || rs[1].Ready || !errors.Is(rs[1].Err, ErrKeyNotFound) {
+		t.Fatalf("readiness %+v", rs)
+	}
+	// team1 rotates: it reveals the key its next list commits (alice's
+	// current key in wgroup2, which stays), and the seat signs again.
+	rot, err := s.PrepareRotation(team1.SeatRef)
+	if err != nil || !rot.NewKey.Equal(orig.PublicKey) {
+		t.Fatalf("prepare: %+v %v", rot, err)
+	}
+	after, err := s.CommitRotation(team1.SeatRef)
+	if err != nil || after.LostCurrent || !after.PublicKey.Equal(orig.PublicKey) {
+		t.Fatalf("commit: %+v %v", after, err)
+	}
+	if rs, _ := s.CheckReadiness(); !rs[0].Ready || !rs[1].Ready {
+		t.Fatalf("readiness after the rotation %+v", rs)
 	}
 }

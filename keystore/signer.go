@@ -59,6 +59,24 @@ func (s *Store) SignProof(ref SeatRef, statement []byte) ([]byte, error) {
 	})
 }
 
+// SignProofRevealing signs a statement like SignProof, with the seat's
+// next key instead of its current one: for the contribution of a seat
+// whose current key was lost (Seat.LostCurrent), which reveals that next
+// key anyway.
+func (s *Store) SignProofRevealing(ref SeatRef, statement []byte) ([]byte, error) {
+	if !strings.HasPrefix(string(statement), ProofPrefix) {
+		return nil, fmt.Errorf("%w: it must start with %q", ErrNotAProof, ProofPrefix)
+	}
+	signer, err := s.RotationSigner(ref)
+	if err != nil {
+		return nil, err
+	}
+	m := signer.(*memberSigner)
+	return s.sign(ref.Member, m.keyID, m.pub, statement, func() error {
+		return s.journal.recordProof(ref.Member, statement)
+	})
+}
+
 // sign loads the key, checks it is the expected one, writes the journal
 // entry and only then signs.
 func (s *Store) sign(alias, keyID string, pub ed25519.PublicKey, msg []byte, record func() error) ([]byte, error) {
