@@ -128,7 +128,7 @@ func (d *Device) checkInGroup(sc *SeatCheck) {
 	if !held {
 		for _, cer := range d.store.Ceremonies() {
 			if cer.Event().Prefix() == ks.Group && cer.State().Open() {
-				sc.Role = fmt.Sprintf("waits for the inception of %s (ceremony %s)", d.nameOf(ks.Group), ShortID(cer.ID()))
+				sc.Role = fmt.Sprintf("waits for the inception of %s, ceremony %s", d.nameOf(ks.Group), ShortID(cer.ID()))
 				return
 			}
 		}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
@@ -56,8 +58,12 @@ func (s *checkScreen) fill() {
 	if !r.Ready {
 		lines = []string{st.Bad.Render("✗ NOT READY: " + joinNames(r.NotReady)), ""}
 	}
-	lines = append(lines, r.Lines...)
-	s.vp.SetContent(wrapLines(lines, s.c.width))
+	plain := func(t ...string) string { return strings.Join(t, " ") }
+	for _, l := range r.Lines {
+		indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
+		lines = append(lines, para(plain, indent, strings.TrimLeft(l, " "), s.c.width)...)
+	}
+	s.vp.SetContent(strings.Join(lines, "\n"))
 }
 
 func (s *checkScreen) Update(msg tea.Msg) (screen, tea.Cmd) {

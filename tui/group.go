@@ -85,7 +85,9 @@ func (g *groupScreen) View() string {
 		if si.RotationPending {
 			role += "; rotation prepared"
 		}
-		b.WriteString(wrapLines([]string{fmt.Sprintf("  %s: %s", si.Member, role)}, g.c.width))
+		for _, l := range para(func(t ...string) string { return strings.Join(t, " ") }, "  "+si.Member+": ", role, g.c.width) {
+			b.WriteString(l + "\n")
+		}
 	}
 	return b.String()
 }

@@ -115,12 +115,12 @@ func (s *cardForScreen) View() string {
 	st := s.c.styles
 	var b strings.Builder
 	b.WriteString(st.Section.Render("A card for a new group") + "\n\n")
-	b.WriteString(wrapLines([]string{
-		s.m.Alias + " already sits in " + strings.Join(s.m.Groups, ", ") + ". A key pair serves one group only, so " +
-			"the card for a new group is for a fresh seat: new keys, made now, that will serve that group alone.",
-		"",
-		"Name the group it is for, as the proposer will call it:",
-	}, s.c.width) + "\n")
+	plain := func(t ...string) string { return strings.Join(t, " ") }
+	for _, l := range para(plain, "", s.m.Alias+" already sits in "+strings.Join(s.m.Groups, ", ")+". A key pair serves one group only, so "+
+		"the card for a new group is for a fresh seat: new keys, made now, that will serve that group alone.", s.c.width) {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString("\nName the group it is for, as the proposer will call it:\n\n")
 	b.WriteString(s.in.View() + "\n")
 	return b.String()
 }
