@@ -137,6 +137,11 @@ func Open(o Options) (*Device, error) {
 		d.later = append(d.later, api.Notice{Text: "notice: " + note})
 	}
 	gb, err := loadGroupBook(dir)
+	if err != nil && o.KeysOnly {
+		// The member commands only name groups with it.
+		d.later = append(d.later, api.Notice{Text: fmt.Sprintf("warning: %v", err), Err: err})
+		gb, err = &groupBook{path: gb.path, V: 1}, nil
+	}
 	if err != nil {
 		ks.Close()
 		return nil, err

@@ -3,6 +3,7 @@ package device
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -269,7 +270,7 @@ func TestSeatsConcurrentMembers(t *testing.T) {
 		switch {
 		case err == nil:
 			ok++
-		case !strings.Contains(err.Error(), "busy"):
+		case !errors.Is(err, ErrBusy):
 			t.Errorf("m%d: %v, want success or busy", i, err)
 		}
 	}
