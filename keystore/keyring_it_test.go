@@ -178,10 +178,11 @@ func TestRealKeyringSeedsOnlyInSecretService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Files: keystore.json, journal.jsonl, two member records. Seeds: alice
-	// current, next, prepared; bob current, next.
-	if files != 4 || len(seeds) != 5 {
-		t.Fatalf("searched %d files for %d seeds, want 4 files and 5 seeds", files, len(seeds))
+	// Files: keystore.json, journal.jsonl, two member records, the empty
+	// .keystore.lock. Seeds: alice current, next, prepared; bob current,
+	// next.
+	if files != 5 || len(seeds) != 5 {
+		t.Fatalf("searched %d files for %d seeds, want 5 files and 5 seeds", files, len(seeds))
 	}
 }
 
