@@ -131,6 +131,10 @@ var errorCodes = []struct {
 	{ErrDelegationMismatch, "delegation_seal_mismatch"},
 	{ErrDelegatorRefuses, "delegator_do_not_delegate"},
 	{ErrAnchorMismatch, "anchor_seal_mismatch"},
+	{ErrNotFullyWitnessed, "not_fully_witnessed"},
+	{ErrNotWitness, "not_a_witness"},
+	{ErrReceipt, "receipt_invalid"},
+	{ErrReply, "reply_invalid"},
 }
 
 // ErrorCode returns the primary reason code of err: the outermost kel

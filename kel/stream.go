@@ -21,6 +21,7 @@ type Message struct {
 	Sigs    []Siger      // -A controller signatures
 	Wigs    []Siger      // -B witness signatures
 	Sources []SourceSeal // -G couples (only the last one counts)
+	Couples []Couple     // -C receipt couples (kept, never written)
 	// attachErr records a problem in the attachments that does not break
 	// the stream's framing (such as a non-Ed25519 signature code); the
 	// message is then rejected with it.
@@ -143,7 +144,15 @@ func parseAttachment(s string, m *Message, depth int) (int, error) {
 			src, k, err = parseSourceCouple(s[pos:])
 			m.Sources = append(m.Sources, src)
 		case CtrNonTransRcpts:
-			k, err = skipPrimitives(s[pos:], 2) // receipt prefix + signature
+			if len(m.Couples) >= maxGroupCount {
+				return 0, fmt.Errorf("%w: more than %d receipt couples on one message", ErrStream, maxGroupCount)
+			}
+			var c Couple
+			if c, k, err = parseCouple(s[pos:]); err == nil {
+				m.Couples = append(m.Couples, c)
+			} else if k > 0 { // framed, but not Ed25519: skip it, keep the stream
+				err = nil
+			}
 		case CtrTransRcpts:
 			k, err = skipTransReceipt(s[pos:])
 		case CtrFirstSeen:

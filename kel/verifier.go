@@ -48,6 +48,11 @@ type Result struct {
 	SAID     string
 	Err      error // nil when accepted; may join several failures
 	Warnings []string
+	// Bt is the event's witness threshold and Witnessed the number of
+	// witnesses whose signatures came with it (all verified), once
+	// accepted; FullyWitnessed compares them.
+	Bt        uint64
+	Witnessed int
 }
 
 // OK reports whether the message was accepted.
@@ -150,7 +155,7 @@ func (v *Verifier) accept(m Message, trusted bool) Result {
 		if accepted == ev.said {
 			// The same event again: its signatures are still checked, but
 			// a partial set is fine since the event is already accepted.
-			_, p, w, err := v.evaluate(m, base, trusted)
+			next, p, w, err := v.evaluate(m, base, trusted)
 			for _, s := range p.Sigs {
 				if err == nil {
 					err = s.Err
@@ -161,6 +166,7 @@ func (v *Verifier) accept(m Message, trusted bool) Result {
 				return r
 			}
 			r.Warnings = append(w, "duplicate_event")
+			r.Bt, r.Witnessed = next.Bt, witnessed(m.Wigs)
 			return r
 		}
 		if _, p, w, err := v.evaluate(m, base, trusted); err != nil {
@@ -186,6 +192,7 @@ func (v *Verifier) accept(m Message, trusted bool) Result {
 		return r
 	}
 	v.commit(m, next)
+	r.Bt, r.Witnessed = next.Bt, witnessed(m.Wigs)
 	return r
 }
 
