@@ -21,7 +21,7 @@ rule() { # rule PKG FORBIDDEN-REGEX [direct|deps] [ALLOWED-REGEX]: transitive im
     echo "check-imports: $pkg must not import:"; echo "$hits" | sed 's/^/  /'; fail=1
   fi
 }
-rule kel       "^$M/|$CHARM|go-keyring|qrterminal|gozxing|^os/exec\$|^net\$|bbolt"
+rule kel       "^$M/|$CHARM|go-keyring|qrterminal|gozxing|^os/exec\$|^net\$|^net/http\$|bbolt"
 rule internal/fileio "^$M/|^[^/]+\.[^/]*(/|\$)"   # the standard library only
 rule keystore  "^$M/|$CHARM|qrterminal|gozxing" deps "^$M/internal/fileio\$"
 rule ceremony  "^$M/(tui|qr|transport|keystore)\$|$CHARM|go-keyring|qrterminal|gozxing"
@@ -33,6 +33,8 @@ rule tui       "go-keyring|^$M/(keystore|device|cli)\$"
 # The application layer: kel <- ceremony <- device <- cli; device/api is data only.
 rule device/api "^$M/(keystore|transport|qr|tui|device|cli|internal/.*)\$|$CHARM|go-keyring"
 rule device    "^$M/(tui|cli|qr)\$|$CHARM"
+# Witnesses: the one package that does network I/O, on kel alone.
+rule witness   "^$M/(ceremony|transport|keystore|qr|device|device/api|tui|cli|internal/.*)\$|$CHARM|go-keyring|bbolt"
 rule cli       "^$M/keystore\$" direct
 # main.go only wires: it imports cli and the standard library.
 main=$(go list -f '{{join .Imports "\n"}}' . | grep -vx "$M/cli" | grep -E '^[^/]+\.[^/]*/' || true)
@@ -44,6 +46,9 @@ direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$
 [ -z "$direct" ] || { echo "check-imports: only tui may import Charm packages:"; echo "$direct" | sed 's/^/  /'; fail=1; }
 direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -v "^$M/keystore:" | grep -E "go-keyring" || true)
 [ -z "$direct" ] || { echo "check-imports: only keystore may import go-keyring:"; echo "$direct" | sed 's/^/  /'; fail=1; }
+# Network I/O only in witness (and its test stand-in witness/witnesstest).
+direct=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -vE "^$M/witness(/witnesstest)?:" | grep -E " (net|net/http|net/http/httptest)( |\$)" || true)
+[ -z "$direct" ] || { echo "check-imports: only witness may do network i/o:"; echo "$direct" | sed 's/^/  /'; fail=1; }
 # kel is pure: no clock, no I/O.
 if grep -nE 'time\.Now|os\.(Open|Create|ReadFile|WriteFile|Stdout|Stderr|Exit)|fmt\.Print' kel/*.go 2>/dev/null | grep -v '_test.go:'; then
   echo "check-imports: kel must not read the clock or do I/O"; fail=1
