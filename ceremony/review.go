@@ -42,6 +42,9 @@ type KeyDiff struct {
 	KtBeforeText, KtAfterText, NtBeforeText, NtAfterText string
 	WitnessesBefore, WitnessesAfter                      []string
 	BtBefore, BtAfter                                    uint64
+	// WitnessChange says in words what the rotation does to the witnesses
+	// ("" when nothing).
+	WitnessChange string
 	// Members has one plain line per roster member.
 	Members []string
 }
@@ -79,7 +82,10 @@ type Review struct {
 	Seals          []SealView
 	Witnesses      []string
 	Bt             uint64
-	Config         []string
+	// WitnessText says in words who witnesses the group after the event
+	// and how many receipts each event needs.
+	WitnessText string
+	Config      []string
 	Delegator      string
 	Warnings       []string
 
@@ -136,6 +142,7 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 	}
 	whoYouAre(r, b, prior, me)
 	r.Witnesses, r.Bt, r.Config = groupConfig(ev, prior)
+	r.WitnessText = DescribeWitnesses(r.Witnesses, r.Bt, me.Labels)
 	if b.rotation {
 		r.Diff = diffRotation(prior, ev, b.roster, me.Labels)
 	}
@@ -365,8 +372,8 @@ func rotationWarnings(d *KeyDiff, prior kel.KeyState, ev *kel.Event) []string {
 	if !prior.Kt.IsWeighted() && !ev.Kt().IsWeighted() && ev.Kt().Int() < prior.Kt.Int() {
 		w = append(w, fmt.Sprintf("kt lowers from %d to %d", prior.Kt.Int(), ev.Kt().Int()))
 	}
-	if len(ev.Cuts()) > 0 || len(ev.Adds()) > 0 {
-		w = append(w, fmt.Sprintf("witnesses change: %d cut, %d added", len(ev.Cuts()), len(ev.Adds())))
+	if d.WitnessChange != "" {
+		w = append(w, d.WitnessChange)
 	}
 	return w
 }
@@ -425,6 +432,7 @@ func diffRotation(prior kel.KeyState, ev *kel.Event, roster Roster, book map[str
 		WitnessesBefore: prior.Witnesses, BtBefore: prior.Bt, BtAfter: ev.Bt(),
 	}
 	d.WitnessesAfter, _ = rotateWitnesses(prior.Witnesses, ev.Cuts(), ev.Adds())
+	d.WitnessChange = describeWitnessChange(prior, ev, d.WitnessesAfter, book)
 	keys, next := ev.Keys(), ev.Next()
 	d.KeptKeys, d.AddedKeys, d.RemovedKeys = setDiff(prior.Keys, keys)
 	d.KeptNext, d.AddedNext, d.RemovedNext = setDiff(prior.Next, next)

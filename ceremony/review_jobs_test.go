@@ -127,7 +127,7 @@ func TestReviewWarningsAndYou(t *testing.T) {
 			"do not delegate: the group will refuse to delegate identifiers",
 			"nt \"1\": any one of the 2 next keys can rotate the group alone",
 		}, []string{"kt "}, "your next digest is committed"},
-		{"witness added", addWitness, a.reviewer(1), []string{"witnesses change: 0 cut, 1 added"}, []string{"kt lowers"}, "your next digest is committed"},
+		{"witness added", addWitness, a.reviewer(1), []string{"witnesses change: adds " + witness + ", toad 0 → 1; then 1 of 1 must receipt every event"}, []string{"kt lowers"}, "your next digest is committed"},
 		{"no key given", addWitness, Reviewer{}, []string{"your key (none given) is not among the signing keys of this rot"}, []string{"pre-committed", "will not be able"}, "no next digest given"},
 		{"no next digest given", addWitness, noNext, nil, []string{"next rotation"}, "no next digest given"},
 	}

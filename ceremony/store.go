@@ -87,6 +87,7 @@ type Store struct {
 	v          *kel.Verifier
 	kelDigest  []byte // the digest of the kel bucket's entries, as committed
 	ceremonies map[string]*Ceremony
+	receipts   receiptBook // witness receipts (store_receipts.go)
 }
 
 // OpenStore opens (creating when needed) the store in dir. It returns
@@ -116,6 +117,10 @@ func OpenStore(dir string, o StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadReceipts(); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -162,11 +162,12 @@ func (s *Store) State(prefix string) (kel.KeyState, bool) {
 	return s.v.State(prefix)
 }
 
-// Export writes an identifier's KEL as CESR.
+// Export writes an identifier's KEL as CESR, with the witness receipts
+// held (store_receipts.go).
 func (s *Store) Export(prefix string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.v.Export(prefix)
+	return s.exportLocked(prefix)
 }
 
 // AnchorOf finds the local event anchoring event sn/said of prefix.

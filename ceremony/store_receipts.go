@@ -1,0 +1,289 @@
+package ceremony
+
+// Witness receipts in the store: a witness's signature over an accepted
+// event, kept per event and witness in the receipts bucket of the same
+// file. A receipt enters only after it verified (the witness is in the
+// witness list in force after the event, its signature covers the
+// event's bytes), and every stored receipt is verified again when the
+// store opens. Exported KELs carry them as witness-indexed signatures.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/keremony/keremony/kel"
+)
+
+var bucketReceipts = []byte("receipts")
+
+// receiptRecord is one stored receipt.
+type receiptRecord struct {
+	SAID string `json:"d"`
+	Sig  string `json:"sig"` // 0B…
+}
+
+// eventKey names one event of one identifier.
+type eventKey struct {
+	prefix string
+	sn     uint64
+}
+
+// receiptBook is the receipts held in memory: event → witness → signature.
+type receiptBook map[eventKey]map[string][]byte
+
+func receiptKey(prefix string, sn uint64, witness string) []byte {
+	k := append([]byte(prefix), 0)
+	k = binary.BigEndian.AppendUint64(k, sn)
+	return append(append(k, 0), witness...)
+}
+
+// loadReceipts reads and verifies every stored receipt against the KEL.
+func (s *Store) loadReceipts() error {
+	s.receipts = receiptBook{}
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReceipts)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, val []byte) error {
+			prefix, sn, wit, err := splitReceiptKey(k)
+			var rec receiptRecord
+			if err == nil {
+				err = json.Unmarshal(val, &rec)
+			}
+			var c kel.Couple
+			if err == nil {
+				c = kel.Couple{Prefix: wit}
+				c.Sig, err = kel.DecodeSignature(rec.Sig)
+			}
+			if err == nil {
+				err = s.checkReceipt(prefix, sn, rec.SAID, c)
+			}
+			if err != nil {
+				return fmt.Errorf("%w: receipt %q: %w", ErrCorruptStore, clip(string(k)), err)
+			}
+			s.receipts.add(eventKey{prefix, sn}, c)
+			return nil
+		})
+	})
+}
+
+func splitReceiptKey(k []byte) (prefix string, sn uint64, witness string, err error) {
+	i := slices.Index(k, 0)
+	if i < 0 || len(k) < i+10 || k[i+9] != 0 {
+		return "", 0, "", errors.New("malformed key")
+	}
+	return string(k[:i]), binary.BigEndian.Uint64(k[i+1 : i+9]), string(k[i+10:]), nil
+}
+
+func (b receiptBook) add(e eventKey, c kel.Couple) {
+	if b[e] == nil {
+		b[e] = map[string][]byte{}
+	}
+	b[e][c.Prefix] = c.Sig
+}
+
+// checkReceipt verifies a couple for the accepted event sn of prefix,
+// whose SAID must be said.
+func (s *Store) checkReceipt(prefix string, sn uint64, said string, c kel.Couple) error {
+	msgs := s.v.Messages(prefix)
+	if sn >= uint64(len(msgs)) {
+		return fmt.Errorf("%w: this device holds no event %d of %s", kel.ErrReceipt, sn, prefix)
+	}
+	ev := msgs[sn].Event
+	if ev.SAID() != said {
+		return fmt.Errorf("%w: receipt of %s, the event at sn %d of %s is %s", kel.ErrReceipt, said, sn, prefix, ev.SAID())
+	}
+	st, _ := s.v.StateAt(prefix, sn)
+	_, err := kel.WitnessSig(ev, st.Witnesses, c)
+	return err
+}
+
+// AddReceipt verifies a witness's receipt couple for the accepted event sn
+// of prefix (whose SAID must be said) and stores it. A receipt already
+// held is not stored again (added is false); one that does not verify
+// changes nothing (ErrRejected).
+func (s *Store) AddReceipt(prefix string, sn uint64, said string, c kel.Couple) (added bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.addReceiptsLocked([]receiptIn{{prefix, sn, said, c}})
+	return n > 0, err
+}
+
+// receiptIn is a receipt to store.
+type receiptIn struct {
+	prefix string
+	sn     uint64
+	said   string
+	c      kel.Couple
+}
+
+// addReceiptsLocked verifies receipts and stores the new ones in one
+// transaction; the first that does not verify stops it, storing nothing.
+func (s *Store) addReceiptsLocked(in []receiptIn) (int, error) {
+	var fresh []receiptIn
+	for _, r := range in {
+		if err := s.checkReceipt(r.prefix, r.sn, r.said, r.c); err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrRejected, err)
+		}
+		if s.holdsReceipt(r.prefix, r.sn, r.c.Prefix) || slices.ContainsFunc(fresh, func(f receiptIn) bool {
+			return f.prefix == r.prefix && f.sn == r.sn && f.c.Prefix == r.c.Prefix
+		}) {
+			continue
+		}
+		fresh = append(fresh, r)
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketReceipts)
+		if err != nil {
+			return err
+		}
+		for _, r := range fresh {
+			val, err := json.Marshal(receiptRecord{SAID: r.said, Sig: kel.EncodeSignature(r.c.Sig)})
+			if err != nil {
+				return err
+			}
+			if err := b.Put(receiptKey(r.prefix, r.sn, r.c.Prefix), val); err != nil {
+				return err
+			}
+		}
+		testHook("receipt-before-commit")
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%w: store %d receipts: %w", ErrStore, len(fresh), err)
+	}
+	for _, r := range fresh {
+		s.receipts.add(eventKey{r.prefix, r.sn}, r.c)
+	}
+	return len(fresh), nil
+}
+
+// holdsReceipt reports whether a receipt of witness for sn of prefix is
+// held, stored or on the accepted message.
+func (s *Store) holdsReceipt(prefix string, sn uint64, witness string) bool {
+	if _, ok := s.receipts[eventKey{prefix, sn}][witness]; ok {
+		return true
+	}
+	return slices.ContainsFunc(s.messageCouples(prefix, sn), func(c kel.Couple) bool { return c.Prefix == witness })
+}
+
+// messageCouples are the witness signatures the accepted message itself
+// carries, as couples.
+func (s *Store) messageCouples(prefix string, sn uint64) []kel.Couple {
+	msgs := s.v.Messages(prefix)
+	if sn >= uint64(len(msgs)) || len(msgs[sn].Wigs) == 0 {
+		return nil
+	}
+	st, _ := s.v.StateAt(prefix, sn)
+	var out []kel.Couple
+	for _, w := range msgs[sn].Wigs {
+		if w.Index >= 0 && w.Index < len(st.Witnesses) {
+			out = append(out, kel.Couple{Prefix: st.Witnesses[w.Index], Sig: w.Sig})
+		}
+	}
+	return out
+}
+
+// KeepWitnessSigs stores, as receipts, the witness signatures that came
+// with imported messages the KEL accepted (new events or ones already
+// held): how receipts travel between devices in a KEL. results are the
+// import's verdicts, in the order of msgs.
+func (s *Store) KeepWitnessSigs(msgs []kel.Message, results []kel.Result) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var in []receiptIn
+	for i, m := range msgs {
+		if i >= len(results) || !results[i].OK() || len(m.Wigs) == 0 {
+			continue
+		}
+		ev := m.Event
+		st, ok := s.v.StateAt(ev.Prefix(), ev.Sn())
+		if !ok {
+			continue
+		}
+		for _, w := range m.Wigs {
+			c, err := kel.WitnessCouple(ev, st.Witnesses, w)
+			if err != nil {
+				return 0, fmt.Errorf("%w: %w", ErrRejected, err)
+			}
+			in = append(in, receiptIn{ev.Prefix(), ev.Sn(), ev.SAID(), c})
+		}
+	}
+	return s.addReceiptsLocked(in)
+}
+
+// Receipts are the receipts held for the accepted event sn of prefix, in
+// the order of its witness list.
+func (s *Store) Receipts(prefix string, sn uint64) []kel.Couple {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.receiptsLocked(prefix, sn)
+}
+
+func (s *Store) receiptsLocked(prefix string, sn uint64) []kel.Couple {
+	st, ok := s.v.StateAt(prefix, sn)
+	if !ok {
+		return nil
+	}
+	held := map[string][]byte{}
+	for _, c := range s.messageCouples(prefix, sn) {
+		held[c.Prefix] = c.Sig
+	}
+	for w, sig := range s.receipts[eventKey{prefix, sn}] {
+		held[w] = sig
+	}
+	var out []kel.Couple
+	for _, w := range st.Witnesses {
+		if sig, ok := held[w]; ok {
+			out = append(out, kel.Couple{Prefix: w, Sig: sig})
+		}
+	}
+	return out
+}
+
+// Witnessed is the accepted message sn of prefix with every receipt held
+// attached as witness-indexed signatures.
+func (s *Store) Witnessed(prefix string, sn uint64) (kel.Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs := s.v.Messages(prefix)
+	if sn >= uint64(len(msgs)) {
+		return kel.Message{}, false
+	}
+	return s.witnessedLocked(prefix, msgs[sn]), true
+}
+
+func (s *Store) witnessedLocked(prefix string, m kel.Message) kel.Message {
+	ev := m.Event
+	st, _ := s.v.StateAt(prefix, ev.Sn())
+	if len(st.Witnesses) == 0 {
+		return m
+	}
+	var wigs []kel.Siger
+	for _, c := range s.receiptsLocked(prefix, ev.Sn()) {
+		// Verified when they entered (and when the store opened).
+		i := slices.Index(st.Witnesses, c.Prefix)
+		if w, err := kel.NewSiger(c.Sig, i, i, false); err == nil {
+			wigs = append(wigs, w)
+		}
+	}
+	return m.WithWigs(wigs)
+}
+
+// exportLocked writes an identifier's KEL with its receipts attached.
+func (s *Store) exportLocked(prefix string) []byte {
+	var out []byte
+	for _, m := range s.v.Messages(prefix) {
+		out = append(out, s.witnessedLocked(prefix, m).Bytes()...)
+	}
+	return out
+}
