@@ -86,8 +86,8 @@ type Review struct {
 	// and how many receipts each event needs.
 	WitnessText string
 	Config      []string
-	Delegator      string
-	Warnings       []string
+	Delegator   string
+	Warnings    []string
 
 	raw    []byte
 	passed bool
