@@ -187,6 +187,11 @@ func (d *Device) ceremonyInfo(cer *ceremony.Ceremony, seats []keystore.Seat) api
 	if pr.Rotation {
 		ci.PriorLabels = PriorLabels(roster, pr.Exposed)
 	}
+	if cer.State() == ceremony.StateFinalized {
+		if w, ok := d.Witnessing(ev.Prefix(), ev.Sn()); ok {
+			ci.Witnessing = &w
+		}
+	}
 	for _, s := range seatsIn(seats, cer.Kind(), ev, signing, ev.Next()) {
 		i := slices.Index(signing, s.key)
 		switch {
@@ -327,7 +332,8 @@ func (b backend) ProposeInception(req api.InceptionRequest) (string, error) {
 	if len(order) == 0 {
 		order = labels
 	}
-	in := Inception{Alias: req.Alias, Kt: thresholdOrDefault(req.Kt), Nt: thresholdOrDefault(req.Nt), Config: req.Config, Expires: req.Expires}
+	in := Inception{Alias: req.Alias, Kt: thresholdOrDefault(req.Kt), Nt: thresholdOrDefault(req.Nt), Config: req.Config, Expires: req.Expires,
+		Witnesses: req.Witnesses, Toad: req.Toad}
 	for _, l := range order {
 		card, ok := byLabel[l]
 		if !ok {

@@ -18,6 +18,7 @@ import (
 	"github.com/keremony/keremony/device/api"
 	"github.com/keremony/keremony/keystore"
 	"github.com/keremony/keremony/transport"
+	"github.com/keremony/keremony/witness"
 )
 
 // Errors of the application layer. ErrRequest marks a request a user can
@@ -82,6 +83,8 @@ type Options struct {
 	// ceremony store stays free for another process, and only the member
 	// methods may be called.
 	KeysOnly bool
+	// Witnesses reaches witnesses (default: package witness's client).
+	Witnesses WitnessNet
 }
 
 // Device is one open home.
@@ -90,6 +93,8 @@ type Device struct {
 	ks     *keystore.Store
 	store  *ceremony.Store
 	groups *groupBook
+	wits   *witnessBook
+	net    WitnessNet
 	drop   *transport.DropFolder // nil without a drop folder
 	now    func() time.Time
 
@@ -158,7 +163,16 @@ func Open(o Options) (*Device, error) {
 		ks.Close()
 		return nil, err
 	}
-	d.store = st
+	wb, err := loadWitnessBook(dir)
+	if err != nil {
+		st.Close()
+		ks.Close()
+		return nil, err
+	}
+	d.store, d.wits, d.net = st, wb, o.Witnesses
+	if d.net == nil {
+		d.net = witness.New(witness.Options{})
+	}
 	ks.SetKeyInUse(d.keyInUse)
 	d.later = append(d.later, d.settleSeats()...)
 	for _, id := range d.expireDue() {

@@ -22,6 +22,9 @@ type Imported struct {
 	Held    []kel.Result
 	// Closed are the open ceremonies the stream finalized.
 	Closed []*ceremony.Ceremony
+	// Receipts counts the witness receipts the stream brought that this
+	// device did not hold (kept for events new or held).
+	Receipts int
 	// Notices: rotations committed.
 	Notices []api.Notice
 }
@@ -64,8 +67,25 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 			open[cer.SAID()] = cer
 		}
 	}
+	receipts := func() int { // held for the events the stream brings receipts for
+		n := 0
+		seen := map[[2]string]bool{}
+		for _, m := range s.Messages {
+			k := [2]string{m.Event.Prefix(), m.Event.SAID()}
+			if len(m.Wigs) > 0 && !seen[k] {
+				seen[k] = true
+				n += len(d.store.Receipts(k[0], m.Event.Sn()))
+			}
+		}
+		return n
+	}
+	heldBefore := receipts()
 	results, err := d.store.ImportMessages(s.Messages)
 	out.Results = results
+	if _, kerr := d.store.KeepWitnessSigs(s.Messages, results); err == nil {
+		err = kerr
+	}
+	out.Receipts = receipts() - heldBefore
 	for _, r := range results {
 		switch {
 		case !r.OK():

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -41,6 +42,11 @@ type Inception struct {
 	Config []string
 	// Delegator (alias or prefix, "" for none) makes a delegated inception.
 	Delegator string
+	// Witnesses are the witnesses' OOBI URLs, resolved through the network
+	// (their prefixes go into b, their URLs into this home); Toad is the
+	// witness threshold (0: keripy's default majority, kel.Ample).
+	Witnesses []string
+	Toad      uint64
 	Expires   time.Duration
 }
 
@@ -69,6 +75,19 @@ func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 		nt = *req.Nt
 	}
 	params := ceremony.InceptionParams{Members: req.Members, Kt: kt, Nt: nt, Config: req.Config}
+	if len(req.Witnesses) > 0 || req.Toad != 0 {
+		wits, err := d.resolveWitnesses(context.Background(), req.Witnesses)
+		if err != nil {
+			return nil, err
+		}
+		params.Witnesses, params.Bt = wits, req.Toad
+		if params.Bt == 0 {
+			params.Bt = kel.Ample(len(wits))
+		}
+		if err := checkToad(params.Bt, len(wits)); err != nil {
+			return nil, err
+		}
+	}
 	if req.Delegator != "" {
 		prefix, _, err := d.ResolveAID(req.Delegator)
 		if err != nil {
@@ -201,7 +220,14 @@ type Rotation struct {
 	// ByPriorOrder sorts the parts by their digest's position in the
 	// group's next list (the TUI's order); otherwise the order given.
 	ByPriorOrder bool
-	Expires      time.Duration
+	// WitnessAdd are OOBIs of witnesses to add (resolved through the
+	// network), WitnessCut names or prefixes of witnesses to remove; Toad
+	// is the new witness threshold (nil: the current one when the
+	// witnesses stay, else keripy's default majority of the new list).
+	WitnessAdd []string
+	WitnessCut []string
+	Toad       *uint64
+	Expires    time.Duration
 }
 
 // ProposeRotation proposes a rotation of a group from the members' parts
@@ -299,7 +325,11 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 	} else if nt.Validate(nNext) != nil {
 		return nil, requestf("the current nt %s does not fit %d next digests: give --nt", nt, nNext)
 	}
-	p, err := ceremony.ProposeRotation(st, ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt})
+	params := ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt}
+	if err := d.witnessChange(req, st, &params); err != nil {
+		return nil, err
+	}
+	p, err := ceremony.ProposeRotation(st, params)
 	if err != nil {
 		return nil, err
 	}

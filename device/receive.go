@@ -230,6 +230,9 @@ func (d *Device) takeStream(s transport.Stream, explicit bool) ([]api.Notice, er
 	for _, cer := range res.Closed {
 		ns = append(ns, notice(cer.ID(), "ceremony %s finalized: the fully signed %s arrived", ShortID(cer.ID()), cer.Event().Ilk()))
 	}
+	if res.Receipts > 0 {
+		ns = append(ns, notice("", "%d new witness receipts kept", res.Receipts))
+	}
 	ns = append(ns, res.Notices...)
 	if err == nil {
 		if explicit && len(ns) == 0 {

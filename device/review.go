@@ -84,7 +84,7 @@ func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Rev
 	if r.hasSeat {
 		r.Member, r.SignKey = r.seat.alias(), r.seat.key
 	}
-	me := ceremony.Reviewer{Key: r.seat.key, Next: r.seat.next, Labels: d.rosterBook(prefix), Documents: docs}
+	me := ceremony.Reviewer{Key: r.seat.key, Next: r.seat.next, Labels: d.withWitnessNames(d.rosterBook(prefix)), Documents: docs}
 	r.Review, r.Err = ceremony.ReviewProposal(in.Proposal, v, me)
 	if r.Err != nil {
 		r.Refusals = append(r.Refusals, r.Err.Error())

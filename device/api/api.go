@@ -69,6 +69,10 @@ type Backend interface {
 	// Finalize writes the fully signed event into this device's KEL once
 	// the thresholds are met; the result is the group's KEL.
 	Finalize(ceremonyID string) (Outgoing, error)
+	// Publish sends a finalized ceremony's event (and the group's earlier
+	// events that lack receipts) to the group's witnesses, over the
+	// network, and keeps their receipts.
+	Publish(ceremonyID string) (PublishReport, error)
 	// Abort closes a ceremony for good; it stays on record.
 	Abort(ceremonyID, reason string) error
 	// Export is a packet of a ceremony for sharing: its proposal, this
@@ -246,6 +250,8 @@ type CeremonyInfo struct {
 	// Signed: a member of this device has signed it; CanSign: a member of
 	// this device signs it and has not yet.
 	Signed, CanSign bool
+	// Witnessing is set for a finalized event that has witnesses.
+	Witnessing *Witnessing
 }
 
 // InboxKind is the kind of a packet waiting in the inbox.
@@ -288,6 +294,10 @@ type InceptionRequest struct {
 	Order []string
 	// Config: "EO", "DND".
 	Config []string
+	// Witnesses are OOBI URLs of the group's witnesses; Toad their
+	// threshold (0: the default majority).
+	Witnesses []string
+	Toad      uint64
 	// Expires after this long (0: never).
 	Expires time.Duration
 }
