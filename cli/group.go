@@ -7,7 +7,7 @@ import (
 	"github.com/keremony/keremony/device"
 )
 
-const groupUsage = `usage: keremony group incept --group ALIAS (--card FILE | --member ALIAS)... [flags] [--out FILE]
+const groupUsage = `usage: keremony group incept --group ALIAS (--card FILE | --member ALIAS)... [--witness OOBI]... [flags] [--out FILE]
        keremony group list
 
 incept proposes a new group identifier (an icp; a dip with --delegator) and opens its
@@ -26,6 +26,11 @@ incept flags:
   --nt T            next (rotation) threshold (default: --kt)
   --config TRAIT    EO (establishment only) or DND (do not delegate); repeatable
   --delegator AID   make a delegated inception (dip) of this identifier (alias or prefix)
+  --witness OOBI    a witness, by its OOBI URL (http://HOST:PORT/oobi/PREFIX/controller, with
+                    ?name=NAME to name it); repeatable, in order. Each is resolved over the
+                    network (its signed location) and its URL kept in this home
+  --toad N          how many witness receipts every event needs (default: keripy's majority
+                    of the witnesses: 1, 2, 3, 3, 4, 4, 5 for 1 to 7 witnesses)
   --out FILE        where to write the proposal
 `
 
@@ -52,6 +57,9 @@ func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var config stringList
 	c.fs.Var(&config, "config", "configuration trait")
 	delegator := c.fs.String("delegator", "", "delegator")
+	var witnesses stringList
+	c.fs.Var(&witnesses, "witness", "witness oobi")
+	toad := c.fs.Uint64("toad", 0, "witness threshold")
 	out := c.fs.String("out", "", "output file")
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -77,7 +85,8 @@ func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.fail(err)
 	}
 	defer d.Close()
-	req := device.Inception{Alias: *alias, Kt: ktT, Nt: ntT, Config: config, Delegator: *delegator, Expires: c.expiry()}
+	req := device.Inception{Alias: *alias, Kt: ktT, Nt: ntT, Config: config, Delegator: *delegator, Expires: c.expiry(),
+		Witnesses: witnesses, Toad: *toad}
 	for _, m := range members {
 		var card ceremony.Card
 		switch m[0] {
@@ -110,7 +119,13 @@ func groupIncept(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c.printf("  ceremony    %s\n", cer.ID())
 	c.printf("  event       %s, fingerprint %s\n", device.EventLine(ev), ceremony.Fingerprint(ev.SAID()))
 	c.printf("  kt %s, nt %s, %d members: %s\n", pr.Kt, pr.Nt, len(req.Members), device.RosterLabels(cer.Roster()))
+	if ws := ev.Witnesses(); len(ws) > 0 {
+		c.printf("  witnesses %s\n", d.WitnessesText(ws, ev.Bt()))
+	}
 	c.printf("next: every member runs keremony sign PROPOSAL --member ALIAS and sends the signature back\n")
+	if len(ev.Witnesses()) > 0 {
+		c.printf("once finalized: keremony publish %s sends the event to the witnesses\n", *alias)
+	}
 	if err := c.writeOutput(*out, p.Packet.Marshal(), "the proposal"); err != nil {
 		return c.fail(err)
 	}

@@ -3,6 +3,7 @@ package cli
 // Key event logs on this device: keremony kel import|export|list|show.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -14,6 +15,7 @@ import (
 )
 
 const kelUsage = `usage: keremony kel import FILE... [--group ALIAS]
+       keremony kel fetch OOBI [--group ALIAS]
        keremony kel export AID... [--out FILE]
        keremony kel list
        keremony kel show AID
@@ -24,14 +26,19 @@ import   accepts CESR event streams (a finalized event from another device, a wh
          device closes it; a rotation that makes a member's revealed key current commits the
          member's prepared rotation. --group records a local alias for the stream's identifier.
          Exit status 1 when any event is refused.
+fetch    fetches an identifier's KEL, with its witness receipts, from the witness an OOBI names
+         (http://HOST:PORT/oobi/AID/witness/WITNESS: the OOBI, else the witness's KEL query) and
+         imports it as import does: how a late joiner or a replacement device gets a group's
+         state. The witness's signed location, when it comes along, is kept for publishing.
 export   writes the KELs of the identifiers (aliases or prefixes), in order, as one CESR stream
-         (default standard output): plain KERI that keremony verify and other KERI tools read.
+         (default standard output): plain KERI that keremony verify and other KERI tools read,
+         with the witness receipts held as witness signatures.
 list     the identifiers this device holds a KEL for, with their aliases and key state.
 show     one identifier's events, with the seals they anchor and the events that anchor them.
 `
 
 func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	sub, args, code, ok := subcommand("kel", kelUsage+commonFlagsUsage, args, stdout, stderr, "import", "export", "list", "show")
+	sub, args, code, ok := subcommand("kel", kelUsage+commonFlagsUsage, args, stdout, stderr, "import", "fetch", "export", "list", "show")
 	if !ok {
 		return code
 	}
@@ -41,7 +48,7 @@ func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	group := ""
 	out := ""
-	if sub == "import" {
+	if sub == "import" || sub == "fetch" {
 		c.fs.StringVar(&group, "group", "", "alias for the imported identifier")
 	}
 	if sub == "export" {
@@ -57,6 +64,8 @@ func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.usageErr("want at least one argument")
 	case sub == "show" && len(pos) != 1:
 		return c.usageErr("want one AID")
+	case sub == "fetch" && len(pos) != 1:
+		return c.usageErr("want one OOBI")
 	}
 	d, err := c.open()
 	if err != nil {
@@ -66,6 +75,8 @@ func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch sub {
 	case "import":
 		err = kelImport(c, d, pos, group)
+	case "fetch":
+		err = kelFetch(c, d, pos[0], group)
 	case "export":
 		var stream []byte
 		if stream, err = d.Export(pos...); err == nil {
@@ -86,21 +97,7 @@ func kelImport(c *cmd, d *device.Device, files []string, alias string) error {
 	for _, f := range files {
 		res, err := d.ImportFile(f, c.stdin, alias)
 		if res != nil {
-			for _, r := range res.Results {
-				verdict := "accepted"
-				switch {
-				case !r.OK():
-					verdict = "REFUSED: " + r.Err.Error()
-				case slices.ContainsFunc(res.Held, func(h kel.Result) bool { return h.Prefix == r.Prefix && h.Sn == r.Sn }):
-					verdict = "already held"
-				}
-				c.printf("%s sn %d %s %s: %s\n", d.GroupName(r.Prefix), r.Sn, r.Ilk, r.SAID, verdict)
-				for _, cer := range res.Closed {
-					if cer.SAID() == r.SAID {
-						c.printf("  ceremony %s is finalized: the fully signed event arrived\n", cer.ID())
-					}
-				}
-			}
+			printImported(c, d, res)
 			if c.lines(res.Notices) && err == nil {
 				err = errRotations
 			}
@@ -113,6 +110,52 @@ func kelImport(c *cmd, d *device.Device, files []string, alias string) error {
 		}
 	}
 	return firstErr
+}
+
+// kelFetch fetches a KEL from a witness and imports it.
+func kelFetch(c *cmd, d *device.Device, oobi, alias string) error {
+	f, err := d.FetchKEL(context.Background(), oobi, alias)
+	if f == nil {
+		return err
+	}
+	c.printf("fetched the kel of %s from %s\n", d.GroupName(f.Prefix), f.From)
+	printImported(c, d, f.Imported)
+	for _, w := range f.Located {
+		c.printf("witness %s (%s) is at %s\n", d.WitnessName(w.Prefix), w.Prefix, w.URL)
+	}
+	if _, st, serr := d.ResolveAID(f.Prefix); serr == nil {
+		for sn := uint64(0); sn <= st.Sn; sn++ {
+			if w, ok := d.Witnessing(f.Prefix, sn); ok {
+				c.printf("sn %d %s\n", sn, w.Line)
+			}
+		}
+	}
+	if c.lines(f.Imported.Notices) && err == nil {
+		err = errRotations
+	}
+	return err
+}
+
+// printImported says what became of each imported event.
+func printImported(c *cmd, d *device.Device, res *device.Imported) {
+	for _, r := range res.Results {
+		verdict := "accepted"
+		switch {
+		case !r.OK():
+			verdict = "REFUSED: " + r.Err.Error()
+		case slices.ContainsFunc(res.Held, func(h kel.Result) bool { return h.Prefix == r.Prefix && h.Sn == r.Sn }):
+			verdict = "already held"
+		}
+		c.printf("%s sn %d %s %s: %s\n", d.GroupName(r.Prefix), r.Sn, r.Ilk, r.SAID, verdict)
+		for _, cer := range res.Closed {
+			if cer.SAID() == r.SAID {
+				c.printf("  ceremony %s is finalized: the fully signed event arrived\n", cer.ID())
+			}
+		}
+	}
+	if res.Receipts > 0 {
+		c.printf("%d new witness receipts kept\n", res.Receipts)
+	}
 }
 
 func kelList(c *cmd, args []string) int {
@@ -158,6 +201,9 @@ func kelShow(c *cmd, d *device.Device, name string) error {
 	for _, e := range k.Events {
 		ev := e.Message.Event
 		c.printf("sn %d %s %s (%d signatures)\n", ev.Sn(), ev.Ilk(), ev.SAID(), len(e.Message.Sigs))
+		if w, ok := d.Witnessing(k.Prefix, ev.Sn()); ok {
+			c.printf("  %s\n", w.Line)
+		}
 		if ev.IsEstablishment() {
 			c.printf("  kt %s: %s\n", ev.Kt(), labelled(ev.Keys(), k.Labels))
 			c.printf("  nt %s: %s\n", ev.Nt(), labelled(ev.Next(), k.Labels))

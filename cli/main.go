@@ -30,6 +30,7 @@ func commands() []command {
 		{"collect", "add received signatures to a ceremony", runCollect},
 		{"status", "list ceremonies, or show one's threshold progress", runStatus},
 		{"finalize", "write the fully signed event once the thresholds are met", runFinalize},
+		{"publish", "send finalized events to the group's witnesses and keep their receipts", runPublish},
 		{"abort", "abort a ceremony, or apply another device's abort record", runAbort},
 		{"kel", "import, export, list and show key event logs", runKEL},
 		{"tui", "open the terminal UI (also: keremony with no arguments)", runTUI},

@@ -164,7 +164,7 @@ func printReview(c *cmd, d *device.Device, r *device.Reviewed) {
 		c.printf("seal (%s):  %s\n", mark, s.Text)
 	}
 	if len(rev.Witnesses) > 0 {
-		c.printf("witnesses:   %s (bt %d)\n", strings.Join(rev.Witnesses, ", "), rev.Bt)
+		c.printf("witnesses:   %s\n", rev.WitnessText)
 	}
 	if len(rev.Config) > 0 {
 		c.printf("config:      %s\n", strings.Join(rev.Config, ", "))

@@ -3,14 +3,17 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/kel"
 )
 
 const rotateUsage = `usage: keremony rotate contribute --group G [--member M] [--out FILE]
        keremony rotate propose --group G CONTRIBUTION... [--add-next CARD]... [--reserve LABEL[=DIGEST]]...
-                               [--drop LABEL[=DIGEST]]... [--kt T] [--nt T] [--out FILE]
+                               [--drop LABEL[=DIGEST]]... [--kt T] [--nt T]
+                               [--witness-add OOBI]... [--witness-cut NAME]... [--toad N] [--out FILE]
        keremony rotate cancel --member M [--group G]
 
 A rotation has two rounds. Round one: every member that rotates runs 'rotate contribute',
@@ -31,6 +34,10 @@ propose flags:
                     LABEL=DIGEST names the digest when this device does not know it
   --drop LABEL      remove LABEL (its committed digest is neither revealed nor carried)
   --kt T, --nt T    thresholds of the new key and next lists (default: the current ones)
+  --witness-add OOBI  add a witness, by its OOBI URL (resolved over the network); repeatable
+  --witness-cut NAME  remove a witness, by its name on this device or its prefix; repeatable
+  --toad N          the witness threshold after the rotation (default: the current one, or
+                    keripy's majority of the new witness list when witnesses change)
 `
 
 func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -47,12 +54,17 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := c.fs.String("out", "", "output file")
 	var extra [][2]string
 	var kt, nt *string
+	var wAdd, wCut stringList
+	toad := ""
 	if sub == "propose" {
 		c.fs.Var(orderedFlag{"add-next", &extra}, "add-next", "card of a member joining through the next commitment")
 		c.fs.Var(orderedFlag{"reserve", &extra}, "reserve", "member kept in reserve")
 		c.fs.Var(orderedFlag{"drop", &extra}, "drop", "member dropped")
 		kt = c.fs.String("kt", "", "signing threshold")
 		nt = c.fs.String("nt", "", "next threshold")
+		c.fs.Var(&wAdd, "witness-add", "witness oobi to add")
+		c.fs.Var(&wCut, "witness-cut", "witness to remove")
+		c.fs.StringVar(&toad, "toad", "", "witness threshold")
 	}
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -78,7 +90,15 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "contribute":
 		err = rotateContribute(c, d, *group, *member, *out)
 	case "propose":
-		err = rotatePropose(c, d, device.Rotation{Group: *group, Files: pos, Extra: extra, From: *member, Expires: c.expiry()}, *kt, *nt, *out)
+		req := device.Rotation{Group: *group, Files: pos, Extra: extra, From: *member, Expires: c.expiry(), WitnessAdd: wAdd, WitnessCut: wCut}
+		if toad != "" {
+			n, perr := strconv.ParseUint(toad, 10, 64)
+			if perr != nil {
+				return c.usageErr("--toad %q is not a number", toad)
+			}
+			req.Toad = &n
+		}
+		err = rotatePropose(c, d, req, *kt, *nt, *out)
 	case "cancel":
 		if _, err = d.CancelRotation(*member, *group); err == nil {
 			c.printf("member %s: prepared rotation discarded; it keeps its current and next keys\n", *member)
@@ -124,6 +144,10 @@ func rotatePropose(c *cmd, d *device.Device, req device.Rotation, kt, nt, out st
 	c.printf("  kt %s over %d keys, nt %s over %d next digests; prior nt %s\n", ev.Kt(), len(ev.Keys()), ev.Nt(), len(ev.Next()), p.Prior.Nt)
 	for _, m := range cer.Roster() {
 		c.printf("  %s: %s\n", m.Label, m.Role)
+	}
+	if len(ev.Cuts()) > 0 || len(ev.Adds()) > 0 || ev.Bt() != p.Prior.Bt {
+		wits, _ := kel.RotateWitnesses(p.Prior.Witnesses, ev.Cuts(), ev.Adds())
+		c.printf("  witnesses %s -> %s\n", d.WitnessesText(p.Prior.Witnesses, p.Prior.Bt), d.WitnessesText(wits, ev.Bt()))
 	}
 	c.printf("next: the members that sign run keremony sign PROPOSAL --member ALIAS\n")
 	return c.writeOutput(out, p.Packet.Marshal(), "the proposal")

@@ -127,6 +127,9 @@ func printStatus(c *cmd, d *device.Device, cer *ceremony.Ceremony, showLog bool)
 			c.printf("  %s\n", l)
 		}
 	}
+	if w, ok := d.Witnessing(ev.Prefix(), ev.Sn()); ok && cer.State() == ceremony.StateFinalized {
+		c.printf("%s\n", w.Line)
+	}
 	switch {
 	case cer.State() == ceremony.StateFinalized:
 		c.printf("finalized: the event is in this device's kel\n")

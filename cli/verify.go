@@ -48,9 +48,12 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "write one JSON object instead of text")
+	ignoreWitnesses := fs.Bool("ignore-witnesses", false, "accept events with fewer witness receipts than their toad")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: keremony verify [--json] FILE... (- for stdin)")
+		fmt.Fprintln(stderr, "usage: keremony verify [--json] [--ignore-witnesses] FILE... (- for stdin)")
 		fmt.Fprintln(stderr, "Replays CESR streams in order (delegators before delegates) and checks every signature.")
+		fmt.Fprintln(stderr, "An event with fewer valid witness signatures (receipts) than its toad (bt) is not fully")
+		fmt.Fprintln(stderr, "witnessed: an error (not_fully_witnessed), unless --ignore-witnesses.")
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -70,9 +73,17 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		results, err := v.AcceptStream(data)
 		for _, r := range results {
 			e := verifyEvent{File: name, Pre: r.Prefix, Sn: r.Sn, Ilk: r.Ilk, SAID: r.SAID, OK: r.OK(), Warnings: r.Warnings}
-			if r.Err != nil {
+			rerr := r.Err
+			if werr := r.WitnessErr(); werr != nil {
+				if *ignoreWitnesses {
+					e.Warnings = append(e.Warnings, "not_fully_witnessed")
+				} else {
+					rerr, e.OK = werr, false
+				}
+			}
+			if rerr != nil {
 				out.OK = false
-				e.Error, e.Errors, e.Message = kel.ErrorCode(r.Err), kel.ErrorCodes(r.Err), r.Err.Error()
+				e.Error, e.Errors, e.Message = kel.ErrorCode(rerr), kel.ErrorCodes(rerr), rerr.Error()
 			}
 			out.Events = append(out.Events, e)
 		}

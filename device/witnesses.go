@@ -234,3 +234,16 @@ func (d *Device) witnessChange(req Rotation, st kel.KeyState, p *ceremony.Rotati
 	}
 	return checkToad(p.Bt, n)
 }
+
+// WitnessesText names witnesses with the names this device knows, and the
+// toad: "wan, wil (toad 2 of 2)", "none".
+func (d *Device) WitnessesText(ws []string, toad uint64) string {
+	if len(ws) == 0 {
+		return "none"
+	}
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i] = d.WitnessName(w)
+	}
+	return fmt.Sprintf("%s (toad %d of %d)", strings.Join(names, ", "), toad, len(ws))
+}

@@ -106,7 +106,7 @@ func (r *reviewScreen) content(width int) []string {
 		if len(rv.Witnesses) == 0 {
 			add(plain, "  ", "witnesses: none")
 		} else {
-			add(plain, "  ", fmt.Sprintf("witnesses (%d of %d must receipt): %s", rv.Bt, len(rv.Witnesses), strings.Join(rv.Witnesses, ", ")))
+			add(plain, "  ", "witnesses: "+rv.WitnessText)
 		}
 		if len(rv.Config) > 0 {
 			add(plain, "  ", "traits: "+configWords(rv.Config))
@@ -192,7 +192,7 @@ func (r *reviewScreen) diffLines(d *ceremony.KeyDiff, width int) []string {
 		add(st.Warn.Render, "    - ", "removed "+nextLabel(n))
 	}
 	if !slices.Equal(d.WitnessesBefore, d.WitnessesAfter) || d.BtBefore != d.BtAfter {
-		add(plain, "  witnesses: ", fmt.Sprintf("%d (bt %d) → %d (bt %d)", len(d.WitnessesBefore), d.BtBefore, len(d.WitnessesAfter), d.BtAfter))
+		add(plain, "  witnesses: ", fmt.Sprintf("%d (toad %d) → %d (toad %d)", len(d.WitnessesBefore), d.BtBefore, len(d.WitnessesAfter), d.BtAfter))
 	}
 	if len(d.Members) > 0 {
 		out = append(out, "  members:")
