@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -19,6 +21,7 @@ import (
 	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/kel"
 	"github.com/keremony/keremony/transport"
+	"github.com/keremony/keremony/witness/witnesstest"
 )
 
 func TestMain(m *testing.M) {
@@ -58,6 +61,8 @@ func TestScript(t *testing.T) {
 			"zeros":    cmdZeros,
 			"replace":  cmdReplace,
 			"forgekel": cmdForgeKEL,
+			"witness":  cmdWitness,
+			"setaid":   cmdSetAID,
 		},
 	})
 }
@@ -157,4 +162,81 @@ func cmdForgeKEL(ts *testscript.TestScript, neg bool, args []string) {
 	sig, err := kel.NewSiger(ed25519.Sign(priv, ev.Raw()), 1, 1, false)
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), kel.NewMessage(ev, []kel.Siger{sig}).Bytes(), 0o644))
+}
+
+// cmdWitness is `witness NAME start|down|up|garbage`: a witness stand-in
+// (package witnesstest) on a loopback port, run by the test process for
+// the script's keremony processes. start sets $NAME (its prefix, NAME in
+// upper case), $NAME_URL and $NAME_OOBI (named NAME); the others change
+// how it answers. It stops when the script ends.
+func cmdWitness(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: witness NAME start|down|up|garbage")
+	}
+	name, verb := args[0], args[1]
+	if verb == "start" {
+		w := witnesstest.Start(name)
+		ts.Defer(w.Close)
+		scriptWitnesses.Store(ts, name, w)
+		v := strings.ToUpper(name)
+		ts.Setenv(v, w.Prefix)
+		ts.Setenv(v+"_URL", strings.TrimSuffix(w.URL, "/"))
+		ts.Setenv(v+"_OOBI", w.OOBI())
+		return
+	}
+	w := scriptWitnesses.Load(ts, name)
+	if w == nil {
+		ts.Fatalf("witness %s was not started", name)
+	}
+	switch verb {
+	case "down":
+		w.SetMode(witnesstest.Down, 0)
+	case "up":
+		w.SetMode(witnesstest.Up, 0)
+	case "garbage":
+		w.SetMode(witnesstest.Garbage, 0)
+	default:
+		ts.Fatalf("witness %s: unknown %q", name, verb)
+	}
+}
+
+// scriptWitnesses holds each script's witness stand-ins.
+var scriptWitnesses witnessRegistry
+
+type witnessRegistry struct {
+	mu sync.Mutex
+	m  map[*testscript.TestScript]map[string]*witnesstest.Witness
+}
+
+func (r *witnessRegistry) Store(ts *testscript.TestScript, name string, w *witnesstest.Witness) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[*testscript.TestScript]map[string]*witnesstest.Witness{}
+	}
+	if r.m[ts] == nil {
+		r.m[ts] = map[string]*witnesstest.Witness{}
+	}
+	r.m[ts][name] = w
+}
+
+func (r *witnessRegistry) Load(ts *testscript.TestScript, name string) *witnesstest.Witness {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[ts][name]
+}
+
+// cmdSetAID is `setaid VAR FILE`: VAR becomes the identifier of the first
+// event of the CESR stream FILE.
+func cmdSetAID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: setaid VAR FILE")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	msgs, err := kel.ParseStream(data)
+	if err != nil || len(msgs) == 0 {
+		ts.Fatalf("%s: no event: %v", args[1], err)
+	}
+	ts.Setenv(args[0], msgs[0].Event.Prefix())
 }
