@@ -52,7 +52,7 @@ tm_keys alice Enter; tm_wait alice 'Signing threshold'
 tm_wait alice 'any 2 of 3'
 tm_keys alice Enter Enter; tm_wait alice 'alias of this device|alias>'
 tm_type alice acme
-tm_keys alice Enter Enter Enter Enter; tm_wait alice 'p proposes'
+tm_keys alice Enter Enter Enter Enter Enter Enter; tm_wait alice 'p proposes'
 tm_keys alice p; tm_wait alice 'signatures: 0 of 2'
 
 step "alice reviews and signs: 1 of 2"

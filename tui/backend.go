@@ -21,6 +21,8 @@ type (
 	RotationRequest  = api.RotationRequest
 	AnchoringRequest = api.AnchoringRequest
 	ReviewInfo       = api.ReviewInfo
+	PublishReport    = api.PublishReport
+	Witnessing       = api.Witnessing
 )
 
 const (

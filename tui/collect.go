@@ -75,6 +75,8 @@ type collectScreen struct {
 	reason textinput.Model
 	// finalizing: a Finalize is in flight (a second f waits for it).
 	finalizing bool
+	// publishing: a Publish is in flight (a second p waits for it).
+	publishing bool
 }
 
 func newCollectScreen(c *common, ceremonyID string) screen {
@@ -118,6 +120,9 @@ func (s *collectScreen) Bindings() []key.Binding {
 	if ci.State.Open() && ci.Progress.Met {
 		bs = append(bs, k.Finalize)
 	}
+	if ci.State == ceremony.StateFinalized && ci.Witnessing != nil {
+		bs = append(bs, k.Publish)
+	}
 	bs = append(bs, k.Export)
 	if ci.State.Open() {
 		bs = append(bs, k.Import, k.Abort)
@@ -135,6 +140,11 @@ func (s *collectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.owner == s {
 			s.finalizing = false
 			return s, s.finalized(msg)
+		}
+	case publishedMsg:
+		if msg.owner == s {
+			s.publishing = false
+			return s, s.published(msg)
 		}
 	case exportedMsg:
 		if msg.owner == s {
@@ -246,6 +256,8 @@ func (s *collectScreen) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		s.finalizing = true
 		return s.finalize()
+	case key.Matches(msg, k.Publish):
+		return s.publishKey(ci)
 	case key.Matches(msg, k.Export):
 		s.mode, s.cursor = collectExportMenu, 0
 		if ci.State == ceremony.StateFinalized {

@@ -28,6 +28,9 @@ func (s *collectScreen) top(ci CeremonyInfo) []string {
 	out := []string{fit(st.Strong.Render(left), right, w)}
 	out = append(out, fingerprintLines(st, ci.SAID, w)...)
 	out = append(out, s.thresholdLines(ci)...)
+	if ci.Witnessing != nil {
+		out = append(out, s.witnessLine(*ci.Witnessing))
+	}
 	return out
 }
 
@@ -165,6 +168,8 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 		out = append(out, truncate(st.Warn.Render("your signature is needed: ")+st.Key.Render("s")+" reviews and signs", w))
 	}
 	switch {
+	case ci.State == ceremony.StateFinalized && ci.Witnessing != nil && !ci.Witnessing.Complete():
+		out = append(out, st.Good.Render("finalized")+" — "+st.Warn.Render("press p to publish to the witnesses"))
 	case ci.State == ceremony.StateFinalized:
 		out = append(out, st.Good.Render("finalized"))
 	case ci.State == ceremony.StateAborted:

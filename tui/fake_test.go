@@ -28,6 +28,7 @@ type fakeBackend struct {
 	OnReview           func(id string) (ReviewInfo, error)
 	OnSign             func(id string) (Outgoing, error)
 	OnFinalize         func(id string) (Outgoing, error)
+	OnPublish          func(id string) (PublishReport, error)
 	OnAbort            func(id, reason string) error
 	OnExport           func(id string, what ExportKind) (Outgoing, error)
 	OnWriteFile        func(path string, data []byte) error
@@ -152,6 +153,14 @@ func (f *fakeBackend) Finalize(id string) (Outgoing, error) {
 		return Outgoing{}, errFake
 	}
 	return f.OnFinalize(id)
+}
+
+func (f *fakeBackend) Publish(id string) (PublishReport, error) {
+	f.call("Publish %s", id)
+	if f.OnPublish == nil {
+		return PublishReport{}, errFake
+	}
+	return f.OnPublish(id)
 }
 
 func (f *fakeBackend) Abort(id, reason string) error {

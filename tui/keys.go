@@ -26,7 +26,7 @@ type KeyMap struct {
 	Faster, Slower, Denser, Sparser, Step, Invert, WriteFile, DropFile key.Binding
 
 	// Collect.
-	Finalize, Export, Abort key.Binding
+	Finalize, Export, Abort, Publish key.Binding
 
 	// Scrolling long screens (review, collect).
 	PageUp, PageDown key.Binding
@@ -88,6 +88,7 @@ func DefaultKeyMap() KeyMap {
 		Finalize: b([]string{"f"}, "f", "finalize"),
 		Export:   b([]string{"e"}, "e", "export"),
 		Abort:    b([]string{"x"}, "x", "abort"),
+		Publish:  b([]string{"p"}, "p", "publish to witnesses"),
 
 		PageUp:   b([]string{"pgup"}, "pgup", "page up"),
 		PageDown: b([]string{"pgdown"}, "pgdn", "page down"),

@@ -28,10 +28,12 @@ const (
 	incFocusEO
 	incFocusDND
 	incFocusExpires
+	incFocusWitnesses
+	incFocusToad
 )
 
 // incFields is the number of focusable fields of each step.
-var incFields = []int{incMembers: 1, incThresholds: 2, incGroup: 4, incPropose: 1}
+var incFields = []int{incMembers: 1, incThresholds: 2, incGroup: 6, incPropose: 1}
 
 // incMember is a candidate member of the new group: one of this device's
 // members, or a member card from the inbox.
@@ -73,6 +75,8 @@ type inceptionWizard struct {
 	alias   textinput.Model
 	eo, dnd bool
 	expires textinput.Model
+	// witnesses takes OOBI URLs, toad their threshold (wizard_witnesses.go).
+	witnesses, toad textinput.Model
 }
 
 func newInceptionWizard(c *common) screen {
@@ -82,6 +86,7 @@ func newInceptionWizard(c *common) screen {
 	w.alias.Prompt = "alias> "
 	w.alias.Placeholder = "acme"
 	w.alias.CharLimit = 32
+	w.witnesses, w.toad = newWitnessFields()
 	w.sync()
 	for i := range w.members.items {
 		if w.members.items[i].local {
@@ -102,7 +107,7 @@ func (w *inceptionWizard) Typing() bool {
 		return true
 	case incGroup:
 		f := w.focus[incGroup]
-		return f == incFocusAlias || f == incFocusExpires
+		return f == incFocusAlias || f == incFocusExpires || f == incFocusWitnesses || f == incFocusToad
 	}
 	return false
 }
@@ -179,7 +184,7 @@ func (w *inceptionWizard) recheck() {
 }
 
 func (w *inceptionWizard) layout() {
-	for _, in := range []*textinput.Model{&w.kt.in, &w.nt.in, &w.alias, &w.expires} {
+	for _, in := range []*textinput.Model{&w.kt.in, &w.nt.in, &w.alias, &w.expires, &w.witnesses, &w.toad} {
 		wizSetWidth(in, w.c.width)
 	}
 }
@@ -199,6 +204,8 @@ func (w *inceptionWizard) applyFocus() tea.Cmd {
 	set(&w.nt.in, w.step == incThresholds && f == 1)
 	set(&w.alias, w.step == incGroup && f == incFocusAlias)
 	set(&w.expires, w.step == incGroup && f == incFocusExpires)
+	set(&w.witnesses, w.step == incGroup && f == incFocusWitnesses)
+	set(&w.toad, w.step == incGroup && f == incFocusToad)
 	return tea.Batch(cmds...)
 }
 
@@ -233,6 +240,9 @@ func (w *inceptionWizard) checkStep(step int) error {
 		if _, err := parseExpiry(w.expires.Value()); err != nil {
 			return err
 		}
+		if _, _, err := parseWitnessFields(w.witnesses.Value(), w.toad.Value()); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -255,6 +265,7 @@ func (w *inceptionWizard) request() InceptionRequest {
 	if w.dnd {
 		r.Config = append(r.Config, "DND")
 	}
+	r.Witnesses, r.Toad, _ = parseWitnessFields(w.witnesses.Value(), w.toad.Value())
 	return r
 }
 
@@ -333,6 +344,14 @@ func (w *inceptionWizard) updateField(msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		w.expires, cmd = w.expires.Update(msg)
 		return cmd
+	case w.step == incGroup && f == incFocusWitnesses:
+		var cmd tea.Cmd
+		w.witnesses, cmd = w.witnesses.Update(msg)
+		return cmd
+	case w.step == incGroup && f == incFocusToad:
+		var cmd tea.Cmd
+		w.toad, cmd = w.toad.Update(msg)
+		return cmd
 	}
 	return nil
 }
@@ -368,6 +387,7 @@ func (w *inceptionWizard) View() string {
 		main = append(main, w.toggleLine(incFocusEO, w.eo, "establishment only (EO): no interaction events, so no anchoring"))
 		main = append(main, w.toggleLine(incFocusDND, w.dnd, "do not delegate (DND): the group cannot delegate identifiers"))
 		main = append(main, expiryLines(w.c, w.expires, width)...)
+		main = append(main, witnessLines(w.c, w.witnesses, w.toad, width)...)
 		main = append(main, w.errLines(st, width)...)
 		hints = []string{st.Subtle.Render("↑/↓ move between the fields, space toggles an option.")}
 	case incPropose:
@@ -473,6 +493,7 @@ func (w *inceptionWizard) summary(main []string, width, height int) ([]string, [
 	main = append(main, "  options   "+opts)
 	exp, _ := parseExpiry(w.expires.Value())
 	main = append(main, "  expires   "+expiryWords(w.c, exp))
+	main = append(main, "  witnesses "+witnessWords(w.witnesses.Value(), w.toad.Value()))
 	main = append(main, w.statusLines(st, width)...)
 	hints := wizWrap(st.Subtle.Render("p proposes: this device records the ceremony and writes the proposal to the drop folder (when there is one); the next screen shares it with the members, who review and sign it."), width, "")
 	return main, hints

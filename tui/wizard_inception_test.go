@@ -79,11 +79,26 @@ func TestWizardInceptionRequest(t *testing.T) {
 	}
 	s, _ = drive(s, keys("space", "tab")...)
 	s, _ = drive(s, append(typeText("72h"), keyMsg("enter"))...)
+	// Witnesses: a bad OOBI is refused on the step, then two and toad 2.
+	s, _ = drive(s, append(typeText("http://w1/notoobi"), keys("enter", "enter")...)...)
+	if incStep(s) != incGroup || !strings.Contains(s.View(), "is not an OOBI URL") {
+		t.Fatalf("a bad oobi passed: step %d\n%s", incStep(s), s.View())
+	}
+	s, _ = drive(s, keyMsg("shift+tab"))
+	s, _ = drive(s, ctrlU)
+	s, _ = drive(s, append(typeText(wanOOBI+" "+wilOOBI), keyMsg("enter"))...)
+	s, _ = drive(s, append(typeText("3"), keyMsg("enter"))...)
+	if incStep(s) != incGroup || !strings.Contains(s.View(), "toad \"3\": want a whole number from 1 to the 2 witnesses") {
+		t.Fatalf("toad 3 of 2 passed: step %d\n%s", incStep(s), s.View())
+	}
+	s, _ = drive(s, ctrlU)
+	s, _ = drive(s, append(typeText("2"), keyMsg("enter"))...)
 	if incStep(s) != incPropose || s.Typing() {
 		t.Fatalf("step %d typing %v, want the summary", incStep(s), s.Typing())
 	}
 	view := s.View()
-	for _, want := range []string{"New group acme", "k[0]", "alice", "k[1]", "carol", "k[2]", "bob", "DND", "after 3 days"} {
+	for _, want := range []string{"New group acme", "k[0]", "alice", "k[1]", "carol", "k[2]", "bob", "DND", "after 3 days",
+		"witnesses 2, each event needs 2 of their receipts"} {
 		viewHas(t, view, want)
 	}
 	_, out := drive(s, keyMsg("p"))
@@ -99,6 +114,9 @@ func TestWizardInceptionRequest(t *testing.T) {
 	}
 	if !r.Kt.Equal(kel.IntThreshold(2)) || !r.Nt.Equal(kel.IntThreshold(2)) {
 		t.Errorf("kt %s nt %s, want 2 and 2", r.Kt, r.Nt)
+	}
+	if !slices.Equal(r.Witnesses, []string{wanOOBI, wilOOBI}) || r.Toad != 2 {
+		t.Errorf("witnesses %v toad %d", r.Witnesses, r.Toad)
 	}
 	rep, ok := find[replaceMsg](out)
 	if !ok {
@@ -146,7 +164,7 @@ func TestWizardInceptionWeighted(t *testing.T) {
 	s, _ = drive(s, retype(nested)...)
 	viewHas(t, s.View(), wantNt.Describe(labels))
 	s, _ = drive(s, keyMsg("enter"))
-	s, _ = drive(s, append(typeText("w"), keys("enter", "enter", "enter", "enter")...)...)
+	s, _ = drive(s, append(typeText("w"), keys("enter", "enter", "enter", "enter", "enter", "enter")...)...)
 	drive(s, keyMsg("p"))
 	if !got.Kt.Equal(want) || !got.Nt.Equal(wantNt) {
 		t.Errorf("kt %s nt %s, want %s and %s", got.Kt, got.Nt, want, wantNt)
@@ -227,7 +245,7 @@ func TestWizardInceptionBackendError(t *testing.T) {
 	}
 	s = chooseAll(s)
 	s, _ = drive(s, keys("enter", "enter", "enter")...)
-	s, _ = drive(s, append(typeText("acme"), keys("enter", "enter", "enter", "enter")...)...)
+	s, _ = drive(s, append(typeText("acme"), keys("enter", "enter", "enter", "enter", "enter", "enter")...)...)
 	if incStep(s) != incPropose {
 		t.Fatalf("step %d, want the summary", incStep(s))
 	}
@@ -318,6 +336,8 @@ func TestWizardInceptionGolden(t *testing.T) {
 	s, _ = drive(s, keys("enter", "enter")...)
 	s, _ = drive(s, append(typeText("acme"), keys("tab", "space", "tab", "tab")...)...)
 	s, _ = drive(s, append(typeText("3d"), keyMsg("enter"))...)
+	s, _ = drive(s, append(typeText("http://127.0.0.1:5642/oobi/BBilc4-L3tFUnfM_wJr4S4OJanAv_VmF_dJNN6vkf2Ha/controller?name=wan"), keyMsg("enter"))...)
+	s, _ = drive(s, append(typeText("1"), keyMsg("enter"))...)
 	requireTeaGolden(t, c, s)
 }
 
@@ -335,7 +355,7 @@ func TestWizardInceptionFits(t *testing.T) {
 	checkSizes(t, c, s, "group")
 	s, _ = drive(s, ctrlU)
 	s, _ = drive(s, keys("up", "up", "up")...)
-	s, _ = drive(s, append(retype("acme"), keys("enter", "enter", "enter", "enter")...)...)
+	s, _ = drive(s, append(retype("acme"), keys("enter", "enter", "enter", "enter", "enter", "enter")...)...)
 	if incStep(s) != incPropose {
 		t.Fatalf("step %d, want the summary", incStep(s))
 	}
@@ -357,7 +377,7 @@ func TestWizardInceptionFits(t *testing.T) {
 	}
 	s, _ = drive(s, keyMsg("enter"))
 	s, _ = drive(s, keys("enter", "enter")...)
-	s, _ = drive(s, append(typeText("big"), keys("enter", "enter", "enter", "enter")...)...)
+	s, _ = drive(s, append(typeText("big"), keys("enter", "enter", "enter", "enter", "enter", "enter")...)...)
 	checkSizes(t, c, s, "many members summary")
 }
 
@@ -406,7 +426,7 @@ func TestWizardInceptionThroughRoot(t *testing.T) {
 	pump(m, keyMsg("backspace"))
 	pump(m, keys("enter", "enter")...)
 	pump(m, typeText("acme")...)
-	pump(m, keys("enter", "enter", "enter", "enter")...)
+	pump(m, keys("enter", "enter", "enter", "enter", "enter", "enter")...)
 	if w := m.top().(*inceptionWizard); w.step != incPropose {
 		t.Fatalf("step %d, want the summary; status %q", w.step, m.status)
 	}
@@ -419,3 +439,8 @@ func TestWizardInceptionThroughRoot(t *testing.T) {
 	}
 	wizFits(t, "root", m.View(), 80, 24)
 }
+
+const (
+	wanOOBI = "http://127.0.0.1:5642/oobi/BBilc4-L3tFUnfM_wJr4S4OJanAv_VmF_dJNN6vkf2Ha/controller?name=wan"
+	wilOOBI = "http://127.0.0.1:5643/oobi/BLskRTInXnMxWaGqcpSyMgo0nYbalW99cGZESrz3zapM/controller?name=wil"
+)
