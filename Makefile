@@ -78,6 +78,15 @@ e2e:
 concurrent-members:
 	./scripts/concurrent-members.sh
 
+# Two real keripy 1.3.6 witnesses from ../shared/keripy-witness on free loopback ports: a 2-of-3
+# group witnessed with toad 2 (one witness down, then back), an anchoring and rotations that cut
+# and re-add a witness, all published; keripy's verify.py accepts the exported KEL; a late
+# joiner fetches it from each witness; the same inception through the TUI (tmux). Skipped (exit
+# 0) without ../shared. WITNESS_DIR=dir keeps the homes and the witnesses' HTTP traces.
+.PHONY: test-witness
+test-witness:
+	./scripts/test-witness.sh
+
 # docs/collect.png and docs/share-qr.png from the e2e run (tmux, aha, headless chromium).
 screenshots:
 	./scripts/screenshots.sh

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/keremony/keremony/ceremony"
 )
@@ -89,5 +90,9 @@ func (s *collectScreen) witnessLine(w Witnessing) string {
 	if w.Complete() {
 		mark = st.Good.Render("✓ met")
 	}
-	return fit(w.Line, bar(frac, 10)+" "+mark, s.c.width)
+	right := bar(frac, 10) + " " + mark
+	if lipgloss.Width(w.Line)+1+lipgloss.Width(right) > s.c.width {
+		right = mark // the words first: the bar goes when both do not fit
+	}
+	return fit(w.Line, right, s.c.width)
 }
