@@ -4,10 +4,13 @@ package ceremony
 // event, kept per event and witness in the receipts bucket of the same
 // file. A receipt enters only after it verified (the witness is in the
 // witness list in force after the event, its signature covers the
-// event's bytes), and every stored receipt is verified again when the
-// store opens. Exported KELs carry them as witness-indexed signatures.
+// event's bytes), and every stored receipt is checked again when the
+// store opens (its Ed25519 signatures only when the receipts digest does
+// not match). Exported KELs carry them as witness-indexed signatures.
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -42,14 +45,44 @@ func receiptKey(prefix string, sn uint64, witness string) []byte {
 	return append(append(k, 0), witness...)
 }
 
-// loadReceipts reads and verifies every stored receipt against the KEL.
+// keyReceiptsDigest is the meta key of the digest of the receipts
+// bucket: sha256 over its entries in key order, rewritten in the
+// transaction that adds receipts. As the KEL digest does for the KEL, it
+// lets an open trust the stored signatures of the receipts this store
+// verified when they entered; when it does not match, every receipt is
+// verified again (and the digest rewritten).
+var keyReceiptsDigest = []byte("receipts-digest")
+
+// receiptsDigest hashes the receipts bucket.
+func receiptsDigest(b *bolt.Bucket) []byte {
+	h := sha256.New()
+	h.Write([]byte("keremony-receipts-digest/1"))
+	if b != nil {
+		b.ForEach(func(k, v []byte) error {
+			h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(k))))
+			h.Write(k)
+			h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(v))))
+			h.Write(v)
+			return nil
+		})
+	}
+	return h.Sum(nil)
+}
+
+// loadReceipts reads the stored receipts and checks them against the
+// restored KEL: each names an event held (one that a later recovery
+// superseded is left aside), its witness is in that event's witness list,
+// and, unless the receipts digest matches, its signature verifies.
 func (s *Store) loadReceipts() error {
 	s.receipts = receiptBook{}
-	return s.db.View(func(tx *bolt.Tx) error {
+	rewrite := false
+	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketReceipts)
 		if b == nil {
 			return nil
 		}
+		trusted := bytes.Equal(tx.Bucket(bucketMeta).Get(keyReceiptsDigest), receiptsDigest(b))
+		rewrite = !trusted
 		return b.ForEach(func(k, val []byte) error {
 			prefix, sn, wit, err := splitReceiptKey(k)
 			var rec receiptRecord
@@ -62,7 +95,10 @@ func (s *Store) loadReceipts() error {
 				c.Sig, err = kel.DecodeSignature(rec.Sig)
 			}
 			if err == nil {
-				err = s.checkReceipt(prefix, sn, rec.SAID, c)
+				if msgs := s.v.Messages(prefix); sn < uint64(len(msgs)) && msgs[sn].Event.SAID() != rec.SAID {
+					return nil // of an event a recovery superseded: no longer this KEL's
+				}
+				err = s.checkReceipt(prefix, sn, rec.SAID, c, trusted)
 			}
 			if err != nil {
 				return fmt.Errorf("%w: receipt %q: %w", ErrCorruptStore, clip(string(k)), err)
@@ -71,6 +107,16 @@ func (s *Store) loadReceipts() error {
 			return nil
 		})
 	})
+	if err != nil || !rewrite {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyReceiptsDigest, receiptsDigest(tx.Bucket(bucketReceipts)))
+	})
+	if err != nil {
+		return fmt.Errorf("%w: write the receipts digest of %s: %w", ErrStore, s.path, err)
+	}
+	return nil
 }
 
 func splitReceiptKey(k []byte) (prefix string, sn uint64, witness string, err error) {
@@ -89,8 +135,9 @@ func (b receiptBook) add(e eventKey, c kel.Couple) {
 }
 
 // checkReceipt verifies a couple for the accepted event sn of prefix,
-// whose SAID must be said.
-func (s *Store) checkReceipt(prefix string, sn uint64, said string, c kel.Couple) error {
+// whose SAID must be said; trusted (the store's own receipts, see
+// loadReceipts) skips the Ed25519 verification and nothing else.
+func (s *Store) checkReceipt(prefix string, sn uint64, said string, c kel.Couple, trusted bool) error {
 	msgs := s.v.Messages(prefix)
 	if sn >= uint64(len(msgs)) {
 		return fmt.Errorf("%w: this device holds no event %d of %s", kel.ErrReceipt, sn, prefix)
@@ -100,6 +147,12 @@ func (s *Store) checkReceipt(prefix string, sn uint64, said string, c kel.Couple
 		return fmt.Errorf("%w: receipt of %s, the event at sn %d of %s is %s", kel.ErrReceipt, said, sn, prefix, ev.SAID())
 	}
 	st, _ := s.v.StateAt(prefix, sn)
+	if trusted {
+		if !slices.Contains(st.Witnesses, c.Prefix) {
+			return fmt.Errorf("%w: %s", kel.ErrNotWitness, c.Prefix)
+		}
+		return nil
+	}
 	_, err := kel.WitnessSig(ev, st.Witnesses, c)
 	return err
 }
@@ -128,7 +181,7 @@ type receiptIn struct {
 func (s *Store) addReceiptsLocked(in []receiptIn) (int, error) {
 	var fresh []receiptIn
 	for _, r := range in {
-		if err := s.checkReceipt(r.prefix, r.sn, r.said, r.c); err != nil {
+		if err := s.checkReceipt(r.prefix, r.sn, r.said, r.c, false); err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrRejected, err)
 		}
 		if s.holdsReceipt(r.prefix, r.sn, r.c.Prefix) || slices.ContainsFunc(fresh, func(f receiptIn) bool {
@@ -154,6 +207,9 @@ func (s *Store) addReceiptsLocked(in []receiptIn) (int, error) {
 			if err := b.Put(receiptKey(r.prefix, r.sn, r.c.Prefix), val); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyReceiptsDigest, receiptsDigest(b)); err != nil {
+			return err
 		}
 		testHook("receipt-before-commit")
 		return nil

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -195,4 +196,44 @@ func mustRot(t *testing.T, st kel.KeyState, a *member, bt uint64) *kel.Event {
 		t.Fatal(err)
 	}
 	return ev
+}
+
+// The receipts digest: without it (or when it does not match) an open
+// verifies every receipt and writes it; a receipt of an event the KEL no
+// longer holds at its sequence number is left aside, not refused.
+func TestStoreReceiptsDigest(t *testing.T) {
+	d, ev, wan, wil := witnessedSolo(t)
+	for _, w := range []testWitness{wan, wil} {
+		if _, err := d.store.AddReceipt(ev.Prefix(), 0, ev.SAID(), w.receipt(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	digest := func() []byte {
+		var got []byte
+		d.store.db.View(func(tx *bolt.Tx) error {
+			got = append(got, tx.Bucket(bucketMeta).Get(keyReceiptsDigest)...)
+			return nil
+		})
+		return got
+	}
+	want := digest()
+	if len(want) != 32 {
+		t.Fatalf("digest %x", want)
+	}
+	if _, err := editStore(t, d, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyReceiptsDigest) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := digest(); string(got) != string(want) || len(d.store.Receipts(ev.Prefix(), 0)) != 2 {
+		t.Fatalf("after an open without the digest: %x, %d receipts", got, len(d.store.Receipts(ev.Prefix(), 0)))
+	}
+	// A receipt naming another event at sn 0 (as after a recovery).
+	_, err := editStore(t, d, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReceipts)
+		k, v := b.Cursor().First()
+		v = []byte(strings.Replace(string(v), ev.SAID(), "EPd4Q4Z3DnZl0beCwE-X63He-YyDEFsQ4jbCBzzxZvdL", 1))
+		return b.Put(k, v)
+	})
+	if err != nil || len(d.store.Receipts(ev.Prefix(), 0)) != 1 {
+		t.Fatalf("stale receipt: %v, %d receipts", err, len(d.store.Receipts(ev.Prefix(), 0)))
+	}
 }

@@ -91,7 +91,7 @@ func printPublished(c *cmd, d *device.Device, p *device.Published, out string) e
 			c.printf("  %-8s %s\n", o.Name, line)
 		}
 		c.printf("  %s\n", e.Witnessing.Line)
-		if !e.Witnessing.Complete() {
+		if !e.Witnessing.Complete {
 			short = append(short, fmt.Sprintf("sn %d holds %d of toad %d", e.Sn, e.Witnessing.Held, e.Witnessing.Toad))
 		}
 	}

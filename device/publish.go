@@ -110,7 +110,7 @@ func (d *Device) Publish(ctx context.Context, req Publish) (*Published, error) {
 	for _, sn := range sns {
 		pe := d.publishEvent(ctx, prefix, sn, run)
 		out.Events = append(out.Events, pe)
-		out.Complete = out.Complete && pe.Witnessing.Complete()
+		out.Complete = out.Complete && pe.Witnessing.Complete
 	}
 	out.Notices = run.notices
 	if len(sns) > 0 {
@@ -279,6 +279,7 @@ func (d *Device) witnessing(prefix string, sn uint64) api.Witnessing {
 			parts = append(parts, mark.Name+" waiting")
 		}
 	}
+	w.Complete = uint64(w.Held) >= w.Toad
 	if len(st.Witnesses) == 0 {
 		w.Line = "witnessed: no witnesses"
 		return w

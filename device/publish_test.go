@@ -152,7 +152,7 @@ func TestPublishToWitnesses(t *testing.T) {
 		t.Fatalf("fetched: %+v, imported %+v", f, f.Imported)
 	}
 	for sn := uint64(0); sn < 2; sn++ {
-		if w, _ := late.Witnessing(prefix, sn); !w.Complete() {
+		if w, _ := late.Witnessing(prefix, sn); !w.Complete {
 			t.Fatalf("late joiner, sn %d: %s", sn, w.Line)
 		}
 	}
@@ -289,7 +289,7 @@ func TestPublishRequests(t *testing.T) {
 	if err != nil || im.Receipts != 1 || len(im.Held) != 1 {
 		t.Fatalf("receipts packet: %+v %v", im, err)
 	}
-	if w, _ := d.Witnessing(prefix, 0); !w.Complete() {
+	if w, _ := d.Witnessing(prefix, 0); !w.Complete {
 		t.Fatalf("after the packet: %s", w.Line)
 	}
 	// Toads that do not fit, and OOBIs that are not witnesses'.

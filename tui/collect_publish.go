@@ -87,7 +87,7 @@ func (s *collectScreen) witnessLine(w Witnessing) string {
 		frac = min(float64(w.Held)/float64(w.Toad), 1)
 	}
 	mark := st.Warn.Render("not met")
-	if w.Complete() {
+	if w.Complete {
 		mark = st.Good.Render("✓ met")
 	}
 	right := bar(frac, 10) + " " + mark

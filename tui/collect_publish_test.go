@@ -17,7 +17,7 @@ func witnessedSnap(t *testing.T, held int) (*fx, Snapshot) {
 	snap := x.snapshot(false, true)
 	ci := &snap.Ceremonies[0]
 	ci.State = ceremony.StateFinalized
-	w := Witnessing{Toad: 2, Held: held, Marks: []api.WitnessMark{{Name: "wan", Held: held > 0}, {Name: "wil", Held: held > 1}}}
+	w := Witnessing{Toad: 2, Held: held, Complete: held >= 2, Marks: []api.WitnessMark{{Name: "wan", Held: held > 0}, {Name: "wil", Held: held > 1}}}
 	w.Line = "witnessed: 1 of 2 receipts (toad 2): wan ✓, wil waiting"
 	if held == 2 {
 		w.Line = "witnessed: 2 of 2 receipts (toad 2): wan ✓, wil ✓"

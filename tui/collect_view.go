@@ -168,7 +168,7 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 		out = append(out, truncate(st.Warn.Render("your signature is needed: ")+st.Key.Render("s")+" reviews and signs", w))
 	}
 	switch {
-	case ci.State == ceremony.StateFinalized && ci.Witnessing != nil && !ci.Witnessing.Complete():
+	case ci.State == ceremony.StateFinalized && ci.Witnessing != nil && !ci.Witnessing.Complete:
 		out = append(out, st.Good.Render("finalized")+" — "+st.Warn.Render("press p to publish to the witnesses"))
 	case ci.State == ceremony.StateFinalized:
 		out = append(out, st.Good.Render("finalized"))

@@ -7,15 +7,14 @@ type Witnessing struct {
 	Toad uint64
 	// Marks has one entry per witness of the event, in witness order.
 	Marks []WitnessMark
-	// Held counts the witnesses whose receipt is held.
-	Held int
+	// Held counts the witnesses whose receipt is held; Complete is set
+	// when they are at least the toad.
+	Held     int
+	Complete bool
 	// Line says it in one line: "witnessed: 1 of 2 receipts (toad 2):
 	// wan ✓, wil waiting".
 	Line string
 }
-
-// Complete reports whether the toad is met.
-func (w Witnessing) Complete() bool { return uint64(w.Held) >= w.Toad }
 
 // WitnessMark is one witness of an event.
 type WitnessMark struct {
