@@ -337,7 +337,11 @@ func (b backend) Publish(ceremonyID string) (api.PublishReport, error) {
 	if err != nil {
 		return api.PublishReport{}, err
 	}
-	r := api.PublishReport{Notices: p.Notices, Packet: p.Packet}
+	r := api.PublishReport{Packet: p.Packet}
+	for _, n := range p.Notices {
+		n.Ceremony = cer.ID()
+		r.Notices = append(r.Notices, n)
+	}
 	r.Witnessing, _ = b.d.Witnessing(ev.Prefix(), ev.Sn())
 	for _, pe := range p.Events {
 		for _, o := range pe.Outcomes {
@@ -345,7 +349,7 @@ func (b backend) Publish(ceremonyID string) (api.PublishReport, error) {
 				r.Failures = append(r.Failures, fmt.Sprintf("sn %d: witness %s: %v", pe.Sn, o.Name, o.Err))
 			}
 			if o.Warning != "" {
-				r.Notices = append(r.Notices, api.Notice{Text: fmt.Sprintf("sn %d: witness %s: %s", pe.Sn, o.Name, o.Warning)})
+				r.Notices = append(r.Notices, api.Notice{Ceremony: cer.ID(), Text: fmt.Sprintf("sn %d: witness %s: %s", pe.Sn, o.Name, o.Warning)})
 			}
 		}
 	}

@@ -258,7 +258,7 @@ tm_type alice tuiteam
 tm_keys alice Enter Enter Enter Enter; tm_wait alice 'witnesses>'
 tm_type alice "$WAN_OOBI $WIL_OOBI"
 tm_keys alice Enter; tm_wait alice 'toad>'
-tm_keys alice Enter; tm_wait alice 'witnesses 2, each event needs a majority'
+tm_keys alice Enter; tm_wait alice 'witnesses 2, resolved when proposed; toad: a majority'
 tm_keys alice p; tm_wait alice 'signatures: 0 of 2'
 tm_keys alice s; tm_wait alice 'Read the six words'
 tm_keys alice s; tm_wait alice 'Sign this event'

@@ -142,6 +142,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmds []tea.Cmd
 		for _, n := range msg.notices {
 			m.logLine(n.Text, n.Err != nil)
+			if n.Ceremony != "" {
+				m.c.noteCeremony(n.Ceremony, m.c.log[len(m.c.log)-1])
+			}
 		}
 		if len(msg.notices) > 0 {
 			last := msg.notices[len(msg.notices)-1]

@@ -68,8 +68,11 @@ func (s *collectScreen) published(msg publishedMsg) tea.Cmd {
 		cmds = append(cmds, func() tea.Msg { return noticesMsg{ns} })
 	}
 	if len(r.Failures) > 0 {
-		text := fmt.Sprintf("%s; %d witness failures (L shows why; p tries again)", r.Witnessing.Line, len(r.Failures))
-		return tea.Sequence(append(cmds, func() tea.Msg { return errMsg{"", fmt.Errorf("%w: %s", errPublish, text)} })...)
+		text := "(L shows why, p tries again): " + r.Failures[0]
+		if n := len(r.Failures); n > 1 {
+			text += fmt.Sprintf(" and %d more", n-1)
+		}
+		return tea.Sequence(append(cmds, func() tea.Msg { return errMsg{"", fmt.Errorf("%w %s", errPublish, text)} })...)
 	}
 	text := r.Witnessing.Line
 	if r.Packet.Dropped != "" {

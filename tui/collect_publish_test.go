@@ -70,7 +70,7 @@ func TestCollectPublish(t *testing.T) {
 			logged = true
 		}
 	}
-	if !logged || !hasInfo(out, "1 witness failures (L shows why; p tries again)") {
+	if !logged || !hasInfo(out, "cannot publish (L shows why, p tries again): sn 0: witness wil: witness did not answer") {
 		t.Fatalf("failure not reported: %#v", out)
 	}
 	// A backend error.
@@ -97,4 +97,18 @@ func TestCollectWitnessedGolden(t *testing.T) {
 	x, snap := witnessedSnap(t, 1)
 	c, s := collectOf(&fakeBackend{Snap: snap}, x.c.ID())
 	requireTeaGolden(t, c, s)
+}
+
+// The ceremony's log screen shows this session's notices about it (a
+// witness that failed), after the stored transcript.
+func TestCeremonyLogShowsSessionNotices(t *testing.T) {
+	x, snap := witnessedSnap(t, 1)
+	c := testCommon(&fakeBackend{Snap: snap})
+	c.snap = snap
+	c.noteCeremony(x.c.ID(), "12:00:00 error: sn 0: witness wil: witness did not answer")
+	v := newLogScreen(c, x.c.ID()).View()
+	hasAll(t, "log", v, "this session (not stored):", "witness wil: witness did not answer")
+	if v := newLogScreen(c, "").View(); strings.Contains(v, "not stored") {
+		t.Errorf("the session log:\n%s", v)
+	}
 }

@@ -24,6 +24,9 @@ type common struct {
 	busyFor string       // what the latest one is doing, for the spinner
 	log     []string     // every notice and error of this run, for the log screen
 	check   *CheckReport // the latest member check (run at start-up), nil before
+	// ceremonyLog holds this run's notices about each ceremony (its log
+	// screen shows them after the transcript).
+	ceremonyLog map[string][]string
 }
 
 func newCommon(now func() time.Time) *common {

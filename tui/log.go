@@ -51,7 +51,22 @@ func (l *logScreen) lines() []string {
 	for _, e := range ci.Transcript {
 		out = append(out, e.String())
 	}
+	if ns := l.c.ceremonyLog[l.id]; len(ns) > 0 {
+		out = append(out, "", "this session (not stored):")
+		out = append(out, ns...)
+	}
 	return out
+}
+
+// noteCeremony keeps a logged line about a ceremony for its log screen.
+func (c *common) noteCeremony(id, line string) {
+	if c.ceremonyLog == nil {
+		c.ceremonyLog = map[string][]string{}
+	}
+	c.ceremonyLog[id] = append(c.ceremonyLog[id], line)
+	if n := len(c.ceremonyLog[id]); n > 100 {
+		c.ceremonyLog[id] = c.ceremonyLog[id][n-100:]
+	}
 }
 
 func (l *logScreen) fill() {

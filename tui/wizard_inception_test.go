@@ -98,7 +98,7 @@ func TestWizardInceptionRequest(t *testing.T) {
 	}
 	view := s.View()
 	for _, want := range []string{"New group acme", "k[0]", "alice", "k[1]", "carol", "k[2]", "bob", "DND", "after 3 days",
-		"witnesses 2, each event needs 2 of their receipts"} {
+		"witnesses 2, resolved when proposed; toad 2 (receipts every event needs)"} {
 		viewHas(t, view, want)
 	}
 	_, out := drive(s, keyMsg("p"))

@@ -62,8 +62,8 @@ func witnessLines(c *common, oobis, toad textinput.Model, width int) []string {
 	return out
 }
 
-// witnessWords says what the fields ask for: "2, each event needs 2
-// receipts (resolved when proposed)".
+// witnessWords says what the fields ask for: "2, resolved when proposed;
+// toad 2 (receipts every event needs)".
 func witnessWords(oobis, toad string) string {
 	list, t, err := parseWitnessFields(oobis, toad)
 	switch {
@@ -72,7 +72,7 @@ func witnessWords(oobis, toad string) string {
 	case len(list) == 0:
 		return "none"
 	case t == 0:
-		return fmt.Sprintf("%d, each event needs a majority of their receipts (resolved when proposed)", len(list))
+		return fmt.Sprintf("%d, resolved when proposed; toad: a majority of their receipts", len(list))
 	}
-	return fmt.Sprintf("%d, each event needs %d of their receipts (resolved when proposed)", len(list), t)
+	return fmt.Sprintf("%d, resolved when proposed; toad %d (receipts every event needs)", len(list), t)
 }

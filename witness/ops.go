@@ -2,6 +2,7 @@ package witness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -249,6 +250,9 @@ func (c *Client) Fetch(ctx context.Context, oobi string) (Fetched, error) {
 	s, err := get(o.URL)
 	if err == nil && len(s.Messages) > 0 {
 		return Fetched{OOBI: o, Stream: s, From: o.URL}, nil
+	}
+	if errors.Is(err, ErrUnreachable) {
+		return Fetched{}, err // the same host serves the query: no point asking it
 	}
 	q := join(o.Base, "/query?"+url.Values{"typ": {"kel"}, "pre": {o.AID}}.Encode())
 	s2, err2 := get(q)
