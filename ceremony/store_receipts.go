@@ -95,7 +95,7 @@ func (s *Store) loadReceipts() error {
 				c.Sig, err = kel.DecodeSignature(rec.Sig)
 			}
 			if err == nil {
-				if msgs := s.v.Messages(prefix); sn < uint64(len(msgs)) && msgs[sn].Event.SAID() != rec.SAID {
+				if m, held := s.v.MessageAt(prefix, sn); held && m.Event.SAID() != rec.SAID {
 					return nil // of an event a recovery superseded: no longer this KEL's
 				}
 				err = s.checkReceipt(prefix, sn, rec.SAID, c, trusted)
@@ -138,11 +138,11 @@ func (b receiptBook) add(e eventKey, c kel.Couple) {
 // whose SAID must be said; trusted (the store's own receipts, see
 // loadReceipts) skips the Ed25519 verification and nothing else.
 func (s *Store) checkReceipt(prefix string, sn uint64, said string, c kel.Couple, trusted bool) error {
-	msgs := s.v.Messages(prefix)
-	if sn >= uint64(len(msgs)) {
+	m, held := s.v.MessageAt(prefix, sn)
+	if !held {
 		return fmt.Errorf("%w: this device holds no event %d of %s", kel.ErrReceipt, sn, prefix)
 	}
-	ev := msgs[sn].Event
+	ev := m.Event
 	if ev.SAID() != said {
 		return fmt.Errorf("%w: receipt of %s, the event at sn %d of %s is %s", kel.ErrReceipt, said, sn, prefix, ev.SAID())
 	}
@@ -235,13 +235,13 @@ func (s *Store) holdsReceipt(prefix string, sn uint64, witness string) bool {
 // messageCouples are the witness signatures the accepted message itself
 // carries, as couples.
 func (s *Store) messageCouples(prefix string, sn uint64) []kel.Couple {
-	msgs := s.v.Messages(prefix)
-	if sn >= uint64(len(msgs)) || len(msgs[sn].Wigs) == 0 {
+	m, held := s.v.MessageAt(prefix, sn)
+	if !held || len(m.Wigs) == 0 {
 		return nil
 	}
 	st, _ := s.v.StateAt(prefix, sn)
 	var out []kel.Couple
-	for _, w := range msgs[sn].Wigs {
+	for _, w := range m.Wigs {
 		if w.Index >= 0 && w.Index < len(st.Witnesses) {
 			out = append(out, kel.Couple{Prefix: st.Witnesses[w.Index], Sig: w.Sig})
 		}
@@ -311,11 +311,11 @@ func (s *Store) receiptsLocked(prefix string, sn uint64) []kel.Couple {
 func (s *Store) Witnessed(prefix string, sn uint64) (kel.Message, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	msgs := s.v.Messages(prefix)
-	if sn >= uint64(len(msgs)) {
+	m, held := s.v.MessageAt(prefix, sn)
+	if !held {
 		return kel.Message{}, false
 	}
-	return s.witnessedLocked(prefix, msgs[sn]), true
+	return s.witnessedLocked(prefix, m), true
 }
 
 func (s *Store) witnessedLocked(prefix string, m kel.Message) kel.Message {

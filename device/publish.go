@@ -131,7 +131,7 @@ type publishRun struct {
 // has not receipted it, then passes every witness the others' receipts.
 func (d *Device) publishEvent(ctx context.Context, prefix string, sn uint64, run *publishRun) PublishedEvent {
 	v := d.store.Verifier()
-	m := v.Messages(prefix)[sn]
+	m, _ := v.MessageAt(prefix, sn)
 	ev := m.Event
 	st, _ := v.StateAt(prefix, sn)
 	pe := PublishedEvent{Sn: sn, Ilk: ev.Ilk(), SAID: ev.SAID()}

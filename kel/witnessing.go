@@ -50,3 +50,13 @@ func (m Message) WithWigs(wigs []Siger) Message {
 	m.check = nil
 	return m
 }
+
+// MessageAt is an identifier's accepted message at sn (without copying
+// the whole KEL, as Messages does).
+func (v *Verifier) MessageAt(prefix string, sn uint64) (Message, bool) {
+	k, ok := v.kels[prefix]
+	if !ok || sn >= uint64(len(k.msgs)) {
+		return Message{}, false
+	}
+	return k.msgs[sn], true
+}
