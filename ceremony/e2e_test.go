@@ -589,3 +589,31 @@ func TestE2EDelegatedInception(t *testing.T) {
 		t.Errorf("dip ceremony after restart: %v", err)
 	}
 }
+
+// TestFinalizedElsewhereShowsFinalSignatures: bob's ceremony, closed by
+// the final event alice made, counts the signatures that event carries
+// (alice's never reached bob's ceremony), before and after a restart.
+func TestFinalizedElsewhereShowsFinalSignatures(t *testing.T) {
+	g := incept2of2(t, newClock())
+	check := func(when string) {
+		cs := g.b.store.Ceremonies()
+		if len(cs) != 1 {
+			t.Fatalf("%s: %d ceremonies", when, len(cs))
+		}
+		if n := len(cs[0].Signatures()); n != 1 {
+			t.Fatalf("%s: bob's ceremony holds %d signatures, want only his own", when, n)
+		}
+		pr := cs[0].Progress()
+		if !pr.Met || pr.Kt.Have != 2 || pr.Kt.Need != 2 || !slices.Equal(pr.Signed, []int{0, 1}) || pr.Missing != "" {
+			t.Errorf("%s: progress %+v", when, pr)
+		}
+		for _, l := range []string{"alice", "bob"} {
+			if s := slot(t, pr, l); s.Status != SlotSigned || s.Code != kel.CodeSigCurrent {
+				t.Errorf("%s: slot %s %+v", when, l, s)
+			}
+		}
+	}
+	check("after the import")
+	g.b.reopen()
+	check("after a restart")
+}

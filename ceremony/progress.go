@@ -106,7 +106,7 @@ func (c *Ceremony) progressLocked() Progress {
 // threshold is met.
 func (c *Ceremony) measureLocally(p *Progress) bool {
 	b := c.b
-	for _, s := range c.sortedSigs() {
+	for _, s := range c.countedSigs() {
 		p.Signed = append(p.Signed, s.Index)
 		if c.exposes(s) {
 			p.Exposed = append(p.Exposed, s.Ondex)
@@ -148,14 +148,33 @@ func (c *Ceremony) measureWithKEL(p *Progress, met bool) bool {
 	}
 }
 
+// countedSigs are the signatures the progress counts, in index order: the
+// ones the finalized message carries once the ceremony is finalized (it may
+// have arrived from another device with signatures this one never held),
+// else the collected ones.
+func (c *Ceremony) countedSigs() []kel.Siger {
+	if c.state == StateFinalized && len(c.final) > 0 {
+		if msgs, err := kel.ParseStream(c.final); err == nil && len(msgs) == 1 {
+			sigs := slices.Clone(msgs[0].Sigs)
+			slices.SortFunc(sigs, func(a, b kel.Siger) int { return a.Index - b.Index })
+			return sigs
+		}
+	}
+	return c.sortedSigs()
+}
+
 // slots is each roster member's signing slot and its status.
 func (c *Ceremony) slots() []Slot {
+	held := map[int]kel.Siger{}
+	for _, s := range c.countedSigs() {
+		held[s.Index] = s
+	}
 	var slots []Slot
 	for _, m := range c.b.roster {
 		s := Slot{Label: m.Label, Role: m.Role, Index: m.Index, Ondex: m.Ondex, Status: SlotNotSigning}
 		if m.Index >= 0 {
 			s.Status = SlotWaiting
-			if sig, ok := c.sigs[m.Index]; ok {
+			if sig, ok := held[m.Index]; ok {
 				s.Status, s.Code, s.Exposes = SlotSigned, sig.Code, c.exposes(sig)
 			} else if why, bad := c.rejected[m.Index]; bad {
 				s.Status, s.Why = SlotInvalid, why
