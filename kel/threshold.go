@@ -304,3 +304,25 @@ func thGCD(a, b uint64) uint64 {
 	}
 	return a
 }
+
+// Weights is each key position's weight in a weighted threshold, in
+// order ("1/2"); a position inside a nested group reads "1/2 of a 1/4
+// group" (nil for integer thresholds).
+func (t Threshold) Weights() []string {
+	if !t.IsWeighted() {
+		return nil
+	}
+	out := make([]string, 0, t.leaves)
+	for _, c := range t.clauses {
+		for _, e := range c {
+			if !e.group {
+				out = append(out, e.w.String())
+				continue
+			}
+			for _, w := range e.sub {
+				out = append(out, w.String()+" of a "+e.w.String()+" group")
+			}
+		}
+	}
+	return out
+}

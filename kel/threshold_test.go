@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -437,6 +438,27 @@ func BenchmarkThresholdParseWorst(b *testing.B) {
 		}
 		if !th.Satisfy(all).Met {
 			b.Fatal("not met")
+		}
+	}
+}
+
+// TestThresholdWeights: each key position's weight, nested groups named.
+func TestThresholdWeights(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{`"2"`, nil},
+		{`["1/2","1/4","1/4"]`, []string{"1/2", "1/4", "1/4"}},
+		{`[["1/2","1/2"],["1"]]`, []string{"1/2", "1/2", "1"}},
+		{`[{"1/2":["1","1"]},"1/2"]`, []string{"1 of a 1/2 group", "1 of a 1/2 group", "1/2"}},
+	} {
+		th, err := ParseThreshold(tc.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.text, err)
+		}
+		if got := th.Weights(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: weights %q, want %q", tc.text, got, tc.want)
 		}
 	}
 }
