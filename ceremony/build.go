@@ -43,6 +43,10 @@ type AnchoringParams struct {
 	Seals  []kel.Seal
 	// Members optionally label the group's current keys (matched by Key).
 	Members []Card
+	// Documents are the proposer's notes on the documents behind digest
+	// seals (file name and size): hints for the co-signers, not part of
+	// the event.
+	Documents []DocumentNote
 }
 
 // traits ceremonies can set at inception.

@@ -10,7 +10,7 @@ import (
 
 // memGroup incepts a group in memory (no store) with every member signing,
 // and returns the verifier holding its KEL and the key state.
-func memGroup(t *testing.T, kt, nt kel.Threshold, config []string, ms ...*member) (*kel.Verifier, kel.KeyState) {
+func memGroup(t testing.TB, kt, nt kel.Threshold, config []string, ms ...*member) (*kel.Verifier, kel.KeyState) {
 	t.Helper()
 	var cards []Card
 	for _, m := range ms {

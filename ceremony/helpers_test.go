@@ -239,7 +239,7 @@ func (d *device) importFinal(cesr []byte, c *Ceremony) {
 	}
 }
 
-func mustFinalize(t *testing.T, c *Ceremony) []byte {
+func mustFinalize(t testing.TB, c *Ceremony) []byte {
 	t.Helper()
 	out, err := c.Finalize()
 	if err != nil {

@@ -46,6 +46,9 @@ func ProposeRotation(state kel.KeyState, p RotationParams) (Proposal, error) {
 
 // ProposeAnchoring builds an anchoring proposal on the group's key state.
 func ProposeAnchoring(state kel.KeyState, p AnchoringParams) (Proposal, error) {
+	if err := checkDocumentNotes(p.Documents, p.Seals); err != nil {
+		return Proposal{}, err
+	}
 	ev, _, err := BuildAnchoring(state, p)
 	if err != nil {
 		return Proposal{}, err
@@ -227,9 +230,10 @@ type rotationWire struct {
 }
 
 type anchoringWire struct {
-	Prefix  string     `json:"prefix"`
-	Seals   []sealWire `json:"seals"`
-	Members []Card     `json:"members,omitempty"`
+	Prefix    string         `json:"prefix"`
+	Seals     []sealWire     `json:"seals"`
+	Members   []Card         `json:"members,omitempty"`
+	Documents []DocumentNote `json:"documents,omitempty"`
 }
 
 type sealWire struct {
@@ -291,7 +295,10 @@ func (p Proposal) Marshal() ([]byte, error) {
 			Bt: r.Bt, Cuts: r.Cuts, Adds: r.Adds, Seals: sealsToWire(r.Seals)}
 	case p.Anchoring != nil:
 		a := p.Anchoring
-		w.Anchoring = &anchoringWire{Prefix: a.Prefix, Seals: sealsToWire(a.Seals), Members: a.Members}
+		if err := checkDocumentNotes(a.Documents, a.Seals); err != nil {
+			return nil, err
+		}
+		w.Anchoring = &anchoringWire{Prefix: a.Prefix, Seals: sealsToWire(a.Seals), Members: a.Members, Documents: a.Documents}
 	}
 	return json.Marshal(w)
 }
@@ -330,7 +337,10 @@ func ParseProposal(b []byte) (Proposal, error) {
 	}
 	if w.Anchoring != nil {
 		a := w.Anchoring
-		p.Anchoring = &AnchoringParams{Prefix: a.Prefix, Seals: sealsFromWire(a.Seals), Members: a.Members}
+		p.Anchoring = &AnchoringParams{Prefix: a.Prefix, Seals: sealsFromWire(a.Seals), Members: a.Members, Documents: a.Documents}
+		if err := checkDocumentNotes(p.Anchoring.Documents, p.Anchoring.Seals); err != nil {
+			return Proposal{}, err
+		}
 	}
 	if err := p.checkShape(); err != nil {
 		return Proposal{}, err
@@ -357,7 +367,7 @@ func (p Proposal) clone() Proposal {
 	}
 	if p.Anchoring != nil {
 		a := *p.Anchoring
-		a.Seals, a.Members = slices.Clone(a.Seals), slices.Clone(a.Members)
+		a.Seals, a.Members, a.Documents = slices.Clone(a.Seals), slices.Clone(a.Members), slices.Clone(a.Documents)
 		q.Anchoring = &a
 	}
 	return q

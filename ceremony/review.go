@@ -30,6 +30,9 @@ type SealView struct {
 	// Known is set when this device could check the seal: an event seal
 	// naming an event it holds, a digest seal matching a given document.
 	Known bool
+	// Proposer is what the proposer says a digest seal commits to
+	// ("minutes.pdf, 41 KB"), "" when it says nothing. It checks nothing.
+	Proposer string
 }
 
 // KeyDiff compares a rotation with the group's current key state.
@@ -137,7 +140,11 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 	ev := b.ev
 	r := &Review{ProposalID: p.ID, Kind: p.Kind, Ilk: ev.Ilk(), Prefix: ev.Prefix(), SAID: ev.SAID(), Sn: ev.Sn(),
 		Roster: b.roster.clone(), Key: me.Key, Index: -1, Ondex: -1, raw: ev.Raw(), Delegator: ev.Delegator()}
-	if r.Seals, err = viewSeals(ev, local, me.Documents); err != nil {
+	var notes []DocumentNote
+	if p.Anchoring != nil {
+		notes = p.Anchoring.Documents
+	}
+	if r.Seals, err = viewSeals(ev, local, me.Documents, notes); err != nil {
 		return nil, err
 	}
 	whoYouAre(r, b, prior, me)
@@ -202,12 +209,15 @@ func rebuildProposed(p Proposal, proposed *kel.Event, local *kel.Verifier) (*bas
 
 // viewSeals decodes the event's seals and checks each against what this
 // device holds; an event seal that contradicts a held event is an error.
-func viewSeals(ev *kel.Event, local *kel.Verifier, docs map[string][]byte) ([]SealView, error) {
+func viewSeals(ev *kel.Event, local *kel.Verifier, docs map[string][]byte, notes []DocumentNote) ([]SealView, error) {
 	var views []SealView
 	for _, s := range ev.Seals() {
 		v, err := viewSeal(s, local, docs)
 		if err != nil {
 			return nil, err
+		}
+		if i := slices.IndexFunc(notes, func(n DocumentNote) bool { return n.Digest == s.D }); i >= 0 && s.Kind == kel.SealDigest {
+			v.Proposer = notes[i].String()
 		}
 		views = append(views, v)
 	}
@@ -299,7 +309,11 @@ func sealWarnings(seals []SealView) []string {
 		case kel.SealEvent:
 			w = append(w, fmt.Sprintf("this device does not hold event %d of %s: check %s elsewhere before signing", s.S, s.I, s.D))
 		case kel.SealDigest:
-			w = append(w, fmt.Sprintf("no document you supplied has digest %s: check what it commits to before signing", s.D))
+			text := fmt.Sprintf("no document you supplied has digest %s: check what it commits to before signing", s.D)
+			if v.Proposer != "" {
+				text += " (the proposer says: " + v.Proposer + ")"
+			}
+			w = append(w, text)
 		}
 	}
 	return w
