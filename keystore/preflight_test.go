@@ -1,0 +1,63 @@
+package keystore
+
+import (
+	"testing"
+)
+
+// TestCheckKey: a member whose key is in the keystore can sign; one whose
+// current or next key is gone is told so before anything is recorded.
+func TestCheckKey(t *testing.T) {
+	s := openFileStore(t, t.TempDir(), "pw")
+	for _, a := range []string{"alice", "bob"} {
+		if _, err := s.NewMember(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, next := range []bool{false, true} {
+		if err := s.CheckKey("alice", next); err != nil {
+			t.Errorf("alice (next %v): %v", next, err)
+		}
+	}
+	rec, _ := s.record("bob")
+	if err := s.secrets.remove(rec.Current.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErrText(t, s.CheckKey("bob", false), ErrKeyNotFound, `"bob"`)
+	if err := s.CheckKey("bob", true); err != nil {
+		t.Errorf("bob's next key is still there: %v", err)
+	}
+	if err := s.secrets.remove(rec.Next.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErrText(t, s.CheckKey("bob", true), ErrKeyNotFound, `"bob" next key`)
+	wantErr(t, s.CheckKey("nobody", false), ErrMemberNotFound)
+	if entries, _, _ := s.Journal().Entries(); len(entries) != 0 {
+		t.Errorf("a check wrote the journal: %+v", entries)
+	}
+}
+
+// TestJournalConflict: the journal says, without writing, whether a
+// member signed another event at the same identifier and sequence number.
+func TestJournalConflict(t *testing.T) {
+	j := newTestJournal(t)
+	ref := EventRef{AID: "EAID", SN: 5, SAID: "Efirst"}
+	if err := j.Conflict("bob", ref); err != nil {
+		t.Fatalf("empty journal: %v", err)
+	}
+	if err := j.Record("bob", ref); err != nil {
+		t.Fatal(err)
+	}
+	other := EventRef{AID: "EAID", SN: 5, SAID: "Esecond"}
+	wantErrText(t, j.Conflict("bob", other), ErrConflictingSignature, `"bob"`, "Efirst", "sn 5", "EAID")
+	for _, ok := range []struct {
+		alias string
+		ref   EventRef
+	}{{"bob", ref}, {"alice", other}, {"bob", EventRef{AID: "EAID", SN: 6, SAID: "Esecond"}}, {"bob", EventRef{AID: "EOTHER", SN: 5, SAID: "Esecond"}}} {
+		if err := j.Conflict(ok.alias, ok.ref); err != nil {
+			t.Errorf("%s %+v: %v", ok.alias, ok.ref, err)
+		}
+	}
+	if entries, _, _ := j.Entries(); len(entries) != 1 {
+		t.Errorf("Conflict wrote the journal: %d entries", len(entries))
+	}
+}
