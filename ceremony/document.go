@@ -82,3 +82,18 @@ func checkDocumentName(name string) error {
 	}
 	return nil
 }
+
+// NoteDocument is the note for a document the proposer anchors by its
+// digest: its base name and size. ok is false when the name cannot travel
+// (a name too long, or with control characters): the seal then goes
+// without a note.
+func NoteDocument(path string, data []byte) (note DocumentNote, ok bool) {
+	name := path
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	if checkDocumentName(name) != nil {
+		return DocumentNote{}, false
+	}
+	return DocumentNote{Digest: kel.Digest(data), Name: name, Size: int64(len(data))}, true
+}

@@ -371,7 +371,7 @@ func (b backend) ProposeRotation(req api.RotationRequest) (string, error) {
 
 // ProposeAnchoring proposes an ixn of req.Group anchoring req.Seals.
 func (b backend) ProposeAnchoring(req api.AnchoringRequest) (string, error) {
-	p, err := b.d.ProposeAnchoring(Anchoring{Group: req.Group, Seals: req.Seals, Expires: req.Expires})
+	p, err := b.d.ProposeAnchoring(Anchoring{Group: req.Group, Seals: req.Seals, Documents: req.Documents, Expires: req.Expires})
 	if err != nil {
 		return "", err
 	}
@@ -392,25 +392,31 @@ func (d *Device) proposal(id string) (*Incoming, error) {
 }
 
 // review reviews a proposal by id for the member of this device that takes
-// part.
-func (b backend) review(proposalID string) (*Reviewed, error) {
+// part, against the documents docs.
+func (b backend) review(proposalID string, docs map[string][]byte) (*Reviewed, error) {
 	in, err := b.d.proposal(proposalID)
 	if err != nil {
 		return nil, err
 	}
-	return b.d.Review(in, "", nil)
+	return b.d.Review(in, "", docs)
 }
 
 // Review reviews a proposal (of the inbox or of a ceremony of this device)
-// for the member of this device that takes part.
-func (b backend) Review(proposalID string) (api.ReviewInfo, error) {
-	r, err := b.review(proposalID)
+// for the member of this device that takes part; documents are files a
+// digest seal may commit to.
+func (b backend) Review(proposalID string, documents ...string) (api.ReviewInfo, error) {
+	in, err := b.d.proposal(proposalID)
 	if err != nil {
 		return api.ReviewInfo{}, err
 	}
-	in := r.In
+	docs, checks := readDocuments(documents, in.Event.Seals())
+	r, err := b.review(proposalID, docs)
+	if err != nil {
+		return api.ReviewInfo{}, err
+	}
 	info := api.ReviewInfo{ProposalID: in.ID(), From: in.Packet.From, Event: in.Event, Review: r.Review, Refusals: r.Refusals,
-		Warnings: r.Warnings, Group: r.Group, Member: r.Member, Signed: r.Signed(), CanSign: r.CanSign(), Effect: r.Effect}
+		Warnings: r.Warnings, Critical: r.Critical, Roster: r.Roster, Documents: checks, Group: r.Group, Member: r.Member,
+		Signed: r.Signed(), CanSign: r.CanSign(), Effect: r.Effect}
 	if r.Local != nil {
 		info.CeremonyID = r.Local.ID()
 	}
@@ -421,7 +427,7 @@ func (b backend) Review(proposalID string) (api.ReviewInfo, error) {
 // (the signatures held for it are applied), the proposal leaves the inbox,
 // and the signature envelope goes to the drop folder.
 func (b backend) Sign(proposalID string) (api.Outgoing, error) {
-	r, err := b.review(proposalID)
+	r, err := b.review(proposalID, nil)
 	if err != nil {
 		return api.Outgoing{}, err
 	}

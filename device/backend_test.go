@@ -257,6 +257,20 @@ func TestTUIBackendCeremonies(t *testing.T) {
 	if rev, err := b.Review(rid); err != nil || !rev.CanSign || rev.Review.Ondex != 1 {
 		t.Fatalf("B's review of the rotation: %+v %v", rev, err)
 	}
+	// Carol, in reserve, is told so; her device names where each key
+	// comes from.
+	c.poll()
+	crev, err := c.Review(rid)
+	if err != nil || crev.CanSign {
+		t.Fatalf("C's review of the rotation: %+v %v", crev, err)
+	}
+	mustContain(t, "C's critical warnings", strings.Join(crev.Critical, "\n"), "you stay in reserve: you do not sign")
+	for _, l := range crev.Roster {
+		want := map[string]string{"alice": "pre-committed in the group's KEL", "bob": "pre-committed in the group's KEL", "carol": "this device"}[l.Label]
+		if l.Source != want || l.You != (l.Label == "carol") || l.Digest != (l.Label == "carol") {
+			t.Errorf("C's roster line %+v", l)
+		}
+	}
 	if _, err := b.Sign(rid); err != nil {
 		t.Fatal(err)
 	}

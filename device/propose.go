@@ -367,8 +367,11 @@ type Anchoring struct {
 	// or {"file", path}) follow them.
 	Seals    []kel.Seal
 	SealArgs [][2]string
-	From     string
-	Expires  time.Duration
+	// Documents are notes on the documents behind Seals (file name and
+	// size, for the co-signers); documents of SealArgs get theirs here.
+	Documents []ceremony.DocumentNote
+	From      string
+	Expires   time.Duration
 }
 
 // ProposeAnchoring proposes an ixn of a group anchoring seals, and records
@@ -379,6 +382,7 @@ func (d *Device) ProposeAnchoring(req Anchoring) (*Proposed, error) {
 		return nil, err
 	}
 	seals := slices.Clone(req.Seals)
+	notes := slices.Clone(req.Documents)
 	for _, s := range req.SealArgs {
 		switch s[0] {
 		case "event":
@@ -393,6 +397,9 @@ func (d *Device) ProposeAnchoring(req Anchoring) (*Proposed, error) {
 				return nil, err
 			}
 			seals = append(seals, kel.DigestSeal(data))
+			if n, ok := ceremony.NoteDocument(s[1], data); ok && !slices.ContainsFunc(notes, func(o ceremony.DocumentNote) bool { return o.Digest == n.Digest }) {
+				notes = append(notes, n)
+			}
 		}
 	}
 	book := d.rosterBook(prefix)
@@ -408,7 +415,7 @@ func (d *Device) ProposeAnchoring(req Anchoring) (*Proposed, error) {
 			cards = append(cards, card)
 		}
 	}
-	p, err := ceremony.ProposeAnchoring(st, ceremony.AnchoringParams{Prefix: prefix, Seals: seals, Members: cards})
+	p, err := ceremony.ProposeAnchoring(st, ceremony.AnchoringParams{Prefix: prefix, Seals: seals, Members: cards, Documents: notes})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -26,13 +27,18 @@ type Reviewed struct {
 	// Fresh names the identifiers first seen in the proposal's KELs.
 	Fresh []string
 	// Refusals say why this device must not sign; Warnings what to check
-	// (the rebuilt event's warnings first).
+	// (the rebuilt event's warnings first); Critical the warnings to
+	// repeat when the member confirms its signature.
 	Refusals []string
 	Warnings []string
 	// Effect says what the event does to this device's member in the
 	// group ("this rotation removes you from team1", "you stay in
 	// reserve"); "" when no member takes part.
 	Effect string
+	Critical []string
+	// Roster is every member of the event with where this device learned
+	// its key.
+	Roster []api.RosterLine
 	// Local is this device's ceremony of the proposal, if any.
 	Local *ceremony.Ceremony
 	// Group names the group: its alias here, else the alias the proposal
@@ -122,12 +128,17 @@ func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Rev
 			r.Warnings = append(r.Warnings, fmt.Sprintf("the seat of %s in this event was made for %s; the proposal calls the group %s", ks.Member, ks.For, in.Packet.Group))
 		}
 	}
+	storeRefused := false
 	if r.hasSeat && r.seat.key != "" {
 		if err := d.storeConflict(r.seat, in.Event); err != nil {
 			r.Refusals = append(r.Refusals, err.Error())
+			storeRefused = true
 		}
 	}
 	r.refuseClosedLocal()
+	d.preflight(r, storeRefused)
+	r.Critical = critical(r)
+	r.Roster = d.rosterLines(r, v)
 	return r, nil
 }
 

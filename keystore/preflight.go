@@ -2,27 +2,31 @@ package keystore
 
 import "fmt"
 
-// CheckKey proves that member alias can sign now, before anything is
-// recorded: the keystore holds the private key of its current key (next:
-// of its pre-rotated next key, which a rotation reveals) and it matches
-// the member's record. nil means it can.
-func (s *Store) CheckKey(alias string, next bool) error {
-	rec, err := s.record(alias)
+// CheckKey proves that a seat can sign now, before anything is recorded:
+// the keystore holds the private key of its current key (next: of its
+// pre-rotated next key, which a rotation reveals) and it matches the
+// seat's record. nil means it can.
+func (s *Store) CheckKey(ref SeatRef, next bool) error {
+	rec, err := s.record(ref.Member)
+	if err != nil {
+		return err
+	}
+	st, err := rec.seat(ref)
 	if err != nil {
 		return err
 	}
 	if next {
-		if err := s.checkNextKey(rec.Next.ID, rec.Next.Digest); err != nil {
-			return fmt.Errorf("member %q next key: %w", alias, err)
+		if err := s.checkNextKey(st.Next.ID, st.Next.Digest); err != nil {
+			return fmt.Errorf("seat %s next key: %w", ref, err)
 		}
 		return nil
 	}
-	pub, err := s.publicKey(rec.Current.ID)
+	pub, err := s.publicKey(st.Current.ID)
 	if err != nil {
-		return fmt.Errorf("member %q: %w", alias, err)
+		return fmt.Errorf("seat %s: %w", ref, err)
 	}
-	if !pub.Equal(rec.currentKey()) {
-		return fmt.Errorf("%w: member %q key %s", ErrKeyMismatch, alias, rec.Current.ID)
+	if !pub.Equal(st.currentKey()) {
+		return fmt.Errorf("%w: seat %s key %s", ErrKeyMismatch, ref, st.Current.ID)
 	}
 	return nil
 }

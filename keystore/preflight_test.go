@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// TestCheckKey: a member whose key is in the keystore can sign; one whose
+// TestCheckKey: a seat whose key is in the keystore can sign; one whose
 // current or next key is gone is told so before anything is recorded.
 func TestCheckKey(t *testing.T) {
 	s := openFileStore(t, t.TempDir(), "pw")
@@ -14,23 +14,24 @@ func TestCheckKey(t *testing.T) {
 		}
 	}
 	for _, next := range []bool{false, true} {
-		if err := s.CheckKey("alice", next); err != nil {
+		if err := s.CheckKey(seat1("alice"), next); err != nil {
 			t.Errorf("alice (next %v): %v", next, err)
 		}
 	}
 	rec, _ := s.record("bob")
-	if err := s.secrets.remove(rec.Current.ID); err != nil {
+	st := rec.Seats[0]
+	if err := s.secrets.remove(st.Current.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErrText(t, s.CheckKey("bob", false), ErrKeyNotFound, `"bob"`)
-	if err := s.CheckKey("bob", true); err != nil {
+	wantErrText(t, s.CheckKey(seat1("bob"), false), ErrKeyNotFound, "seat bob")
+	if err := s.CheckKey(seat1("bob"), true); err != nil {
 		t.Errorf("bob's next key is still there: %v", err)
 	}
-	if err := s.secrets.remove(rec.Next.ID); err != nil {
+	if err := s.secrets.remove(st.Next.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantErrText(t, s.CheckKey("bob", true), ErrKeyNotFound, `"bob" next key`)
-	wantErr(t, s.CheckKey("nobody", false), ErrMemberNotFound)
+	wantErrText(t, s.CheckKey(seat1("bob"), true), ErrKeyNotFound, "seat bob next key")
+	wantErr(t, s.CheckKey(seat1("nobody"), false), ErrMemberNotFound)
 	if entries, _, _ := s.Journal().Entries(); len(entries) != 0 {
 		t.Errorf("a check wrote the journal: %+v", entries)
 	}

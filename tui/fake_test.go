@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -26,6 +27,7 @@ type fakeBackend struct {
 	OnProposeRotation  func(RotationRequest) (string, error)
 	OnProposeAnchoring func(AnchoringRequest) (string, error)
 	OnReview           func(id string) (ReviewInfo, error)
+	OnReviewDocs       func(id string, docs []string) (ReviewInfo, error) // when set, instead of OnReview
 	OnSign             func(id string) (Outgoing, error)
 	OnFinalize         func(id string) (Outgoing, error)
 	OnPublish          func(id string) (PublishReport, error)
@@ -131,8 +133,15 @@ func (f *fakeBackend) ProposeAnchoring(r AnchoringRequest) (string, error) {
 	return f.OnProposeAnchoring(r)
 }
 
-func (f *fakeBackend) Review(id string) (ReviewInfo, error) {
-	f.call("Review %s", id)
+func (f *fakeBackend) Review(id string, docs ...string) (ReviewInfo, error) {
+	if len(docs) > 0 {
+		f.call("Review %s %s", id, strings.Join(docs, " "))
+	} else {
+		f.call("Review %s", id)
+	}
+	if f.OnReviewDocs != nil {
+		return f.OnReviewDocs(id, docs)
+	}
 	if f.OnReview == nil {
 		return ReviewInfo{}, errFake
 	}

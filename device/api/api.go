@@ -60,8 +60,9 @@ type Backend interface {
 
 	// Review rebuilds and checks the proposal of a ceremony or an inbox
 	// proposal (by proposal id) for the member of this device that takes
-	// part in it.
-	Review(proposalID string) (ReviewInfo, error)
+	// part in it; documents are paths of files a digest seal may commit
+	// to (each is read and checked against every digest seal).
+	Review(proposalID string, documents ...string) (ReviewInfo, error)
 	// Sign signs a proposal after a passed Review: the signature goes into
 	// this device's ceremony and, as a signature packet, to the drop
 	// folder when there is one.
@@ -316,9 +317,12 @@ type RotationRequest struct {
 
 // AnchoringRequest is what the anchoring wizard collected.
 type AnchoringRequest struct {
-	Group   string
-	Seals   []kel.Seal
-	Expires time.Duration
+	Group string
+	Seals []kel.Seal
+	// Documents say which file each digest seal was made from (name and
+	// size), for the co-signers to compare with their own copy.
+	Documents []ceremony.DocumentNote
+	Expires   time.Duration
 }
 
 // ReviewInfo is the review of a proposal on this device.
@@ -336,10 +340,46 @@ type ReviewInfo struct {
 	CanSign bool
 	// Signed: this device already signed it.
 	Signed bool
-	// Refusals say why this device must not sign; Warnings what to check.
+	// Refusals say why this device must not sign (including what the
+	// pre-flight found: a key the keystore cannot use, a signature of
+	// another event at this sequence number); Warnings what to check.
 	Refusals []string
 	Warnings []string
 	// Effect says what the event does to this device's member ("this
 	// rotation removes you from team1", "you stay in reserve …").
 	Effect string
+	// Critical are the warnings to repeat at the moment of signing: seals
+	// this device could not check, this device's member removed or kept
+	// in reserve, its next key not committed.
+	Critical []string
+	// Roster is every member of the event, with its key and where this
+	// device learned it.
+	Roster []RosterLine
+	// Documents are the files given to Review and what they matched.
+	Documents []DocumentCheck
+}
+
+// RosterLine is one member of a reviewed event.
+type RosterLine struct {
+	Label string
+	Role  ceremony.Role
+	Index int // signing position, -1 when it does not sign
+	// Key is its signing key, else the digest it is known by (Digest set).
+	Key    string
+	Digest bool
+	// Source says where this device learned the key: "this device", "the
+	// group's KEL", "a card in the inbox", "the proposal's card", …
+	Source string
+	// You: this device's member.
+	You bool
+}
+
+// DocumentCheck is a file given to check digest seals.
+type DocumentCheck struct {
+	Path   string
+	Size   int64
+	Digest string // "" when the file could not be read
+	// Matches: a digest seal of the event commits to this file.
+	Matches bool
+	Err     string // why the file could not be read
 }
