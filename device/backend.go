@@ -77,13 +77,32 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 		st, _ := v.State(p)
 		s.Groups = append(s.Groups, d.groupInfo(p, st, seats))
 	}
+	var rev map[string]revealed // only when a card or an open ceremony needs it
+	revs := func() map[string]revealed {
+		if rev == nil {
+			rev = d.revelations()
+		}
+		return rev
+	}
 	all := d.store.Ceremonies()
 	for i := len(all) - 1; i >= 0; i-- {
-		s.Ceremonies = append(s.Ceremonies, d.ceremonyInfo(all[i], seats))
+		ci := d.ceremonyInfo(all[i], seats)
+		if all[i].State().Open() && all[i].Kind() != ceremony.KindAnchoring {
+			ci.Stale = d.staleMembers(all[i], revs())
+		}
+		s.Ceremonies = append(s.Ceremonies, ci)
 	}
 	d.pruneInbox()
+	keys, nexts := d.ownKeys(seats)
 	for i := len(d.items) - 1; i >= 0; i-- {
-		s.Inbox = append(s.Inbox, d.items[i].item)
+		it := d.items[i].item
+		if it.Kind == api.InboxCard {
+			if ownCard(it.Card, keys, nexts) {
+				continue
+			}
+			it.Stale = d.staleWhy(it.Card.Label, it.Card.Next, revs())
+		}
+		s.Inbox = append(s.Inbox, it)
 	}
 	return s, nil
 }

@@ -138,14 +138,17 @@ func (d *Device) proposalLabel(in *Incoming) string {
 }
 
 // takeCard puts a member card in the inbox, except the cards of this
-// device's own members.
+// device's own members (also those from before a rotation).
 func (d *Device) takeCard(source string, card transport.Card) ([]api.Notice, error) {
-	mine, err := d.localMembersIn([]string{card.Key})
+	seats, err := d.ks.Seats()
 	if err != nil {
 		return nil, err
 	}
 	key := "card/" + card.Key
-	if _, dup := d.item(key); dup || len(mine) > 0 {
+	if keys, nexts := d.ownKeys(seats); ownCard(card.Card, keys, nexts) {
+		return nil, nil
+	}
+	if _, dup := d.item(key); dup {
 		return nil, nil
 	}
 	if !d.addItem(key, api.InboxItem{Kind: api.InboxCard, Source: source, Label: card.Label, Card: card.Card}) {

@@ -34,7 +34,7 @@ type Reviewed struct {
 	// Effect says what the event does to this device's member in the
 	// group ("this rotation removes you from team1", "you stay in
 	// reserve"); "" when no member takes part.
-	Effect string
+	Effect   string
 	Critical []string
 	// Roster is every member of the event with where this device learned
 	// its key.

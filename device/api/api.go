@@ -253,6 +253,10 @@ type CeremonyInfo struct {
 	Signed, CanSign bool
 	// Witnessing is set for a finalized event that has witnesses.
 	Witnessing *Witnessing
+	// Stale says, for an open ceremony, which members came from cards
+	// that no longer work (the member rotated since): nobody can sign for
+	// them.
+	Stale []string
 }
 
 // InboxKind is the kind of a packet waiting in the inbox.
@@ -280,6 +284,9 @@ type InboxItem struct {
 	// (contributions).
 	Card         ceremony.Card
 	Contribution ceremony.Contribution
+	// Stale says why a card no longer works ("" when it does): its
+	// member rotated since, so no group or ceremony can use its key.
+	Stale string
 }
 
 // InceptionRequest is what the inception wizard collected.
