@@ -111,6 +111,13 @@ func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 // Update routes a message: window sizes and backend results to the root and
 // every screen, keys to the top screen (after the global keys).
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.fitStatus()
+	mod, cmd := m.update(msg)
+	m.fitStatus()
+	return mod, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
@@ -124,7 +131,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case workDoneMsg:
 		m.c.busy = max(m.c.busy-1, 0)
-		return m.Update(msg.msg)
+		return m.update(msg.msg)
 	case openedMsg:
 		if msg.err != nil {
 			m.setError("opening this device", msg.err)
@@ -170,7 +177,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setError("checking the drop folder", msg.err)
 			return m, next
 		}
-		_, cmd := m.Update(noticesMsg{msg.notices})
+		_, cmd := m.update(noticesMsg{msg.notices})
 		return m, tea.Batch(cmd, next)
 	case errMsg:
 		m.setError(msg.context, msg.err)
@@ -338,16 +345,56 @@ func (m *Model) View() string {
 	default:
 		body = m.top().View()
 	}
+	m.fitStatus()
 	body = clip(body, w, m.c.bodyHeight())
-	status := ""
-	if m.status != "" {
-		if m.isErr {
-			status = st.Bad.Render("✗ ") + st.Bad.Render(truncate(m.status, w-2))
-		} else {
-			status = st.Info.Render(truncate(m.status, w))
-		}
+	status := m.statusLines()
+	if len(status) > 1 && !m.help && m.ask == nil && isFixedBody(m.top()) {
+		body, status = m.statusOverBlank(body, status)
 	}
-	return strings.Join([]string{header, st.Subtle.Render(strings.Repeat("─", max(w, 1))), body, status, m.footer()}, "\n")
+	if len(status) == 0 {
+		status = []string{""}
+	}
+	return strings.Join([]string{header, st.Subtle.Render(strings.Repeat("─", max(w, 1))), body, strings.Join(status, "\n"), m.footer()}, "\n")
+}
+
+// statusLines is the status wrapped at the window's width: an error or a
+// notice keeps every word (the log keeps it too), up to a third of the
+// body, the last line cut with an ellipsis beyond that.
+func (m *Model) statusLines() []string {
+	if m.status == "" {
+		return nil
+	}
+	st := m.c.styles
+	w := m.c.width
+	limit := max(1, min(8, (m.c.height-m.c.chrome)/3))
+	if m.isErr {
+		return capLines(para(st.Bad.Render, "✗ ", m.status, w), limit)
+	}
+	return capLines(para(st.Info.Render, "", m.status, w), limit)
+}
+
+// fitStatus gives a long status the rows it needs, taken from the body
+// (but from a fixed body: see statusOverBlank).
+func (m *Model) fitStatus() {
+	n := len(m.statusLines())
+	if n <= 1 || len(m.stack) == 0 || isFixedBody(m.top()) {
+		m.c.statusRows = 0
+		return
+	}
+	m.c.statusRows = n - 1
+}
+
+// statusOverBlank puts a long status of a fixed body into the blank rows
+// at the body's end, as far as they go; the status is cut to what fits.
+func (m *Model) statusOverBlank(body string, status []string) (string, []string) {
+	rows := strings.Split(body, "\n")
+	blank := 0
+	for i := len(rows) - 1; i >= 0 && strings.TrimSpace(rows[i]) == ""; i-- {
+		blank++
+	}
+	extra := min(blank, len(status)-1)
+	status = capLines(status, extra+1)
+	return strings.Join(rows[:len(rows)-extra], "\n"), status
 }
 
 // footer lists the top screen's keys and the global ones that apply.

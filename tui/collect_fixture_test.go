@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/device/api"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -227,13 +228,43 @@ func (f *fx) snapshot(canSign, signed bool) Snapshot {
 	return Snapshot{Home: "/home/test/.keremony", Ceremonies: []CeremonyInfo{ci}}
 }
 
-// reviewInfo is member label's review as the backend reports it.
+// reviewInfo is member label's review as the backend reports it: the
+// roster's keys from the proposal's cards (an inception) or the group's
+// KEL, label's own from this device.
 func (f *fx) reviewInfo(label string) ReviewInfo {
 	rev := f.review(label)
-	return ReviewInfo{
+	ri := ReviewInfo{
 		ProposalID: f.c.Proposal().ID, CeremonyID: f.c.ID(), From: f.members[0].label, Group: f.group,
 		Event: f.c.Event(), Review: rev, Member: label, CanSign: rev.Passed() && rev.Index >= 0,
 	}
+	for _, m := range rev.Roster {
+		l := api.RosterLine{Label: m.Label, Role: m.Role, Index: m.Index, Key: m.Key, You: m.Label == label}
+		if l.Key == "" {
+			l.Key, l.Digest = m.Next, true
+		}
+		switch {
+		case l.You:
+			l.Source = "this device"
+		case rev.Kind == ceremony.KindInception:
+			l.Source = "the proposal's card"
+		default:
+			l.Source = "the group's KEL"
+		}
+		ri.Roster = append(ri.Roster, l)
+	}
+	for _, s := range rev.Seals {
+		if !s.Known && s.Seal.Kind == kel.SealDigest {
+			text := "unchecked: the digest seal " + s.Seal.D + " matches no document you opened"
+			if s.Proposer != "" {
+				text += " (the proposer says: " + s.Proposer + ")"
+			}
+			ri.Critical = append(ri.Critical, text)
+		}
+	}
+	if !rev.NextCommitted {
+		ri.Critical = append(ri.Critical, rev.NextText)
+	}
+	return ri
 }
 
 func fxWeighted(t testing.TB, clauses ...[]string) kel.Threshold {

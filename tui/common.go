@@ -13,6 +13,7 @@ import (
 type common struct {
 	width, height int
 	chrome        int // rows the root takes around a screen (chromeRows; Play: 2)
+	statusRows    int // rows a long status takes beyond its own line (the root sets it)
 	styles        Styles
 	keys          KeyMap
 	snap          Snapshot
@@ -37,9 +38,9 @@ func newCommon(now func() time.Time) *common {
 }
 
 // bodyHeight is the number of rows a screen's View may use: the window
-// minus the header and its rule (but in Play), the status line and the
-// footer.
-func (c *common) bodyHeight() int { return max(c.height-c.chrome, 3) }
+// minus the header and its rule (but in Play), the status (one line, more
+// for a long error or notice) and the footer.
+func (c *common) bodyHeight() int { return max(c.height-c.chrome-c.statusRows, 3) }
 
 // work runs fn against the backend in a command, with the spinner showing
 // label until it returns. Call it from Update only.

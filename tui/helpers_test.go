@@ -225,3 +225,27 @@ func assertFits(t *testing.T, view string, width, height int) {
 		}
 	}
 }
+
+// requireTeaGoldenStatus is requireTeaGolden with err in the status line.
+func requireTeaGoldenStatus(t *testing.T, c *common, s screen, err error) {
+	t.Helper()
+	m := New(Options{PollInterval: -1, Now: func() time.Time { return fixedNow }}, nil)
+	m.c = c
+	m.stack = []screen{newHomeScreen(c), s}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(c.width, c.height))
+	waitScreen(t, tm, "keremony")
+	tm.Send(errMsg{"", err})
+	last := strings.Fields(err.Error())
+	waitScreen(t, tm, last[len(last)-1])
+	requireGolden(t, finalView(t, tm))
+}
+
+// hasBinding reports whether s offers the key k in its footer.
+func hasBinding(s screen, k string) bool {
+	for _, b := range s.Bindings() {
+		if b.Help().Key == k {
+			return true
+		}
+	}
+	return false
+}

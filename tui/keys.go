@@ -20,7 +20,7 @@ type KeyMap struct {
 	NextStep, PrevStep, Cycle, Remove key.Binding
 
 	// Review.
-	Sign, Confirm, Cancel key.Binding
+	Sign, Confirm, Cancel, OpenDoc key.Binding
 
 	// Share.
 	Faster, Slower, Denser, Sparser, Step, Invert, WriteFile, DropFile key.Binding
@@ -75,6 +75,7 @@ func DefaultKeyMap() KeyMap {
 		Sign:    b([]string{"s"}, "s", "sign"),
 		Confirm: b([]string{"y"}, "y", "yes, sign"),
 		Cancel:  b([]string{"n", "esc"}, "n/esc", "cancel"),
+		OpenDoc: b([]string{"o"}, "o", "check a document"),
 
 		Faster:    b([]string{"+", "="}, "+", "faster"),
 		Slower:    b([]string{"-"}, "-", "slower"),

@@ -3,10 +3,15 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/keremony/keremony/kel"
 )
 
 // Errors of the review screen.
@@ -40,6 +45,7 @@ const (
 	reviewShowing                      // the review, scrollable
 	reviewConfirming                   // "sign as …?": y signs, any other key cancels
 	reviewSigning                      // the backend is signing
+	reviewDocument                     // o: the path of a document to check, in a text field
 )
 
 // reviewScreen shows a proposal as this device rebuilt and checked it,
@@ -55,11 +61,22 @@ type reviewScreen struct {
 	vp      viewport.Model
 	fitW    int // the content was wrapped at this width
 	fitH    int // and laid out for this body height
+	// docs are the documents opened to check digest seals (o), sent with
+	// every review; doc is the field that asks for one.
+	docs []string
+	doc  textinput.Model
+	// signErr is why the last signature failed, shown in full on top of
+	// the review.
+	signErr error
 }
 
 func newReviewScreen(c *common, proposalID string) screen {
 	r := &reviewScreen{c: c, id: proposalID, vp: viewport.New(c.width, 1)}
 	r.vp.KeyMap = scrollKeys(c.keys)
+	r.doc = newTextInput()
+	r.doc.Prompt = "document> "
+	r.doc.Placeholder = "e.g. minutes.pdf (a path)"
+	r.doc.CharLimit = 4096
 	return r
 }
 
@@ -77,32 +94,55 @@ func (r *reviewScreen) Init() tea.Cmd {
 		return nil
 	}
 	r.started = true
-	id := r.id
-	return r.c.work("reviewing the proposal", func(b Backend) tea.Msg {
-		info, err := b.Review(id)
+	return r.load("reviewing the proposal")
+}
+
+// load asks the backend for the review, with the documents opened so far.
+func (r *reviewScreen) load(label string) tea.Cmd {
+	id, docs := r.id, slices.Clone(r.docs)
+	return r.c.work(label, func(b Backend) tea.Msg {
+		info, err := b.Review(id, docs...)
 		return reviewLoadedMsg{owner: r, info: info, err: err}
 	})
 }
 
 func (r *reviewScreen) Title() string { return "Review " + shortID(r.id) }
 
-// Typing is true while the confirmation waits: every key then reaches the
-// screen, and any key but y cancels (esc and q included).
-func (r *reviewScreen) Typing() bool { return r.step == reviewConfirming }
+// Typing is true while the confirmation waits (every key then reaches the
+// screen, and any key but y cancels, esc and q included) and while the
+// document field has the keyboard.
+func (r *reviewScreen) Typing() bool { return r.step == reviewConfirming || r.step == reviewDocument }
 
 func (r *reviewScreen) Bindings() []key.Binding {
 	k := r.c.keys
 	switch r.step {
 	case reviewConfirming:
 		return []key.Binding{k.Confirm, k.Cancel}
+	case reviewDocument:
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "check it")), k.Back}
 	case reviewShowing:
 		var bs []key.Binding
 		if r.info.CanSign && len(r.info.Refusals) == 0 {
 			bs = append(bs, k.Sign)
 		}
+		if r.hasDigestSeals() {
+			bs = append(bs, k.OpenDoc)
+		}
 		return append(bs, k.Up, k.Down, k.PageDown)
 	}
 	return nil
+}
+
+// hasDigestSeals reports whether the event commits to documents by digest.
+func (r *reviewScreen) hasDigestSeals() bool {
+	if rv := r.info.Review; rv != nil {
+		for _, s := range rv.Seals {
+			if s.Seal.Kind == kel.SealDigest {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *reviewScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
@@ -132,6 +172,11 @@ func (r *reviewScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyMsg:
 		return r, tea.Batch(start, r.key(msg))
 	}
+	if r.step == reviewDocument {
+		var cmd tea.Cmd
+		r.doc, cmd = r.doc.Update(msg)
+		return r, tea.Batch(start, cmd)
+	}
 	return r, start
 }
 
@@ -145,6 +190,27 @@ func (r *reviewScreen) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		r.step = reviewShowing
 		return info("not signed")
+	case reviewDocument:
+		switch {
+		case key.Matches(msg, k.Back):
+			r.step = reviewShowing
+			r.doc.Blur()
+			return nil
+		case msg.Type == tea.KeyEnter:
+			path := strings.TrimSpace(r.doc.Value())
+			r.step = reviewShowing
+			r.doc.Blur()
+			if path == "" {
+				return nil
+			}
+			if !slices.Contains(r.docs, path) {
+				r.docs = append(r.docs, path)
+			}
+			return r.load("checking " + path)
+		}
+		var cmd tea.Cmd
+		r.doc, cmd = r.doc.Update(msg)
+		return cmd
 	case reviewShowing:
 		if key.Matches(msg, k.Sign) {
 			if err := r.signable(); err != nil {
@@ -152,6 +218,12 @@ func (r *reviewScreen) key(msg tea.KeyMsg) tea.Cmd {
 			}
 			r.step = reviewConfirming
 			return nil
+		}
+		if key.Matches(msg, k.OpenDoc) && r.hasDigestSeals() {
+			r.step = reviewDocument
+			r.doc.Reset()
+			wizSetWidth(&r.doc, r.c.width)
+			return r.doc.Focus()
 		}
 		r.layout(false)
 		var cmd tea.Cmd
@@ -219,7 +291,10 @@ func (r *reviewScreen) sign() tea.Cmd {
 func (r *reviewScreen) signed(msg signedMsg) tea.Cmd {
 	if msg.err != nil {
 		r.step = reviewShowing
-		return func() tea.Msg { return errMsg{"", fmt.Errorf("%w: %w", errSignFailed, msg.err)} }
+		r.signErr = fmt.Errorf("%w: %w", errSignFailed, msg.err)
+		r.layout(true)
+		err := r.signErr
+		return func() tea.Msg { return errMsg{"", err} }
 	}
 	var cmds []tea.Cmd
 	if msg.snap != nil {

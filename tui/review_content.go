@@ -26,6 +26,10 @@ func (r *reviewScreen) content(width int) []string {
 		out = append(out, st.Section.Render(t))
 	}
 
+	if r.signErr != nil {
+		out = append(out, st.Bad.Render("✗ THE SIGNATURE FAILED: nothing was signed"))
+		add(st.Bad.Render, "  ✗ ", r.signErr.Error())
+	}
 	if len(in.Refusals) > 0 {
 		out = append(out, st.Bad.Render("✗ THIS DEVICE MUST NOT SIGN THIS EVENT"))
 		for _, f := range in.Refusals {
@@ -92,14 +96,33 @@ func (r *reviewScreen) content(width int) []string {
 		if d := rv.Diff; d != nil {
 			out = append(out, r.diffLines(d, width)...)
 		}
+		out = append(out, r.rosterLines(width)...)
 		if len(rv.Seals) > 0 {
 			section("Anchors")
+			unchecked := false
 			for _, s := range rv.Seals {
 				if s.Known {
 					add(st.Good.Render, "  ✓ ", s.Text+" — checked on this device")
 				} else {
 					add(st.Warn.Render, "  ? ", s.Text+" — not checked on this device")
+					unchecked = unchecked || s.Seal.Kind == kel.SealDigest
 				}
+				if s.Proposer != "" {
+					add(plain, "      ", "proposer says: "+s.Proposer+" (a hint, not a check)")
+				}
+			}
+			for _, d := range in.Documents {
+				switch {
+				case d.Err != "":
+					add(st.Bad.Render, "  ✗ ", "could not read "+d.Path+": "+d.Err)
+				case d.Matches:
+					add(st.Good.Render, "  ✓ ", fmt.Sprintf("%s (%s) matches a digest seal", d.Path, ceremony.ByteSize(d.Size)))
+				default:
+					add(st.Bad.Render, "  ✗ ", fmt.Sprintf("%s (%s, digest %s) matches no seal of this event", d.Path, ceremony.ByteSize(d.Size), d.Digest))
+				}
+			}
+			if unchecked {
+				add(st.Subtle.Render, "  ", "o opens your copy of a document: this device reads it and compares its digest with each seal.")
 			}
 		}
 		section("Configuration")
@@ -135,6 +158,48 @@ func (r *reviewScreen) content(width int) []string {
 	add(plain, "  proposal ", r.id)
 	if in.CeremonyID != "" {
 		add(plain, "  ceremony ", in.CeremonyID)
+	}
+	return out
+}
+
+// rosterLines list the event's members: position, key (or the digest it
+// is known by) and where this device learned it.
+func (r *reviewScreen) rosterLines(width int) []string {
+	st := r.c.styles
+	ls := r.info.Roster
+	if len(ls) == 0 {
+		return nil
+	}
+	out := []string{"", st.Section.Render("Members")}
+	lw := 6
+	for _, l := range ls {
+		lw = max(lw, min(len(l.Label), 14))
+	}
+	for _, l := range ls {
+		pos := "–"
+		if l.Index >= 0 {
+			pos = fmt.Sprintf("k[%d]", l.Index)
+		}
+		key := shortID(l.Key)
+		if l.Digest {
+			key = "next " + shortID(l.Key)
+		}
+		who := truncate(l.Label, lw)
+		if l.You {
+			who = st.Strong.Render(fmt.Sprintf("%-*s", lw, who))
+		} else {
+			who = fmt.Sprintf("%-*s", lw, who)
+		}
+		role := ""
+		if l.Role != ceremony.RoleSigner && l.Role != "" {
+			role = string(l.Role) + " · "
+		}
+		text := fmt.Sprintf("%s%s, from %s", role, key, l.Source)
+		if l.You {
+			text += " (you)"
+		}
+		prefix := fmt.Sprintf("  %s %-5s ", who, pos)
+		out = append(out, para(func(s ...string) string { return strings.Join(s, " ") }, prefix, text, width)...)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -156,14 +157,26 @@ func (r *reviewScreen) confirmView(height int) string {
 	ask := para(st.Strong.Render, "", "sign "+r.signAs()+"?", w)
 	yes := st.Key.Render("y") + " signs · any other key cancels"
 	warn := para(st.Warn.Render, "", "Sign only if every other member reads the same six words from their own screen.", w)
+	var crit []string
+	for _, c := range r.info.Critical {
+		crit = append(crit, para(st.Bad.Render, "⚠ ", c, w)...)
+	}
 	full := append([]string{"", st.Strong.Render("Sign this event?"), ""}, words...)
 	full = append(append(append(full, ""), warn...), "")
+	if len(crit) > 0 {
+		full = append(append(full, crit...), "")
+	}
 	full = append(append(full, ask...), yes)
 	if len(full) <= height {
 		return strings.Join(full, "\n")
 	}
-	// A low window: the words, the question and the keys.
-	short := append(append(words, ask...), yes)
+	// A low window: the words, the warnings that matter, the question and
+	// the keys; the warnings cut first.
+	room := max(height-len(words)-len(ask)-1, 1)
+	short := append(append(append(slices.Clone(words), capLines(crit, room)...), ask...), yes)
+	if len(crit) == 0 {
+		short = append(append(slices.Clone(words), ask...), yes)
+	}
 	return strings.Join(short[max(len(short)-height, 0):], "\n")
 }
 
@@ -174,6 +187,8 @@ func (r *reviewScreen) statusLine() string {
 	in := r.info
 	var left string
 	switch {
+	case r.step == reviewDocument:
+		return truncate(r.doc.View(), r.c.width)
 	case r.step == reviewSigning:
 		left = st.Subtle.Render("signing…")
 	case r.step == reviewConfirming:

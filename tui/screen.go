@@ -48,3 +48,14 @@ func startCmd(s screen) tea.Cmd {
 	}
 	return nil
 }
+
+// fixedBody is a screen whose body must keep its height (the share
+// screen: a QR code re-laid out mid-scan restarts its frames). A long
+// status then takes only the rows the body leaves blank.
+type fixedBody interface{ FixedBody() bool }
+
+// isFixedBody reports whether s keeps its body's height.
+func isFixedBody(s screen) bool {
+	f, ok := s.(fixedBody)
+	return ok && f.FixedBody()
+}

@@ -137,6 +137,9 @@ func (s *shareScreen) Init() tea.Cmd { return s.keepTicking() }
 
 func (s *shareScreen) Title() string { return "Share" }
 
+// FixedBody: a long status must not re-lay the code out mid-scan.
+func (s *shareScreen) FixedBody() bool { return true }
+
 // Typing is true while the path field has the keyboard.
 func (s *shareScreen) Typing() bool { return s.writing }
 
