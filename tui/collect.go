@@ -77,6 +77,9 @@ type collectScreen struct {
 	finalizing bool
 	// publishing: a Publish is in flight (a second p waits for it).
 	publishing bool
+	// weightList are the weights of the threshold weightsOf.
+	weightsOf  string
+	weightList []string
 }
 
 func newCollectScreen(c *common, ceremonyID string) screen {

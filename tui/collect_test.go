@@ -26,7 +26,7 @@ func TestCollectProgressLive(t *testing.T) {
 	f := &fakeBackend{Snap: x.snapshot(true, false)}
 	c, s := collectOf(f, x.c.ID())
 	v := s.View()
-	hasAll(t, "view", v, "signatures: 1 of 2 (any 2 of 3)", "✓ alice", "… bob", "waiting")
+	hasAll(t, "view", v, "signatures: 1 signed, 2 needed (any 2 of 3)", "✓ alice", "… bob", "waiting")
 	if strings.Contains(v, "threshold met") {
 		t.Errorf("threshold met with one signature:\n%s", v)
 	}
@@ -40,7 +40,7 @@ func TestCollectProgressLive(t *testing.T) {
 	c.snap = x.snapshot(false, true)
 	s, _ = drive(s, snapshotMsg{c.snap})
 	v = s.View()
-	hasAll(t, "after bob's signature, view", v, "signatures: 2 of 2 (any 2 of 3)", "threshold met — press f to finalize", "✓ bob")
+	hasAll(t, "after bob's signature, view", v, "signatures: 2 signed, 2 needed (any 2 of 3)", "threshold met — press f to finalize", "✓ bob")
 }
 
 // TestCollectFinalize: f finalizes a met ceremony once; with no drop folder
@@ -106,8 +106,8 @@ func TestCollectRotation(t *testing.T) {
 	c, s := collectOf(f, x.c.ID())
 	v := s.View()
 	hasAll(t, "view", v,
-		"signatures: 1 of 2 (all of alice, bob)",
-		"prior next keys revealed: 1 of 2 (any 2 of 3)",
+		"signatures: 1 signed, 2 needed (all of alice, bob)",
+		"prior next keys: 1 revealed, 2 needed (any 2 of 3)",
 		"reveals prior n[0]",
 		"not signing (reserve)",
 	)
@@ -224,7 +224,7 @@ func TestCollect70(t *testing.T) {
 	c, s := collectOf(f, x.c.ID())
 	v := screenView(c, s)
 	assertFits(t, v, 80, 24)
-	if !strings.Contains(v, "signatures: 20 of 36 (any 36 of 70)") || !strings.Contains(v, "member01") {
+	if !strings.Contains(v, "signatures: 20 signed, 36 needed (any 36 of 70)") || !strings.Contains(v, "member01") {
 		t.Errorf("70 members:\n%s", v)
 	}
 	if strings.Contains(v, "member70") {
@@ -355,7 +355,7 @@ func TestCollectReviewSignProgram(t *testing.T) {
 	}
 	tm := startModel(t, f, "inception")
 	tm.Send(keyMsg("enter"))
-	waitScreen(t, tm, "1 of 2 (any 2 of 3)")
+	waitScreen(t, tm, "1 signed, 2 needed (any 2 of 3)")
 	tm.Send(keyMsg("s"))
 	waitScreen(t, tm, "Read the six words aloud")
 	tm.Send(keyMsg("s"))
@@ -363,10 +363,55 @@ func TestCollectReviewSignProgram(t *testing.T) {
 	tm.Send(keyMsg("y"))
 	waitScreen(t, tm, "threshold met")
 	v := finalView(t, tm)
-	if !strings.Contains(v, "signatures: 2 of 2 (any 2 of 3)") || !strings.Contains(v, "/drop/bob.sig") {
+	if !strings.Contains(v, "signatures: 2 signed, 2 needed (any 2 of 3)") || !strings.Contains(v, "/drop/bob.sig") {
 		t.Errorf("final view:\n%s", v)
 	}
 	if n := count(f.Called(), "Sign "+ri.ProposalID); n != 1 {
 		t.Errorf("Sign called %d times", n)
 	}
+}
+
+// TestCollectFinalizedGolden: all three of a 2-of-3 group signed and the
+// event is final: the screen counts the signatures the event carries ("3
+// signed, 2 needed") and explains the codes.
+func TestCollectFinalizedGolden(t *testing.T) {
+	x := fxIncept(t, fxMembers("alice", "bob", "carol"), kel.IntThreshold(2), kel.IntThreshold(2)).sign("alice", "bob", "carol")
+	if _, err := x.c.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeBackend{Snap: x.snapshot(false, true)}
+	c, s := collectOf(f, x.c.ID())
+	v := s.View()
+	hasAll(t, "view", v, "signatures: 3 signed, 2 needed (any 2 of 3)", "members: 3 of 3 signers signed", "codes: B = current only", "finalized")
+	if strings.Contains(v, "waiting") || strings.Contains(v, "not met") {
+		t.Errorf("a finalized ceremony still waits:\n%s", v)
+	}
+	requireTeaGolden(t, c, s)
+}
+
+// TestCollectWeightsGolden: a weighted threshold shows each member's
+// weight; the rotation's legend explains its A code.
+func TestCollectWeightsGolden(t *testing.T) {
+	x := fxIncept(t, fxMembers("alice", "bob", "carol"), fxWeighted(t, []string{"1/2", "1/4", "1/4"}), kel.IntThreshold(2)).sign("alice", "carol")
+	f := &fakeBackend{Snap: x.snapshot(true, false)}
+	c, s := collectOf(f, x.c.ID())
+	hasAll(t, "view", s.View(), "alice    k[0] w 1/2", "bob      k[1] w 1/4", "carol    k[2] w 1/4", "clause 1: 3/4 of 1 (alice, carol) — not met")
+	requireTeaGolden(t, c, s)
+
+	r := rotationFixture(t).sign("alice")
+	f = &fakeBackend{Snap: r.snapshot(true, false)}
+	_, s = collectOf(f, r.c.ID())
+	hasAll(t, "rotation", s.View(), "codes: A = signed with both lists (keys and prior next)")
+}
+
+// TestCollectStaleCard: a proposal built from a stale card says, on the
+// proposer's collect screen, that nobody can sign for that member.
+func TestCollectStaleCard(t *testing.T) {
+	x := fxIncept(t, fxMembers("alice", "bob"), kel.IntThreshold(2), kel.IntThreshold(2)).sign("alice")
+	f := &fakeBackend{Snap: x.snapshot(false, true)}
+	f.Snap.Ceremonies[0].Stale = []string{"bob's card is stale: bob rotated at sn 3 of acme (the card's next key was revealed there), so bob no longer signs with the card's key: nobody can review this proposal for bob; abort it (x) and propose again with bob's new card"}
+	c, s := collectOf(f, x.c.ID())
+	v := screenView(c, s)
+	assertFits(t, v, 80, 24)
+	hasAll(t, "view", strings.Join(strings.Fields(v), " "), "✗ bob's card is stale: bob rotated at sn 3 of acme", "propose again with bob's new card")
 }

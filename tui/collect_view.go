@@ -38,9 +38,9 @@ func (s *collectScreen) top(ci CeremonyInfo) []string {
 // prior next threshold over the revealed digests.
 func (s *collectScreen) thresholdLines(ci CeremonyInfo) []string {
 	p := ci.Progress
-	out := s.satLines("signatures", p.Kt, p.KtText, ci.KeyLabels)
+	out := s.satLines("signatures", "signed", p.Kt, p.KtText, ci.KeyLabels)
 	if p.Rotation {
-		out = append(out, s.satLines("prior next keys revealed", p.PriorNt, p.PriorNtText, ci.PriorLabels)...)
+		out = append(out, s.satLines("prior next keys", "revealed", p.PriorNt, p.PriorNtText, ci.PriorLabels)...)
 	}
 	return out
 }
@@ -48,9 +48,9 @@ func (s *collectScreen) thresholdLines(ci CeremonyInfo) []string {
 // maxClauseLines caps the clause lines of one weighted threshold.
 const maxClauseLines = 4
 
-// satLines render one threshold's satisfaction: "signatures: 1 of 2 (any
-// 2 of 3)", or for a weighted threshold one line per clause.
-func (s *collectScreen) satLines(name string, sat kel.Satisfaction, text string, labels []string) []string {
+// satLines render one threshold's satisfaction: "signatures: 1 signed, 2
+// needed (any 2 of 3)", or for a weighted threshold one line per clause.
+func (s *collectScreen) satLines(name, verb string, sat kel.Satisfaction, text string, labels []string) []string {
 	st := s.c.styles
 	w := s.c.width
 	met := func(ok bool) string {
@@ -64,7 +64,7 @@ func (s *collectScreen) satLines(name string, sat kel.Satisfaction, text string,
 		if sat.Need > 0 {
 			frac = min(float64(sat.Have)/float64(sat.Need), 1)
 		}
-		line := fmt.Sprintf("%s: %d of %d (%s)", name, sat.Have, sat.Need, thresholdHead(text))
+		line := fmt.Sprintf("%s: %d %s, %d needed (%s)", name, sat.Have, verb, sat.Need, thresholdHead(text))
 		return []string{fit(line, bar(frac, 10)+" "+met(sat.Met), w)}
 	}
 	nmet := 0
@@ -164,6 +164,9 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 	} else if h < 18 {
 		n = 2
 	}
+	for _, why := range ci.Stale {
+		out = append(out, para(st.Bad.Render, "✗ ", why, w)...)
+	}
 	if ci.State.Open() && ci.CanSign {
 		out = append(out, truncate(st.Warn.Render("your signature is needed: ")+st.Key.Render("s")+" reviews and signs", w))
 	}
@@ -188,7 +191,52 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 
 // slotRows is the number of member rows that fit.
 func (s *collectScreen) slotRows(ci CeremonyInfo) int {
-	return max(s.c.bodyHeight()-len(s.top(ci))-len(s.bottom(ci))-2, 1)
+	return max(s.c.bodyHeight()-len(s.top(ci))-len(s.bottom(ci))-2-legendRows(ci), 1)
+}
+
+// legendRows is 1 when the signature codes need their legend.
+func legendRows(ci CeremonyInfo) int {
+	if codeLegend(ci.Progress.Slots) != "" {
+		return 1
+	}
+	return 0
+}
+
+// codeMeanings read the signature codes in words.
+var codeMeanings = []struct{ code, text string }{
+	{"A", "signed with both lists (keys and prior next)"},
+	{"B", "current only"},
+	{"2A", "both lists, at two positions"},
+	{"2B", "current only, at a large position"},
+}
+
+// codeLegend explains, in one line, the codes of the signatures held.
+func codeLegend(slots []ceremony.Slot) string {
+	var parts []string
+	for _, m := range codeMeanings {
+		for _, sl := range slots {
+			if sl.Status == ceremony.SlotSigned && sl.Code == m.code {
+				parts = append(parts, m.code+" = "+m.text)
+				break
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "codes: " + strings.Join(parts, " · ")
+}
+
+// weights is each signing position's weight in a weighted threshold (nil
+// for an integer one), parsed once per threshold.
+func (s *collectScreen) weights(threshold string) []string {
+	if threshold != s.weightsOf {
+		s.weightsOf, s.weightList = threshold, nil
+		if th, err := kel.ParseThreshold(threshold); err == nil {
+			s.weightList = th.Weights()
+		}
+	}
+	return s.weightList
 }
 
 func (s *collectScreen) View() string {
@@ -200,7 +248,7 @@ func (s *collectScreen) View() string {
 			st.Subtle.Render("it shows here once this device records its proposal.")
 	}
 	top, bottom := s.top(ci), s.bottom(ci)
-	rows := max(h-len(top)-len(bottom)-2, 1)
+	rows := max(h-len(top)-len(bottom)-2-legendRows(ci), 1)
 	slots := ci.Progress.Slots
 	off := min(s.offset, max(len(slots)-rows, 0))
 	end := min(off+rows, len(slots))
@@ -217,8 +265,13 @@ func (s *collectScreen) View() string {
 	for _, sl := range slots {
 		lw = max(lw, min(len(sl.Label), 16))
 	}
+	weights := s.weights(ci.Progress.KtThreshold)
 	for _, sl := range slots[off:end] {
-		b.WriteString(truncate(s.slotLine(sl, ci.Progress.Rotation, lw), w))
+		b.WriteString(truncate(s.slotLine(sl, ci.Progress.Rotation, lw, weights), w))
+		b.WriteByte('\n')
+	}
+	if l := codeLegend(ci.Progress.Slots); l != "" {
+		b.WriteString(truncate(st.Subtle.Render(l), w))
 		b.WriteByte('\n')
 	}
 	for _, l := range bottom {
@@ -260,7 +313,7 @@ func (s *collectScreen) membersLine(ci CeremonyInfo, off, end, rows int) string 
 }
 
 // slotLine is one member: mark, label, position and status in words.
-func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int) string {
+func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int, weights []string) string {
 	st := s.c.styles
 	label := sl.Label
 	if len(label) > lw {
@@ -269,6 +322,9 @@ func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int) string
 	pos := ""
 	if sl.Index >= 0 {
 		pos = fmt.Sprintf("k[%d]", sl.Index)
+		if sl.Index < len(weights) {
+			pos += " w " + weights[sl.Index]
+		}
 	}
 	var mark, text string
 	switch sl.Status {
@@ -295,7 +351,15 @@ func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int) string
 		mark = "–"
 		text = st.Subtle.Render(fmt.Sprintf("not signing (%s)", sl.Role))
 	}
-	return fmt.Sprintf("%s %-*s %-6s %s", mark, lw, label, pos, text)
+	pw := 6
+	if len(weights) > 0 {
+		pw = 6 + 3 + 5
+		for _, w := range weights {
+			pw = max(pw, 6+3+len(w))
+		}
+		pw = min(pw, 24)
+	}
+	return fmt.Sprintf("%s %-*s %-*s %s", mark, lw, label, pw, pos, text)
 }
 
 // roundDuration reads a duration to the minute ("1h30m", "45m").
