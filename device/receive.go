@@ -101,7 +101,7 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 	if !explicit && !d.concerns(in) {
 		return nil, nil
 	}
-	it := api.InboxItem{Kind: api.InboxProposal, Source: source, Label: d.proposalLabel(in), ID: id}
+	it := api.InboxItem{Kind: api.InboxProposal, Source: source, Label: d.proposalLabel(in), ID: id, From: in.Packet.From}
 	if !d.addItem("proposal/"+id, it) {
 		return []api.Notice{notice(id, "inbox full: proposal %s not kept", ShortID(id))}, nil
 	}

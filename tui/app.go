@@ -376,6 +376,9 @@ func (m *Model) statusLines() []string {
 // fitStatus gives a long status the rows it needs, taken from the body
 // (but from a fixed body: see statusOverBlank).
 func (m *Model) fitStatus() {
+	if len(m.stack) > 0 {
+		m.c.top = m.top()
+	}
 	n := len(m.statusLines())
 	if n <= 1 || len(m.stack) == 0 || isFixedBody(m.top()) {
 		m.c.statusRows = 0

@@ -13,7 +13,8 @@ import (
 type common struct {
 	width, height int
 	chrome        int // rows the root takes around a screen (chromeRows; Play: 2)
-	statusRows    int // rows a long status takes beyond its own line (the root sets it)
+	statusRows    int    // rows a long status takes beyond its own line (the root sets it)
+	top           screen // the screen on top of the stack (the root sets it)
 	styles        Styles
 	keys          KeyMap
 	snap          Snapshot

@@ -249,3 +249,16 @@ func hasBinding(s screen, k string) bool {
 	}
 	return false
 }
+
+// pushedScreen is the first screen of type T that msgs push.
+func pushedScreen[T screen](msgs []tea.Msg) (T, bool) {
+	for _, m := range msgs {
+		if p, ok := m.(pushMsg); ok {
+			if s, ok := p.s.(T); ok {
+				return s, true
+			}
+		}
+	}
+	var zero T
+	return zero, false
+}

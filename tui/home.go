@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,9 @@ import (
 
 	"github.com/keremony/keremony/ceremony"
 )
+
+// errStaleCard: a card picked in the inbox no longer works.
+var errStaleCard = errors.New("this card no longer works")
 
 // rowKind is what a home-screen row stands for.
 type rowKind int
@@ -32,6 +36,9 @@ type homeScreen struct {
 	rows   []homeRow
 	cursor int
 	loaded bool
+	// proposals are the inbox proposals seen so far: a new one takes the
+	// cursor.
+	proposals map[string]bool
 }
 
 func newHomeScreen(c *common) *homeScreen { return &homeScreen{c: c} }
@@ -72,7 +79,7 @@ func (h *homeScreen) build() {
 		prev = h.rows[h.cursor]
 	}
 	h.rows = h.rows[:0]
-	for i := range s.Inbox {
+	for _, i := range inboxOrder(s.Inbox) {
 		h.rows = append(h.rows, homeRow{rowInbox, i})
 	}
 	for i := range s.Ceremonies {
@@ -94,11 +101,64 @@ func (h *homeScreen) build() {
 	h.cursor = min(max(h.cursor, 0), max(len(h.rows)-1, 0))
 }
 
+// inboxOrder lists the inbox by what wants attention: proposals (to
+// review) first, then cards and contributions, then the stale cards no
+// group or ceremony can use; newest first within each.
+func inboxOrder(items []InboxItem) []int {
+	var out []int
+	for pass := range 3 {
+		for i, it := range items {
+			p := 1
+			switch {
+			case it.Kind == InboxProposal:
+				p = 0
+			case it.Stale != "":
+				p = 2
+			}
+			if p == pass {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// focusNew moves the cursor to a proposal that arrived since the last
+// snapshot and says so ("proposal from alice: enter to review").
+func (h *homeScreen) focusNew() tea.Cmd {
+	if h.proposals == nil {
+		h.proposals = map[string]bool{}
+	}
+	var cmd tea.Cmd
+	for ri, r := range h.rows {
+		if r.kind != rowInbox {
+			continue
+		}
+		it := h.c.snap.Inbox[r.i]
+		if it.Kind != InboxProposal || h.proposals[it.ID] {
+			continue
+		}
+		h.proposals[it.ID] = true
+		if cmd != nil {
+			continue // the first (newest) keeps the cursor
+		}
+		h.cursor = ri
+		from, what := orText(it.From, "another device"), strings.TrimSuffix(it.Label, ", from "+it.From)
+		text := fmt.Sprintf("proposal from %s: enter to review (%s)", from, what)
+		if h.c.top != nil && h.c.top != screen(h) {
+			text = fmt.Sprintf("proposal from %s in the inbox: enter on Home reviews it (%s)", from, what)
+		}
+		cmd = info(text)
+	}
+	return cmd
+}
+
 func (h *homeScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case snapshotMsg:
 		h.loaded = true
 		h.build()
+		return h, h.focusNew()
 	case tea.KeyMsg:
 		return h, h.key(msg)
 	}
@@ -131,6 +191,9 @@ func (h *homeScreen) key(msg tea.KeyMsg) tea.Cmd {
 			it := s.Inbox[r.i]
 			if it.Kind == InboxProposal {
 				return push(newReviewScreen(h.c, it.ID))
+			}
+			if it.Stale != "" {
+				return func() tea.Msg { return errMsg{"", fmt.Errorf("%w: %s", errStaleCard, it.Stale)} }
 			}
 			return info(fmt.Sprintf("%s %s waits for a proposal: start one with g (cards) or r (contributions)", it.Kind, it.Label))
 		case rowGroup:
@@ -219,8 +282,13 @@ func (h *homeScreen) View() string {
 	ri := 0
 	if len(s.Inbox) > 0 {
 		heading(fmt.Sprintf("Inbox (%d)", len(s.Inbox)))
-		for _, it := range s.Inbox {
-			add(fmt.Sprintf("%-12s %s  %s", it.Kind, it.Label, st.Subtle.Render("from "+it.Source)), ri)
+		for _, i := range inboxOrder(s.Inbox) {
+			it := s.Inbox[i]
+			if it.Stale != "" {
+				add(fmt.Sprintf("%-12s %s  %s", it.Kind, it.Label, st.Warn.Render("⚠ stale: it no longer works (enter says why)")), ri)
+			} else {
+				add(fmt.Sprintf("%-12s %s  %s", it.Kind, it.Label, st.Subtle.Render("from "+it.Source)), ri)
+			}
 			ri++
 		}
 	}

@@ -42,7 +42,7 @@ func sampleSnapshot() Snapshot {
 			State: ceremony.StateCollecting, Signed: true,
 			Progress: ceremony.Progress{State: ceremony.StateCollecting, Signed: []int{0}, Kt: kt.Satisfy([]int{0}), KtText: "any 2 of 3"},
 		}},
-		Inbox: []InboxItem{{Kind: InboxProposal, Source: "proposal-77aa.json", Label: "anchoring of acme, sn 4, from bob", ID: "77aa0000-0000-4000-8000-000000000000"}},
+		Inbox: []InboxItem{{Kind: InboxProposal, Source: "proposal-77aa.json", Label: "anchoring of acme, sn 4, from bob", From: "bob", ID: "77aa0000-0000-4000-8000-000000000000"}},
 	}
 }
 
@@ -223,4 +223,54 @@ func TestViewsFitTheWindow(t *testing.T) {
 		m.Update(keyMsg("?"))
 		assertFits(t, m.View(), size[0], size[1])
 	}
+}
+
+// TestHomeInboxOrderAndFocus: proposals come first, stale cards last; a
+// proposal that arrives later takes the cursor and is announced; a stale
+// card says why it no longer works.
+func TestHomeInboxOrderAndFocus(t *testing.T) {
+	snap := sampleSnapshot()
+	stale := "bob's card is stale: bob rotated at sn 3 of acme (the card's next key was revealed there), so bob no longer signs with the card's key"
+	snap.Inbox = []InboxItem{
+		{Kind: InboxCard, Source: "card-bob-old.json", Label: "bob", Stale: stale},
+		{Kind: InboxCard, Source: "card-carol.json", Label: "carol"},
+		{Kind: InboxCard, Source: "card-dave.json", Label: "dave"},
+	}
+	f := &fakeBackend{Snap: snap}
+	c := testCommon(f)
+	h, out := drive(newHomeScreen(c), snapshotMsg{snap})
+	if len(out) != 1 || hasInfo(out, "proposal") {
+		t.Errorf("no proposal, yet: %#v", out)
+	}
+	v := h.View()
+	iCarol, iDave, iBob := strings.Index(v, "carol  from"), strings.Index(v, "dave  from"), strings.Index(v, "bob  ⚠ stale")
+	if iCarol < 0 || iDave < 0 || iBob < 0 || iBob < iCarol || iBob < iDave {
+		t.Errorf("the stale card is not last, or not marked:\n%s", v)
+	}
+	_, out = drive(h, keys("down", "down", "enter")...)
+	if !hasInfo(out, "this card no longer works: "+stale) {
+		t.Errorf("enter on the stale card: %#v", out)
+	}
+	// A proposal arrives: it goes first and takes the cursor.
+	h, _ = drive(h, keys("up", "up")...)
+	snap.Inbox = append([]InboxItem{{Kind: InboxProposal, Source: "proposal-c1.json", Label: "rotation of acme, sn 4, from alice", From: "alice", ID: "c1"}}, snap.Inbox...)
+	c.snap = snap
+	h, out = drive(h, keys("down")...)
+	h, out = drive(h, snapshotMsg{snap})
+	if !hasInfo(out, "proposal from alice: enter to review (rotation of acme, sn 4)") {
+		t.Errorf("no notice: %#v", out)
+	}
+	_, out = drive(h, keys("enter")...)
+	if rv, ok := pushedScreen[*reviewScreen](out); !ok || rv.id != "c1" {
+		t.Errorf("enter after the proposal arrived: %#v", out)
+	}
+	// The same proposal again: no second notice, the cursor stays.
+	if h, out = drive(h, snapshotMsg{snap}); hasInfo(out, "proposal from") {
+		t.Errorf("announced twice: %#v", out)
+	}
+	if r, ok := h.(*homeScreen).selected(); !ok || r.kind != rowInbox || snap.Inbox[r.i].ID != "c1" {
+		t.Errorf("the cursor left the proposal: %+v", r)
+	}
+	c.busy = 0
+	requireTeaGolden(t, c, h)
 }

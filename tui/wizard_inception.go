@@ -137,7 +137,7 @@ func (w *inceptionWizard) sync() {
 			freshSeat: !m.Free && len(m.Groups) > 0, sitsIn: m.Groups})
 	}
 	for _, it := range w.c.snap.Inbox {
-		if it.Kind != InboxCard {
+		if it.Kind != InboxCard || it.Stale != "" { // a stale card's member cannot sign
 			continue
 		}
 		card := it.Card

@@ -444,3 +444,16 @@ const (
 	wanOOBI = "http://127.0.0.1:5642/oobi/BBilc4-L3tFUnfM_wJr4S4OJanAv_VmF_dJNN6vkf2Ha/controller?name=wan"
 	wilOOBI = "http://127.0.0.1:5643/oobi/BLskRTInXnMxWaGqcpSyMgo0nYbalW99cGZESrz3zapM/controller?name=wil"
 )
+
+// TestWizardInceptionSkipsStaleCards: a card whose member rotated since is
+// not offered (its key signs for nobody).
+func TestWizardInceptionSkipsStaleCards(t *testing.T) {
+	snap := incSnapshot()
+	snap.Inbox[0].Stale = "bob's card is stale: bob rotated at sn 1 of old"
+	f := &fakeBackend{Snap: snap}
+	s := newInceptionWizard(testCommon(f))
+	v := s.View()
+	if strings.Contains(v, "bob") || !strings.Contains(v, "carol") {
+		t.Errorf("members offered:\n%s", v)
+	}
+}

@@ -165,6 +165,8 @@ func (w *rotationWizard) sync() {
 	w.refused = nil
 	for _, it := range w.c.snap.Inbox {
 		switch {
+		case it.Kind == InboxCard && it.Stale != "": // its member cannot sign
+			continue
 		case it.Kind == InboxCard:
 			card := it.Card
 			if card.Label == "" {

@@ -226,3 +226,17 @@ func TestWizardRotationFits(t *testing.T) {
 	s, _ = drive(s, keys("enter", "enter", "enter")...)
 	checkSizes(t, c, s, "summary")
 }
+
+// TestWizardRotationSkipsStaleCards: a stale card is not offered to join.
+func TestWizardRotationSkipsStaleCards(t *testing.T) {
+	x := newRotFixture()
+	for i := range x.snap.Inbox {
+		if x.snap.Inbox[i].Label == "dave" {
+			x.snap.Inbox[i].Stale = "dave's card is stale: dave rotated at sn 2 of other"
+		}
+	}
+	s := newRotationWizard(testCommon(&fakeBackend{Snap: x.snap}), x.prefix)
+	if got, want := rowRoles(s), "alice=rotate bob=rotate carol=reserve erin=fresh"; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+}

@@ -278,6 +278,8 @@ type InboxItem struct {
 	// Label: the card's or contribution's member alias, or the proposal's
 	// summary ("rotation of acme, sn 3, from alice").
 	Label string
+	// From is a proposal's proposer ("" when it does not say).
+	From string
 	// ID: the proposal id (proposals), the group prefix (contributions).
 	ID string
 	// Card is the member card (cards); Contribution the rotation part
