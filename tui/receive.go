@@ -25,7 +25,7 @@ const (
 var receiveModeNames = []string{"scan or type QR frames", "read a file", "decode a QR image"}
 
 // imageFrameMsg is the text of a QR code decoded from an image.
-type imageFrameMsg struct{ text string }
+type imageFrameMsg struct{ path, text string }
 
 // received reports a packet handed to the backend.
 type received struct{ notices []Notice }
@@ -46,6 +46,13 @@ type receiveScreen struct {
 	prog    transport.Progress
 	last    string // the outcome of the last input, for the user
 	lastErr bool
+	// doneMID is the message last completed: the scanner keeps reading
+	// its animation, and those frames are ignored quietly (ignored
+	// counts them), so that its outcome stays on screen.
+	doneMID string
+	ignored int
+	// decoded says what the last image held.
+	decoded string
 	// context says what the screen was opened for ("signatures for
 	// ceremony …"), "" for a general import.
 	context string
@@ -86,7 +93,8 @@ func (r *receiveScreen) Bindings() []key.Binding {
 func (r *receiveScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case imageFrameMsg:
-		return r, r.frame(msg.text, "image")
+		r.decoded = describeFrame(msg.path, msg.text)
+		return r, r.frame(msg.text, "image "+msg.path)
 	case received:
 		r.outcome(msg.notices)
 		return r, func() tea.Msg { return noticesMsg{msg.notices} }
@@ -114,10 +122,11 @@ func (r *receiveScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return r, cmd
 }
 
-// outcome summarizes what the backend did with a received packet.
+// outcome summarizes what the backend did with a received packet; it
+// stays on screen until the next outcome.
 func (r *receiveScreen) outcome(ns []Notice) {
 	if len(ns) == 0 {
-		r.last, r.lastErr = "received; nothing new for this device", false
+		r.last, r.lastErr = "imported; nothing new for this device", false
 		return
 	}
 	var texts []string
@@ -126,7 +135,7 @@ func (r *receiveScreen) outcome(ns []Notice) {
 		texts = append(texts, n.Text)
 		bad = bad || n.Err != nil
 	}
-	r.last, r.lastErr = strings.Join(texts, "; "), bad
+	r.last, r.lastErr = "imported: "+strings.Join(texts, "; "), bad
 }
 
 func (r *receiveScreen) submit(v string) tea.Cmd {
@@ -148,18 +157,42 @@ func (r *receiveScreen) submit(v string) tea.Cmd {
 		})
 	default:
 		path := v
+		r.decoded = ""
 		return r.c.work("decoding "+path, func(Backend) tea.Msg {
 			text, err := qr.DecodeFile(path)
 			if err != nil {
 				return errMsg{"decoding " + path, fmt.Errorf("%w: %w", errImport, err)}
 			}
-			return imageFrameMsg{text}
+			return imageFrameMsg{path, text}
 		})
 	}
 }
 
-// frame adds one frame; a complete message goes to the backend.
+// describeFrame says what an image decoded to: which frame of which
+// message, or that the text is no KC1 frame.
+func describeFrame(path, text string) string {
+	f, err := transport.ParseFrame(text)
+	if err != nil {
+		shown := []rune(text)
+		if len(shown) > 40 {
+			shown = append(shown[:40], '…')
+		}
+		return fmt.Sprintf("decoded %s: %q, which is not a KC1 frame", path, string(shown))
+	}
+	part := fmt.Sprintf("part %d of %d", f.Seq, f.Total)
+	if int(f.Seq) > f.Total {
+		part = fmt.Sprintf("extra part %d (the message has %d parts)", int(f.Seq)-f.Total, f.Total)
+	}
+	return fmt.Sprintf("decoded %s: a KC1 frame, %s of message %s (type %s)", path, part, f.MID, f.Type)
+}
+
+// frame adds one frame; a complete message goes to the backend. Frames
+// of the message just completed are ignored quietly.
 func (r *receiveScreen) frame(text, source string) tea.Cmd {
+	if f, err := transport.ParseFrame(text); err == nil && r.doneMID != "" && f.MID == r.doneMID {
+		r.ignored++
+		return nil
+	}
 	p, err := r.rx.Add(text)
 	if errors.Is(err, transport.ErrOtherMessage) && !r.prog.Done && r.prog.Held == 0 {
 		r.rx.Reset()
@@ -170,13 +203,17 @@ func (r *receiveScreen) frame(text, source string) tea.Cmd {
 		return nil
 	}
 	r.prog = p
-	r.last, r.lastErr = "", false
+	if r.lastErr {
+		r.last, r.lastErr = "", false
+	}
 	if !p.Done {
 		return nil
 	}
 	_, data, _ := r.rx.Message()
 	r.rx.Reset()
 	r.prog = transport.Progress{}
+	r.doneMID, r.ignored = p.MID, 0
+	r.last, r.lastErr = fmt.Sprintf("message %s complete (%d frames): importing…", p.MID, p.Frames), false
 	return r.c.work("importing", func(b Backend) tea.Msg {
 		ns, err := b.Receive(source, data)
 		if err != nil {
@@ -201,20 +238,27 @@ func (r *receiveScreen) View() string {
 		b.WriteString(mark + name + "\n")
 	}
 	b.WriteString("\n" + r.in.View() + "\n\n")
+	w := r.c.width
 	if r.mode == receiveFrames {
 		p := r.prog
 		if p.Total > 0 {
 			b.WriteString(fmt.Sprintf("frames: %d received, %d of %d parts known %s\n", p.Frames, p.Held, p.Total, bar(p.Fraction(), 20)))
-		} else {
+		} else if r.last == "" {
 			b.WriteString(st.Subtle.Render("Point a keyboard-wedge scanner at the other screen (each frame ends with\nenter), or type a frame. Frames may come in any order; repeats are fine.") + "\n")
 		}
 	}
+	if r.mode == receiveImage && r.decoded != "" {
+		b.WriteString(strings.Join(para(st.Info.Render, "", r.decoded, w), "\n") + "\n")
+	}
 	if r.last != "" {
 		if r.lastErr {
-			b.WriteString(st.Bad.Render("✗ "+r.last) + "\n")
+			b.WriteString(strings.Join(para(st.Bad.Render, "✗ ", r.last, w), "\n") + "\n")
 		} else {
-			b.WriteString(st.Good.Render("✓ "+r.last) + "\n")
+			b.WriteString(strings.Join(para(st.Good.Render, "✓ ", r.last, w), "\n") + "\n")
 		}
+	}
+	if r.ignored > 0 {
+		b.WriteString(st.Subtle.Render(fmt.Sprintf("%d more frames of message %s ignored: it is imported already", r.ignored, r.doneMID)) + "\n")
 	}
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestReceiveFrames(t *testing.T) {
 	if !bytes.Equal(got, msg) {
 		t.Errorf("Receive got %d bytes, want the %d-byte message", len(got), len(msg))
 	}
-	if v := s.View(); !strings.Contains(v, "✓ signature of bob added") {
+	if v := s.View(); !strings.Contains(v, "✓ imported: signature of bob added") {
 		t.Errorf("outcome not shown:\n%s", v)
 	}
 	if len(out) == 0 {
@@ -120,4 +121,54 @@ func TestReceiveGolden(t *testing.T) {
 	frames := kc1Frames(t, msg, 100)
 	s, _ := drive(newReceiveScreen(c, "signatures for ceremony 3f2a9c1e"), append(typeText(frames[0]), keyMsg("enter"))...)
 	requireTeaGolden(t, c, s)
+}
+
+// TestReceiveCompleteStays: once a message is complete and imported, the
+// scanner keeps reading the same animation: those frames are ignored
+// quietly and the outcome stays; another message's frames start afresh.
+func TestReceiveCompleteStays(t *testing.T) {
+	msg := noise(300)
+	frames := kc1Frames(t, msg, 100)
+	f := &fakeBackend{}
+	f.OnReceive = func(string, []byte) ([]Notice, error) {
+		return []Notice{{Text: "proposal c1234567 (inception of acme, sn 0, from alice) in the inbox"}}, nil
+	}
+	c := testCommon(f)
+	s := screen(newReceiveScreen(c, ""))
+	for _, fr := range frames {
+		s, _ = drive(s, append(typeText(fr), keyMsg("enter"))...)
+	}
+	for _, fr := range frames[:3] { // the animation goes round again
+		s, _ = drive(s, append(typeText(fr), keyMsg("enter"))...)
+	}
+	if n := count(f.Called(), "Receive qr frames 300"); n != 1 {
+		t.Errorf("the message was imported %d times: %v", n, f.Called())
+	}
+	v := s.View()
+	hasAll(t, "view", v, "✓ imported: proposal c1234567 (inception of acme, sn 0, from alice) in the inbox", "3 more frames of message")
+	if strings.Contains(v, "frame refused") || strings.Contains(v, "parts known") {
+		t.Errorf("the repeated frames show:\n%s", v)
+	}
+	c.busy = 0
+	requireTeaGolden(t, c, s)
+
+	other := kc1Frames(t, noise(250), 100)
+	s, _ = drive(s, append(typeText(other[0]), keyMsg("enter"))...)
+	hasAll(t, "another message", s.View(), "frames: 1 received", "✓ imported: proposal c1234567")
+}
+
+// TestReceiveImageSays: image mode says what the image decoded to.
+func TestReceiveImageSays(t *testing.T) {
+	frames := kc1Frames(t, noise(300), 100)
+	c := testCommon(&fakeBackend{})
+	s := screen(newReceiveScreen(c, ""))
+	s, _ = drive(s, keys("tab", "tab")...)
+	s, _ = drive(s, imageFrameMsg{path: "shot.png", text: frames[1]})
+	f, err := transport.ParseFrame(frames[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasAll(t, "view", strings.Join(strings.Fields(s.View()), " "), "decoded shot.png: a KC1 frame, part 2 of "+strconv.Itoa(f.Total)+" of message "+f.MID+" (type E)")
+	s, _ = drive(s, imageFrameMsg{path: "cat.png", text: "https://example.com/a-cat"})
+	hasAll(t, "view", strings.Join(strings.Fields(s.View()), " "), `decoded cat.png: "https://example.com/a-cat", which is not a KC1 frame`)
 }
