@@ -64,6 +64,11 @@ func (p *Player) Position() string {
 	return fmt.Sprintf("%d/%d", p.seq.SeqAt(p.pos), p.seq.Len())
 }
 
+// Part is the current frame's part number and the number of pure
+// fragments: part > n is a fountain part (an extra part mixing
+// fragments).
+func (p *Player) Part() (part, n int) { return int(p.seq.SeqAt(p.pos)), p.seq.Len() }
+
 // FPS returns the frame rate.
 func (p *Player) FPS() int { return p.fps }
 

@@ -491,7 +491,7 @@ func (s *shareScreen) caption(width int, side bool) []string {
 	if seq.Len() == 1 {
 		frames = "1 frame"
 	}
-	pos := "frame " + p.Position()
+	pos := framePosition(p)
 	dens := fmt.Sprintf("density %s (v%d) · %s", s.density, l.Version, frames)
 	if !side {
 		out := []string{
@@ -529,6 +529,17 @@ func (s *shareScreen) caption(width int, side bool) []string {
 		out = append(out, hint...)
 	}
 	return out
+}
+
+// framePosition names the frame shown: "frame 3/17", then, once every
+// frame was shown, "extra part 10 after 17" (a fountain part, which helps
+// a scanner that missed frames).
+func framePosition(p *qr.Player) string {
+	part, n := p.Part()
+	if part > n {
+		return fmt.Sprintf("extra part %d after %d", part-n, n)
+	}
+	return fmt.Sprintf("frame %d/%d", part, n)
 }
 
 // noteLines are the path field, or the outcome of the last w or d.

@@ -287,3 +287,47 @@ func TestShareGolden(t *testing.T) {
 	c, s := shareOf(&fakeBackend{Snap: Snapshot{DropDir: "/drop"}}, testOutgoing(600), 80, 24)
 	requireTeaGolden(t, c, s)
 }
+
+// TestShareExtraParts: after every frame was shown once, the fountain
+// parts read as extra parts, never as "27/17".
+func TestShareExtraParts(t *testing.T) {
+	_, s := shareOf(&fakeBackend{}, testOutgoing(1500), 80, 24)
+	if s.player == nil {
+		t.Fatalf("no code at 80x24: %v", s.err)
+	}
+	n := s.player.Sequence().Len()
+	drive(s, keys("space")...)
+	for range n - 1 {
+		drive(s, keys("n")...)
+	}
+	if v := s.View(); !strings.Contains(v, fmt.Sprintf("frame %d/%d", n, n)) {
+		t.Fatalf("the last pure frame:\n%s", v)
+	}
+	drive(s, keys("n")...)
+	v := s.View()
+	if !strings.Contains(v, fmt.Sprintf("extra part 1 after %d", n)) || strings.Contains(v, fmt.Sprintf("%d/%d", n+1, n)) {
+		t.Errorf("the first fountain part:\n%s", v)
+	}
+}
+
+// TestShareLongStatus: a long status on the share screen takes only the
+// blank rows under the code: the code keeps its layout.
+func TestShareLongStatus(t *testing.T) {
+	c, s := shareOf(&fakeBackend{}, testOutgoing(300), 80, 24)
+	if s.player == nil {
+		t.Fatalf("no code: %v", s.err)
+	}
+	before := s.player.Layout()
+	m := New(Options{PollInterval: -1}, nil)
+	m.c = c
+	m.stack = []screen{newHomeScreen(c), s}
+	m.Update(errMsg{"", fmt.Errorf("a long refusal: %s", strings.Repeat("every word of it matters ", 12))})
+	v := m.View()
+	assertFits(t, v, 80, 24)
+	if s.player.Layout() != before {
+		t.Errorf("the status re-laid the code out: %+v, then %+v", before, s.player.Layout())
+	}
+	if !strings.Contains(v, "a long refusal: every word") {
+		t.Errorf("no status:\n%s", v)
+	}
+}
