@@ -148,7 +148,7 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 	case collectAbortReason:
 		return []string{
 			st.Strong.Render("Abort the ceremony for good?") + st.Subtle.Render(" enter goes on · esc keeps it"),
-			truncate(s.reason.View(), w),
+			truncate(fieldLine(st, s.reason), w),
 		}
 	case collectAbortConfirm:
 		return []string{

@@ -12,7 +12,7 @@ import (
 // of the root model and only read it in Update and View.
 type common struct {
 	width, height int
-	chrome        int // rows the root takes around a screen (chromeRows; Play: 2)
+	chrome        int    // rows the root takes around a screen (chromeRows; Play: 2)
 	statusRows    int    // rows a long status takes beyond its own line (the root sets it)
 	top           screen // the screen on top of the stack (the root sets it)
 	styles        Styles

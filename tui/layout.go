@@ -67,6 +67,16 @@ func window(cursor, n, height int) int {
 	return max(0, min(start, n-height))
 }
 
+// fieldLine is a text field as a line of a form: with a "› " in front
+// while it has the keyboard, a visible focus under NO_COLOR too (where the
+// field's own cursor, drawn in reverse video, does not show).
+func fieldLine(st Styles, in textinput.Model) string {
+	if in.Focused() {
+		return st.Cursor.Render("› ") + in.View()
+	}
+	return "  " + in.View()
+}
+
 // newTextInput is a text field with a steady cursor: a blinking one would
 // redraw the screen twice a second for nothing (and slow remote terminals).
 func newTextInput() textinput.Model {

@@ -20,7 +20,7 @@ type memberScreen struct {
 func newMemberScreen(c *common) *memberScreen {
 	in := newTextInput()
 	in.Prompt = "alias: "
-	in.Placeholder = "alice-laptop"
+	in.Placeholder = "e.g. alice-laptop"
 	in.CharLimit = 64
 	in.Focus()
 	return &memberScreen{c: c, in: in}
@@ -64,7 +64,7 @@ func (m *memberScreen) View() string {
 	b.WriteString(st.Section.Render("Create a member") + "\n\n")
 	b.WriteString("The alias names you (a person or this device) in groups; the other members\n")
 	b.WriteString("see it on your card and in every roster (letters, digits, . _ -).\n\n")
-	b.WriteString(m.in.View() + "\n\n")
+	b.WriteString(fieldLine(m.c.styles, m.in) + "\n\n")
 	b.WriteString(st.Subtle.Render("Two keys are made: the signing key, and the next key whose digest is\ncommitted now and revealed at the next rotation (pre-rotation). They\nserve the first group you join; each other group gets a fresh seat.") + "\n")
 	return b.String()
 }
@@ -81,7 +81,7 @@ type cardForScreen struct {
 func newCardForScreen(c *common, m MemberInfo) *cardForScreen {
 	in := newTextInput()
 	in.Prompt = "group: "
-	in.Placeholder = "acme"
+	in.Placeholder = "e.g. acme"
 	in.CharLimit = 32
 	in.Focus()
 	return &cardForScreen{c: c, m: m, in: in}
@@ -121,6 +121,6 @@ func (s *cardForScreen) View() string {
 		b.WriteString(l + "\n")
 	}
 	b.WriteString("\nName the group it is for, as the proposer will call it:\n\n")
-	b.WriteString(s.in.View() + "\n")
+	b.WriteString(fieldLine(st, s.in) + "\n")
 	return b.String()
 }

@@ -78,7 +78,7 @@ func (p *passphraseScreen) View() string {
 	} else {
 		s += "Keys are kept in a passphrase-protected file. Type its passphrase.\n\n"
 	}
-	s += p.in.View() + "\n"
+	s += fieldLine(p.c.styles, p.in) + "\n"
 	if p.err != nil {
 		s += "\n" + st.Bad.Render("✗ "+p.err.Error()) + "\n"
 	}

@@ -72,13 +72,13 @@ func (r *receiveScreen) setMode(m receiveMode) {
 	switch m {
 	case receiveFrames:
 		r.in.Prompt = "frame> "
-		r.in.Placeholder = "KC1:…"
+		r.in.Placeholder = "e.g. KC1:C/1-3/… (what the scanner types)"
 	case receiveFile:
 		r.in.Prompt = "file> "
-		r.in.Placeholder = "path of a card, proposal, signature or kel file"
+		r.in.Placeholder = "e.g. card-bob.json: a card, proposal, signature or kel file"
 	case receiveImage:
 		r.in.Prompt = "image> "
-		r.in.Placeholder = "path of a PNG, JPEG or GIF with one QR frame"
+		r.in.Placeholder = "e.g. photo.png: a PNG, JPEG or GIF of one QR frame"
 	}
 	r.in.Focus()
 }
@@ -237,7 +237,7 @@ func (r *receiveScreen) View() string {
 		}
 		b.WriteString(mark + name + "\n")
 	}
-	b.WriteString("\n" + r.in.View() + "\n\n")
+	b.WriteString("\n" + fieldLine(st, r.in) + "\n\n")
 	w := r.c.width
 	if r.mode == receiveFrames {
 		p := r.prog

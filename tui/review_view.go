@@ -188,7 +188,7 @@ func (r *reviewScreen) statusLine() string {
 	var left string
 	switch {
 	case r.step == reviewDocument:
-		return truncate(r.doc.View(), r.c.width)
+		return truncate(fieldLine(st, r.doc), r.c.width)
 	case r.step == reviewSigning:
 		left = st.Subtle.Render("signing…")
 	case r.step == reviewConfirming:

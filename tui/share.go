@@ -94,7 +94,7 @@ func newShare(c *common, out Outgoing) *shareScreen {
 	}
 	s.path = textinput.New()
 	s.path.Prompt = "file> "
-	s.path.Placeholder = "path to write"
+	s.path.Placeholder = "e.g. bob.sig: the path to write"
 	s.path.CharLimit = 4096
 	return s
 }
@@ -546,7 +546,7 @@ func framePosition(p *qr.Player) string {
 func (s *shareScreen) noteLines(width int) []string {
 	st := s.c.styles
 	if s.writing {
-		return []string{truncate(s.path.View(), width)}
+		return []string{truncate(fieldLine(st, s.path), width)}
 	}
 	if s.note == "" {
 		return nil

@@ -77,10 +77,10 @@ func newAnchorWizard(c *common, prefix string) screen {
 		in.Prompt, in.Placeholder, in.CharLimit = prompt, placeholder, limit
 		return in
 	}
-	w.aid = mk("AID  > ", "prefix (E…, D…) or a group alias of this device", 128)
-	w.sn = mk("sn   > ", "sequence number of the event, such as 3", 20)
-	w.said = mk("SAID > ", "the event's digest (E…)", 128)
-	w.file = mk("file > ", "path of a document to commit to by its digest", 4096)
+	w.aid = mk("AID  > ", "e.g. E… (a prefix) or a group alias of this device", 128)
+	w.sn = mk("sn   > ", "e.g. 3: the event's sequence number", 20)
+	w.said = mk("SAID > ", "e.g. E…: the event's digest", 128)
+	w.file = mk("file > ", "e.g. minutes.pdf: a document to commit to by its digest", 4096)
 	w.layout()
 	return w
 }
@@ -360,7 +360,7 @@ func (w *anchorWizard) View() string {
 	}
 	var form []string
 	form = append(form, st.Strong.Render("Add an event seal")+" (an event of a KEL: enter in its last field adds it)")
-	form = append(form, "  "+w.aid.View())
+	form = append(form, fieldLine(st, w.aid))
 	if prefix, name := w.resolveAID(); name != "" {
 		if h, ok := w.c.snap.Group(prefix); ok {
 			form = append(form, truncate(st.Subtle.Render(fmt.Sprintf("    %s: latest event sn %d, SAID %s", name, h.State.Sn, h.State.Last)), width))
@@ -369,12 +369,12 @@ func (w *anchorWizard) View() string {
 	formErr := func() {
 		form = append(form, wizWrap("    "+st.Bad.Render("✗ ")+w.formErr.Error(), width, "      ")...)
 	}
-	form = append(form, "  "+w.sn.View(), "  "+w.said.View())
+	form = append(form, fieldLine(st, w.sn), fieldLine(st, w.said))
 	if w.formErr != nil && !w.docErr {
 		formErr()
 	}
 	form = append(form, st.Strong.Render("Add the digest of a document")+" (enter reads it)")
-	form = append(form, "  "+w.file.View())
+	form = append(form, fieldLine(st, w.file))
 	if w.reading != "" {
 		form = append(form, st.Info.Render("    … "+w.reading))
 	}

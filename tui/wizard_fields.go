@@ -65,7 +65,7 @@ func newThresholdField(prompt string) thresholdField {
 	in := newTextInput()
 	in.Prompt = prompt
 	in.CharLimit = 4096
-	in.Placeholder = "2, or 1/2,1/4,1/4"
+	in.Placeholder = "e.g. 2, or 1/2,1/4,1/4"
 	return thresholdField{in: in}
 }
 
@@ -115,7 +115,7 @@ func (f *thresholdField) update(msg tea.Msg) tea.Cmd {
 
 // lines renders the field and, under it, its reading or its error.
 func (f *thresholdField) lines(st Styles, width int) []string {
-	out := []string{"  " + f.in.View()}
+	out := []string{fieldLine(st, f.in)}
 	switch {
 	case f.err != nil:
 		out = append(out, wizWrap("    "+st.Bad.Render("✗ ")+f.err.Error(), width, "      ")...)
@@ -153,7 +153,7 @@ func parseExpiry(text string) (time.Duration, error) {
 func newExpiryField() textinput.Model {
 	in := newTextInput()
 	in.Prompt = "expires after> "
-	in.Placeholder = "never (or 72h, 90m, 3d)"
+	in.Placeholder = "empty: never; e.g. 72h, 90m, 3d"
 	in.CharLimit = 16
 	return in
 }
@@ -189,7 +189,7 @@ func durationWords(d time.Duration) string {
 // expiryLines renders the expiry field and its reading or error.
 func expiryLines(c *common, in textinput.Model, width int) []string {
 	st := c.styles
-	out := []string{"  " + in.View()}
+	out := []string{fieldLine(st, in)}
 	d, err := parseExpiry(in.Value())
 	if err != nil {
 		return append(out, wizWrap("    "+st.Bad.Render("✗ ")+err.Error(), width, "      ")...)

@@ -84,7 +84,7 @@ func newInceptionWizard(c *common) screen {
 	w.wizNav = newWizNav("new group", incFields, w.checkStep, w.applyFocus)
 	w.alias = newTextInput()
 	w.alias.Prompt = "alias> "
-	w.alias.Placeholder = "acme"
+	w.alias.Placeholder = "e.g. acme"
 	w.alias.CharLimit = 32
 	w.witnesses, w.toad = newWitnessFields()
 	w.sync()
@@ -383,7 +383,7 @@ func (w *inceptionWizard) View() string {
 		hints = wizThresholdHints(st, width)
 	case incGroup:
 		main = append(main, wizWrap("The group's alias on this device (the other members see it as a suggestion):", width, "")...)
-		main = append(main, "  "+w.alias.View())
+		main = append(main, fieldLine(st, w.alias))
 		main = append(main, w.toggleLine(incFocusEO, w.eo, "establishment only (EO): no interaction events, so no anchoring"))
 		main = append(main, w.toggleLine(incFocusDND, w.dnd, "do not delegate (DND): the group cannot delegate identifiers"))
 		main = append(main, expiryLines(w.c, w.expires, width)...)

@@ -457,3 +457,25 @@ func TestWizardInceptionSkipsStaleCards(t *testing.T) {
 		t.Errorf("members offered:\n%s", v)
 	}
 }
+
+// TestWizardInceptionFocusGolden: under NO_COLOR (the tests' profile) the
+// field with the keyboard is marked "›" on the thresholds step, and the
+// alias field's placeholder reads as an example, not a value.
+func TestWizardInceptionFocusGolden(t *testing.T) {
+	_, c, s := newIncTest(t)
+	s = chooseAll(s)
+	s, _ = drive(s, keyMsg("enter"))
+	v := s.View()
+	if !strings.Contains(v, "› kt> 2") || strings.Contains(v, "› nt>") {
+		t.Errorf("thresholds step: the focus is not marked on kt:\n%s", v)
+	}
+	s, _ = drive(s, keys("tab")...)
+	if v := s.View(); !strings.Contains(v, "› nt> 2") || strings.Contains(v, "› kt>") {
+		t.Errorf("thresholds step: the focus is not marked on nt:\n%s", v)
+	}
+	requireTeaGolden(t, c, s)
+	s, _ = drive(s, keys("enter")...)
+	if v := s.View(); !strings.Contains(v, "› alias> e.g. acme") {
+		t.Errorf("group step:\n%s", v)
+	}
+}
