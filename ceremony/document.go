@@ -83,11 +83,11 @@ func checkDocumentName(name string) error {
 	return nil
 }
 
-// NoteDocument is the note for a document the proposer anchors by its
-// digest: its base name and size. ok is false when the name cannot travel
-// (a name too long, or with control characters): the seal then goes
-// without a note.
-func NoteDocument(path string, data []byte) (note DocumentNote, ok bool) {
+// NoteDocument is the note for a document (at path, of size bytes with
+// digest) the proposer anchors by its digest: its base name and size. ok
+// is false when the name cannot travel (a name too long, or with control
+// characters): the seal then goes without a note.
+func NoteDocument(path, digest string, size int64) (note DocumentNote, ok bool) {
 	name := path
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -95,5 +95,5 @@ func NoteDocument(path string, data []byte) (note DocumentNote, ok bool) {
 	if checkDocumentName(name) != nil {
 		return DocumentNote{}, false
 	}
-	return DocumentNote{Digest: kel.Digest(data), Name: name, Size: int64(len(data))}, true
+	return DocumentNote{Digest: digest, Name: name, Size: size}, true
 }

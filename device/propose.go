@@ -396,8 +396,9 @@ func (d *Device) ProposeAnchoring(req Anchoring) (*Proposed, error) {
 			if err != nil {
 				return nil, err
 			}
-			seals = append(seals, kel.DigestSeal(data))
-			if n, ok := ceremony.NoteDocument(s[1], data); ok && !slices.ContainsFunc(notes, func(o ceremony.DocumentNote) bool { return o.Digest == n.Digest }) {
+			seal := kel.DigestSeal(data)
+			seals = append(seals, seal)
+			if n, ok := ceremony.NoteDocument(s[1], seal.D, int64(len(data))); ok && !slices.ContainsFunc(notes, func(o ceremony.DocumentNote) bool { return o.Digest == n.Digest }) {
 				notes = append(notes, n)
 			}
 		}

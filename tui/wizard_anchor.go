@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -46,10 +47,12 @@ type anchorDocMsg struct {
 	size int
 }
 
-// anchorSeal is a seal of the list and what it stands for, for the user.
+// anchorSeal is a seal of the list and what it stands for, for the user;
+// a document's seal carries its note (name and size) for the co-signers.
 type anchorSeal struct {
 	seal kel.Seal
 	what string
+	note *ceremony.DocumentNote
 }
 
 // anchorWizard proposes an interaction event of a group anchoring seals:
@@ -250,6 +253,9 @@ func (w *anchorWizard) request() AnchoringRequest {
 	r := AnchoringRequest{Group: w.prefix, Expires: exp}
 	for _, s := range w.seals.items {
 		r.Seals = append(r.Seals, s.seal)
+		if s.note != nil && !slices.ContainsFunc(r.Documents, func(n ceremony.DocumentNote) bool { return n.Digest == s.note.Digest }) {
+			r.Documents = append(r.Documents, *s.note)
+		}
 	}
 	return r
 }
@@ -270,6 +276,9 @@ func (w *anchorWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
 			name = name[i+1:]
 		}
 		s := anchorSeal{seal: msg.seal, what: fmt.Sprintf("document %s (%s)", name, byteWords(msg.size))}
+		if n, ok := ceremony.NoteDocument(msg.path, msg.seal.D, int64(msg.size)); ok {
+			s.note = &n
+		}
 		if err := w.add(s); err != nil {
 			w.formErr, w.docErr = err, true
 			return w, w.fail(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -107,6 +108,10 @@ func TestWizardAnchorRequest(t *testing.T) {
 	want := []kel.Seal{kel.EventSeal(beta.Prefix, 2, said), {Kind: kel.SealDigest, D: kel.Digest(doc)}}
 	if got[0].Group != x.prefix || !slices.Equal(got[0].Seals, want) || got[0].Expires != 0 {
 		t.Errorf("request %+v, want seals %v", got[0], want)
+	}
+	// The co-signers learn the file's name and size (never trusted).
+	if note := []ceremony.DocumentNote{{Digest: kel.Digest(doc), Name: "minutes.txt", Size: int64(len(doc))}}; !slices.Equal(got[0].Documents, note) {
+		t.Errorf("document notes %+v, want %+v", got[0].Documents, note)
 	}
 	if _, ok := find[replaceMsg](out); !ok {
 		t.Errorf("no collect screen: %v", out)
