@@ -37,9 +37,11 @@ func reviewOrSign(name, usage string, args []string, stdin io.Reader, stdout, st
 	var docs stringList
 	c.fs.Var(&docs, "doc", "document for digest seals")
 	var group, out *string
+	var yes *bool
 	if name == "sign" {
 		group = c.fs.String("group", "", "local group alias")
 		out = c.fs.String("out", "", "signature envelope file")
+		yes = c.fs.Bool("yes", false, "sign without asking")
 	}
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -85,6 +87,11 @@ func reviewOrSign(name, usage string, args []string, stdin io.Reader, stdout, st
 		}
 		return 0
 	}
+	if !*yes && signOnTerminal(stdin) {
+		if err := confirmSign(c, r, stdin); err != nil {
+			return c.fail(err)
+		}
+	}
 	if err := sign(c, d, r, *group, *out); err != nil {
 		return c.fail(err)
 	}
@@ -109,6 +116,9 @@ func printReview(c *cmd, d *device.Device, r *device.Reviewed) {
 	c.printf("proposal %s: %s%s for group %s\n", in.ID(), in.Proposal.Kind, from, group)
 	c.printf("event:       %s\n", device.EventLine(ev))
 	c.printf("fingerprint: %s   (compare with the other members before signing)\n", ceremony.Fingerprint(ev.SAID()))
+	if words := ceremony.FingerprintWords(ev.SAID()); len(words) > 0 {
+		c.printf("words:       %s   (read them aloud: every member must see the same six)\n", strings.Join(words, " "))
+	}
 	rev := r.Review
 	if rev == nil {
 		for _, w := range r.Warnings {
