@@ -67,8 +67,10 @@ interop:
 	./scripts/interop.sh
 
 # The real binary in a private tmux server: three devices (separate homes, one shared drop
-# folder) complete a 2-of-3 inception through the TUI; assertions read the screens (needs tmux).
-# E2E_DIR=dir keeps the homes, the drop folder and the last screens.
+# folder) run a 2-of-3 inception, a rotation that drops a member and the anchoring of a document
+# the co-signers check, all through the TUI; assertions read the screens (needs tmux).
+# E2E_DIR=dir keeps the homes, the drop folder with the group's KEL (icp, rot, ixn; also
+# dir/acme.kel.cesr) and the last screens.
 e2e:
 	./scripts/e2e.sh
 
@@ -87,7 +89,8 @@ concurrent-members:
 test-witness:
 	./scripts/test-witness.sh
 
-# docs/collect.png and docs/share-qr.png from the e2e run (tmux, aha, headless chromium).
+# docs/collect.png, docs/share-qr.png and docs/review.png from the e2e run (tmux, aha, headless
+# chromium).
 screenshots:
 	./scripts/screenshots.sh
 

@@ -195,6 +195,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case replaceMsg:
+		// A review signed from a ceremony's collect screen goes back to
+		// it rather than stacking a second one (one esc leaves it).
+		if n := len(m.stack); n > 1 && sameCollect(m.stack[n-2], msg.s) {
+			m.stack = m.stack[:n-1]
+			return m, nil
+		}
 		m.stack[len(m.stack)-1] = msg.s
 		return m, m.startBusy(startCmd(msg.s))
 	case askMsg:
@@ -249,6 +255,13 @@ func (m *Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	s, cmd := m.top().Update(msg)
 	m.stack[len(m.stack)-1] = s
 	return m, m.startBusy(cmd)
+}
+
+// sameCollect reports whether a and b are collect screens of one ceremony.
+func sameCollect(a, b screen) bool {
+	ca, ok1 := a.(*collectScreen)
+	cb, ok2 := b.(*collectScreen)
+	return ok1 && ok2 && ca.id == cb.id
 }
 
 // answer replies to the pending passphrase request.

@@ -341,3 +341,27 @@ func TestPassphraseGolden(t *testing.T) {
 	waitScreen(t, tm, "Keystore passphrase")
 	requireGolden(t, finalView(t, tm))
 }
+
+// TestRootSignedBackToCollect: a review opened from a ceremony's collect
+// screen goes back to that screen when it signs (one esc then reaches
+// home); opened from home, it is replaced by the collect screen.
+func TestRootSignedBackToCollect(t *testing.T) {
+	f := &fakeBackend{Snap: sampleSnapshot()}
+	m := rootWith(f)
+	id := f.Snap.Ceremonies[0].ID
+	m.Update(pushMsg{newCollectScreen(m.c, id)})
+	m.Update(pushMsg{newReviewScreen(m.c, id)})
+	m.Update(replaceMsg{newCollectScreen(m.c, id)})
+	if len(m.stack) != 2 {
+		t.Fatalf("stack of %d screens, want home and one collect screen", len(m.stack))
+	}
+	m.Update(keyMsg("esc"))
+	if _, ok := m.top().(*homeScreen); !ok || len(m.stack) != 1 {
+		t.Errorf("esc leads to %T (%d screens)", m.top(), len(m.stack))
+	}
+	m.Update(pushMsg{newReviewScreen(m.c, id)})
+	m.Update(replaceMsg{newCollectScreen(m.c, id)})
+	if _, ok := m.top().(*collectScreen); !ok || len(m.stack) != 2 {
+		t.Errorf("from home: %T on top (%d screens)", m.top(), len(m.stack))
+	}
+}

@@ -381,6 +381,16 @@ func TestCollectFinalizedGolden(t *testing.T) {
 	}
 	f := &fakeBackend{Snap: x.snapshot(false, true)}
 	c, s := collectOf(f, x.c.ID())
+	// Two of three signed: carol did not sign, and waits for nothing.
+	y := fxIncept(t, fxMembers("alice", "bob", "carol"), kel.IntThreshold(2), kel.IntThreshold(2)).sign("alice", "bob")
+	if _, err := y.c.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	_, two := collectOf(&fakeBackend{Snap: y.snapshot(false, true)}, y.c.ID())
+	hasAll(t, "2 of 3", two.View(), "members: 2 of 3 signers signed · 1 did not sign", "– carol    k[2]   did not sign")
+	if strings.Contains(two.View(), "waiting") {
+		t.Errorf("a finalized ceremony waits:\n%s", two.View())
+	}
 	v := s.View()
 	hasAll(t, "view", v, "signatures: 3 signed, 2 needed (any 2 of 3)", "members: 3 of 3 signers signed", "codes: B = current only", "finalized")
 	if strings.Contains(v, "waiting") || strings.Contains(v, "not met") {

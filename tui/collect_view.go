@@ -267,7 +267,7 @@ func (s *collectScreen) View() string {
 	}
 	weights := s.weights(ci.Progress.KtThreshold)
 	for _, sl := range slots[off:end] {
-		b.WriteString(truncate(s.slotLine(sl, ci.Progress.Rotation, lw, weights), w))
+		b.WriteString(truncate(s.slotLine(sl, ci.State.Open(), ci.Progress.Rotation, lw, weights), w))
 		b.WriteByte('\n')
 	}
 	if l := codeLegend(ci.Progress.Slots); l != "" {
@@ -299,7 +299,10 @@ func (s *collectScreen) membersLine(ci CeremonyInfo, off, end, rows int) string 
 		}
 	}
 	left := fmt.Sprintf("members: %d of %d signers signed", signed, signers)
-	if waiting > 0 {
+	switch {
+	case waiting > 0 && !ci.State.Open():
+		left += fmt.Sprintf(" · %d did not sign", waiting)
+	case waiting > 0:
 		left += fmt.Sprintf(" · %d waiting", waiting)
 	}
 	if invalid > 0 {
@@ -313,7 +316,7 @@ func (s *collectScreen) membersLine(ci CeremonyInfo, off, end, rows int) string 
 }
 
 // slotLine is one member: mark, label, position and status in words.
-func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int, weights []string) string {
+func (s *collectScreen) slotLine(sl ceremony.Slot, open, rotation bool, lw int, weights []string) string {
 	st := s.c.styles
 	label := sl.Label
 	if len(label) > lw {
@@ -327,8 +330,8 @@ func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int, weight
 		}
 	}
 	var mark, text string
-	switch sl.Status {
-	case ceremony.SlotSigned:
+	switch {
+	case sl.Status == ceremony.SlotSigned:
 		mark = st.Good.Render("✓")
 		text = "signed"
 		if sl.Code != "" {
@@ -341,10 +344,13 @@ func (s *collectScreen) slotLine(sl ceremony.Slot, rotation bool, lw int, weight
 				text += " · reveals no prior digest: counts toward the new kt only"
 			}
 		}
-	case ceremony.SlotWaiting:
+	case sl.Status == ceremony.SlotWaiting && !open:
+		mark = "–"
+		text = st.Subtle.Render("did not sign")
+	case sl.Status == ceremony.SlotWaiting:
 		mark = "…"
 		text = "waiting"
-	case ceremony.SlotInvalid:
+	case sl.Status == ceremony.SlotInvalid:
 		mark = st.Bad.Render("✗")
 		text = st.Bad.Render("invalid: " + orText(sl.Why, "the signature was refused"))
 	default:
