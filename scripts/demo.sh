@@ -67,24 +67,24 @@ C member card carol --out "$w/carol.card"
 
 step "1. A and B incept the 2-of-2 group 'team'"
 A group incept --group team --member alice --card "$w/bob.card" --kt 2 --nt 2 --out "$w/icp.proposal"
-A sign "$w/icp.proposal" --member alice
+A sign "$w/icp.proposal" --yes --member alice
 B review "$w/icp.proposal"
-B sign "$w/icp.proposal" --member bob --out "$w/icp.bob.sig"
+B sign "$w/icp.proposal" --yes --member bob --out "$w/icp.bob.sig"
 A collect team "$w/icp.bob.sig"
 A finalize team --out "$w/icp.cesr"
 B kel import "$w/icp.cesr"
 
 step "2. C incepts its own 1-of-1 identifier; team anchors C's inception with an event seal"
 C group incept --group carol-aid --member carol-solo --kt 1 --out "$w/c-icp.proposal"
-C sign "$w/c-icp.proposal" --member carol-solo
+C sign "$w/c-icp.proposal" --yes --member carol-solo
 C finalize carol-aid --out "$w/c-icp.cesr"
 C kel export carol-aid --out "$w/c.kel.cesr"
 A kel import "$w/c.kel.cesr" --group carol-aid
 A anchor --group team --seal-event carol-aid --out "$w/anchor1.proposal"
-A sign "$w/anchor1.proposal" --member alice
+A sign "$w/anchor1.proposal" --yes --member alice
 B review "$w/anchor1.proposal" | tee "$w/anchor1.review"
 has "$w/anchor1.review" "seal (checked):  anchors event 0 of"
-B sign "$w/anchor1.proposal" --member bob --out "$w/anchor1.bob.sig"
+B sign "$w/anchor1.proposal" --yes --member bob --out "$w/anchor1.bob.sig"
 A collect team "$w/anchor1.bob.sig"
 A finalize team --out "$w/anchor1.cesr"
 B kel import "$w/anchor1.cesr"
@@ -98,7 +98,7 @@ step "3. A rotation signed by one device cannot be finalized"
 A rotate contribute --group team --member alice --out "$w/alice.contrib"
 B rotate contribute --group team --member bob --out "$w/bob.contrib"
 A rotate propose --group team "$w/alice.contrib" "$w/bob.contrib" --add-next "$w/carol.card" --kt 2 --nt 2 --out "$w/rot1.proposal"
-A sign "$w/rot1.proposal" --member alice
+A sign "$w/rot1.proposal" --yes --member alice
 A status team | tee "$w/rot1.status"
 has "$w/rot1.status" 'signing threshold kt "2"'
 has "$w/rot1.status" "1 signed, 2 needed (alice): not met"
@@ -113,8 +113,8 @@ echo "The same rotation is proposed again: the same event, so alice's journal le
 A rotate propose --group team "$w/alice.contrib" "$w/bob.contrib" --add-next "$w/carol.card" --kt 2 --nt 2 --out "$w/rot1b.proposal"
 C review "$w/rot1b.proposal" --member carol | tee "$w/rot1b.carol.review"
 has "$w/rot1b.carol.review" "your next digest is committed"
-A sign "$w/rot1b.proposal" --member alice
-B sign "$w/rot1b.proposal" --member bob --out "$w/rot1b.bob.sig"
+A sign "$w/rot1b.proposal" --yes --member alice
+B sign "$w/rot1b.proposal" --yes --member bob --out "$w/rot1b.bob.sig"
 A collect team "$w/rot1b.bob.sig"
 A finalize team --out "$w/rot1b.cesr"
 B kel import "$w/rot1b.cesr"
@@ -125,8 +125,8 @@ A rotate contribute --group team --member alice --out "$w/alice2.contrib"
 B rotate contribute --group team --member bob --out "$w/bob2.contrib"
 C rotate contribute --group team --member carol --out "$w/carol.contrib"
 B rotate propose --group team "$w/alice2.contrib" "$w/bob2.contrib" "$w/carol.contrib" --kt 2 --nt 2 --out "$w/rot2.proposal"
-B sign "$w/rot2.proposal" --member bob
-C sign "$w/rot2.proposal" --member carol --out "$w/rot2.carol.sig"
+B sign "$w/rot2.proposal" --yes --member bob
+C sign "$w/rot2.proposal" --yes --member carol --out "$w/rot2.carol.sig"
 B collect "$w/rot2.proposal" "$w/rot2.carol.sig" | tee "$w/rot2.status"
 has "$w/rot2.status" "ready: keremony finalize"
 B finalize team --out "$w/rot2.cesr"
@@ -137,10 +137,10 @@ C member list
 step "5. An anchoring signed by 2 of the 3 (carol and alice)"
 echo "Minutes of the meeting that welcomed carol." > "$w/minutes.txt"
 C anchor --group team --seal-file "$w/minutes.txt" --out "$w/anchor2.proposal"
-C sign "$w/anchor2.proposal" --member carol
+C sign "$w/anchor2.proposal" --yes --member carol
 A review "$w/anchor2.proposal" --doc "$w/minutes.txt" | tee "$w/anchor2.review"
 has "$w/anchor2.review" 'seal (checked):  commits to data with digest'
-A sign "$w/anchor2.proposal" --member alice --doc "$w/minutes.txt" --out "$w/anchor2.alice.sig"
+A sign "$w/anchor2.proposal" --yes --member alice --doc "$w/minutes.txt" --out "$w/anchor2.alice.sig"
 C collect team "$w/anchor2.alice.sig"
 C finalize team --out "$w/anchor2.cesr"
 A kel import "$w/anchor2.cesr"

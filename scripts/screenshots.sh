@@ -1,5 +1,6 @@
 #!/bin/sh
-# screenshots.sh: docs/collect.png and docs/share-qr.png from the real TUI.
+# screenshots.sh: docs/collect.png, docs/share-qr.png and docs/review.png from
+# the real TUI.
 # Runs e2e.sh with E2E_SHOTS set (tmux capture-pane -e keeps the colours),
 # turns each capture into HTML with aha and photographs it with headless
 # chromium. Needs tmux, aha, chromium and fonts-dejavu-core (Debian packages;
@@ -19,7 +20,7 @@ SHOTS=$(mktemp -d)
 trap 'rm -rf "$SHOTS"' EXIT
 E2E_SHOTS="$SHOTS" ./scripts/e2e.sh
 mkdir -p docs
-for name in collect share; do
+for name in collect share review; do
   out=docs/$name.png
   [ "$name" = share ] && out=docs/share-qr.png
   {
