@@ -89,7 +89,10 @@ func (l *logScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return l, cmd
 }
 
-func (l *logScreen) View() string { return l.vp.View() }
+func (l *logScreen) View() string {
+	l.vp.Height = l.c.bodyHeight() // a long status may have taken rows
+	return l.vp.View()
+}
 
 // wrapLines hard-wraps each line at width, indenting continuations.
 func wrapLines(lines []string, width int) string {

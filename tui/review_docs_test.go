@@ -155,3 +155,22 @@ func TestReviewSignFailedInFull(t *testing.T) {
 	c.busy = 0
 	requireTeaGoldenStatus(t, c, s, fmt.Errorf("%w: %w", errSignFailed, why))
 }
+
+// TestReviewPreflightGolden: what the pre-flight finds (another event
+// signed at this sequence number) is on the review, in full, before s:
+// the review offers no signature.
+func TestReviewPreflightGolden(t *testing.T) {
+	_, ri := inceptionReview(t)
+	ri.CanSign = false
+	ri.Refusals = []string{`member bob already signed a different event at sn 0 of acme (the signing journal): signing this one as well would be duplicity; conflicting signature: member "bob" already signed EAbcdefghijklmnopqrstuvwxyz0123456789ABCDEFG at sn 0 of EHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw`}
+	f := &fakeBackend{}
+	f.OnReview = func(string) (ReviewInfo, error) { return ri, nil }
+	c, s := openReview(t, f, ri.ProposalID)
+	if hasBinding(s, "s") {
+		t.Error("the footer offers s")
+	}
+	hasAll(t, "view", strings.Join(strings.Fields(s.View()), " "), "✗ THIS DEVICE MUST NOT SIGN THIS EVENT",
+		"member bob already signed a different event at sn 0 of acme", "at sn 0 of EHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw")
+	c.busy = 0
+	requireTeaGolden(t, c, s)
+}

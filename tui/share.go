@@ -542,7 +542,9 @@ func framePosition(p *qr.Player) string {
 	return fmt.Sprintf("frame %d/%d", part, n)
 }
 
-// noteLines are the path field, or the outcome of the last w or d.
+// noteLines are the path field, or the outcome of the last w or d,
+// wrapped (a caption under the code shows the first line; the status line
+// and the log have all of it).
 func (s *shareScreen) noteLines(width int) []string {
 	st := s.c.styles
 	if s.writing {
@@ -552,7 +554,7 @@ func (s *shareScreen) noteLines(width int) []string {
 		return nil
 	}
 	if s.noteErr {
-		return []string{truncate(st.Bad.Render("✗ "+s.note), width)}
+		return para(st.Bad.Render, "✗ ", s.note, width)
 	}
-	return []string{truncate(st.Good.Render("✓ "+s.note), width)}
+	return para(st.Good.Render, "✓ ", s.note, width)
 }
