@@ -46,9 +46,12 @@ pick() {
 }
 
 # carol's terminal has no colours (NO_COLOR): her screens must read the same.
+run_cmd() {
+  env=""; [ "$1" != carol ] || env="NO_COLOR=1 "
+  echo "${env}KEREMONY_PASSPHRASE=e2e-passphrase KEREMONY_KEYSTORE=file $BIN --home $DIR/$1 --drop $DIR/drop"
+}
 for n in alice bob carol; do
-  env=""; [ "$n" != carol ] || env="NO_COLOR=1 "
-  tm_start "$n" 80 24 "${env}KEREMONY_PASSPHRASE=e2e-passphrase KEREMONY_KEYSTORE=file $BIN --home $DIR/$n --drop $DIR/drop"
+  tm_start "$n" 80 24 "$(run_cmd "$n")"
 done
 
 step "first run: each device creates its member and drops its card"
@@ -145,6 +148,13 @@ tm_wait carol 'acme +E[A-Za-z0-9_-]+… +sn 1'
 step "bob's old card no longer works: alice's inbox marks it stale and sinks it"
 tm_keys alice Escape; tm_wait alice 'Members of this device'
 tm_wait alice 'card +bob +⚠ stale'
+
+step "bob quits and starts again: nothing is lost, and his card from before the rotation is not in his inbox"
+tm_keys bob q; sleep 0.5
+tm respawn-pane -k -t bob "$(run_cmd bob)"
+tm_wait bob 'rotation +acme sn 1 +✓ finalized'
+tm_wait bob 'card +alice +⚠ stale'
+if tm_screen bob | grep -Eq '^. card +bob '; then fail "bob's inbox holds his own card"; fi
 
 step "anchoring: alice anchors the minutes' digest; bob checks his copy on the review"
 printf 'Minutes of the board meeting, 2026-11-20.\nResolved: rotate the keys.\n' > "$DIR/docs/minutes.txt"

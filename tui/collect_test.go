@@ -424,4 +424,5 @@ func TestCollectStaleCard(t *testing.T) {
 	v := screenView(c, s)
 	assertFits(t, v, 80, 24)
 	hasAll(t, "view", strings.Join(strings.Fields(v), " "), "✗ bob's card is stale: bob rotated at sn 3 of acme", "propose again with bob's new card")
+	requireTeaGolden(t, c, s)
 }

@@ -169,6 +169,7 @@ func TestReceiveImageSays(t *testing.T) {
 		t.Fatal(err)
 	}
 	hasAll(t, "view", strings.Join(strings.Fields(s.View()), " "), "decoded shot.png: a KC1 frame, part 2 of "+strconv.Itoa(f.Total)+" of message "+f.MID+" (type E)")
+	requireTeaGolden(t, c, s)
 	s, _ = drive(s, imageFrameMsg{path: "cat.png", text: "https://example.com/a-cat"})
 	hasAll(t, "view", strings.Join(strings.Fields(s.View()), " "), `decoded cat.png: "https://example.com/a-cat", which is not a KC1 frame`)
 }

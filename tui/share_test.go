@@ -308,6 +308,7 @@ func TestShareExtraParts(t *testing.T) {
 	if !strings.Contains(v, fmt.Sprintf("extra part 1 after %d", n)) || strings.Contains(v, fmt.Sprintf("%d/%d", n+1, n)) {
 		t.Errorf("the first fountain part:\n%s", v)
 	}
+	requireTeaGolden(t, s.c, s)
 }
 
 // TestShareLongStatus: a long status on the share screen takes only the
