@@ -77,7 +77,10 @@ func (s *checkScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return s, cmd
 }
 
-func (s *checkScreen) View() string { return s.vp.View() }
+func (s *checkScreen) View() string {
+	s.vp.Height = s.c.bodyHeight() // a long status may have taken rows
+	return s.vp.View()
+}
 
 // checkWarning is Home's line when the start-up check found a seat (or
 // the journal) not ready; "" when all is well or it has not run.
