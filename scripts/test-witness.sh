@@ -127,8 +127,8 @@ dev A group incept --group team --member alice --card "$wire/bob.card" --card "$
 has "$dir/out.txt" 'witnesses wan, wil \(toad 2 of 2\)'
 dev B review "$wire/icp.proposal"
 has "$dir/out.txt" "witnesses: +$WAN, $WIL: 2 of 2 must receipt every event \(toad 2\)"
-dev A sign "$wire/icp.proposal" --member alice
-dev B sign "$wire/icp.proposal" --member bob --out "$wire/icp.bob.sig"
+dev A sign "$wire/icp.proposal" --yes --member alice
+dev B sign "$wire/icp.proposal" --yes --member bob --out "$wire/icp.bob.sig"
 dev A collect team "$wire/icp.bob.sig"
 dev A finalize team --out "$wire/icp.cesr"
 dev B kel import "$wire/icp.cesr"
@@ -154,8 +154,8 @@ has "$dir/out.txt" '^2 new witness receipts kept$'
 step "2. an anchoring, then a rotation that cuts wil (toad 1) and one that adds it back (toad 2)"
 printf 'minutes of the meeting\n' > "$wire/minutes.txt"
 dev A anchor --group team --seal-file "$wire/minutes.txt" --out "$wire/ixn.proposal"
-dev A sign "$wire/ixn.proposal" --member alice
-dev B sign "$wire/ixn.proposal" --member bob --out "$wire/ixn.bob.sig"
+dev A sign "$wire/ixn.proposal" --yes --member alice
+dev B sign "$wire/ixn.proposal" --yes --member bob --out "$wire/ixn.bob.sig"
 dev A collect team "$wire/ixn.bob.sig"
 dev A finalize team --out "$wire/ixn.cesr"
 dev B kel import "$wire/ixn.cesr"
@@ -172,9 +172,9 @@ rotate() {
   dev A rotate propose --group team "$wire/$n.alice.contrib" "$wire/$n.bob.contrib" --reserve carol "$@" --out "$wire/$n.proposal"
   cp "$dir/out.txt" "$dir/propose.txt"
   dev B review "$wire/$n.proposal"
-  dev A sign "$wire/$n.proposal" --member alice
+  dev A sign "$wire/$n.proposal" --yes --member alice
   cp "$dir/out.txt" "$dir/review.txt" # A's review, naming the witnesses it resolved
-  dev B sign "$wire/$n.proposal" --member bob --out "$wire/$n.bob.sig"
+  dev B sign "$wire/$n.proposal" --yes --member bob --out "$wire/$n.bob.sig"
   dev A collect team "$wire/$n.bob.sig"
   dev A finalize team --out "$wire/$n.cesr"
   dev B kel import "$wire/$n.cesr"
@@ -259,10 +259,10 @@ tm_keys alice Enter Enter Enter Enter; tm_wait alice 'witnesses>'
 tm_type alice "$WAN_OOBI $WIL_OOBI"
 tm_keys alice Enter; tm_wait alice 'toad>'
 tm_keys alice Enter; tm_wait alice 'witnesses 2, resolved when proposed; toad: a majority'
-tm_keys alice p; tm_wait alice 'signatures: 0 of 2'
+tm_keys alice p; tm_wait alice 'signatures: 0 signed, 2 needed'
 tm_keys alice s; tm_wait alice 'Read the six words'
 tm_keys alice s; tm_wait alice 'Sign this event'
-tm_keys alice y; tm_wait alice 'signatures: 1 of 2'
+tm_keys alice y; tm_wait alice 'signatures: 1 signed, 2 needed'
 tm_wait bob 'proposal +inception of tuiteam'
 tm_keys bob Up Up Up Up Up Up Enter; tm_wait bob 'Read the six words'
 tm_keys bob s; tm_wait bob 'Sign this event'
