@@ -361,10 +361,20 @@ func TestKeripyV1KeyEventFuncs(t *testing.T) {
 		}
 	})
 	t.Run("replay dip without its delegator", func(t *testing.T) {
+		// Held: the delegator's KEL is not there, as keripy escrows it.
 		v := NewVerifier()
-		r := mustAccept(t, v, NewMessage(parsed[6], []Siger{sigOf("seed1", parsed[6])}))
-		if !slices.Contains(r.Warnings, "delegation_unverified") {
-			t.Errorf("warnings %v", r.Warnings)
+		r := v.Accept(NewMessage(parsed[6], []Siger{sigOf("seed1", parsed[6])}))
+		if !r.Held {
+			t.Errorf("dip not held: %+v", r)
+		}
+		wantRejected(t, r, rsnDelMissing)
+		if _, known := v.State(parsed[6].Prefix()); known {
+			t.Error("a held dip has key state")
+		}
+		// Looked past on request: accepted with a warning.
+		rel := v.AcceptUnanchored()
+		if len(rel) != 1 || !rel[0].Result.OK() || !slices.Contains(rel[0].Result.Warnings, "delegation_not_anchored") {
+			t.Fatalf("AcceptUnanchored %+v", rel)
 		}
 		if st, _ := v.State(parsed[6].Prefix()); st.Delegator != "EAdHxtdjCQUM-TVO8CgJAKb8ykXsFe4u9epTUQFCL7Yd" {
 			t.Errorf("delegator %q", st.Delegator)
@@ -760,14 +770,22 @@ func TestKeripyV4Delegation(t *testing.T) {
 		}
 	}
 
-	// Without the delegator's KEL the delegation cannot be verified.
+	// Without the delegator's KEL the delegated events wait (keripy: the
+	// partial-delegation and out-of-order escrows), and are accepted once
+	// it arrives, after them.
 	only := streamOf(msgs[2], msgs[4])
-	rep = replayAllOK(t, only, 2)
-	for i, r := range rep.Results {
-		if !slices.Contains(r.Warnings, "delegation_unverified") {
-			t.Errorf("delegate-only message %d warnings %v", i, r.Warnings)
+	rep = Replay(only)
+	if len(rep.Results) != 2 || rep.OK() {
+		t.Fatalf("delegate-only results %+v", rep.Results)
+	}
+	for _, r := range rep.Results {
+		wantRejected(t, r, rsnDelMissing)
+		if !r.Held {
+			t.Errorf("%s not held", r.Ilk)
 		}
 	}
+	rep = replayAllOK(t, append(only, streamOf(msgs[0], msgs[1], msgs[3])...), 5)
+	kpFinalState(t, rep.States[del], kpMsgs(v4.Events), v4.Events[4].Said)
 	// With the delegator's KEL but not the drt's anchor: refused.
 	rep = Replay(streamOf(msgs[0], msgs[1], msgs[2], msgs[4]))
 	if len(rep.Results) != 4 || !rep.Results[2].OK() {

@@ -20,14 +20,19 @@ func (v *Verifier) Clone() *Verifier {
 		kels:    make(map[string]*kelRecord, len(v.kels)),
 		order:   slices.Clone(v.order),
 		anchors: maps.Clone(v.anchors), // commit never appends in place to an anchor list
+		held:    maps.Clone(v.held),    // nor hold to a held list
+		heldSeq: v.heldSeq,
 	}
 	for p, rec := range v.kels {
 		// Clipped: the first append on either side reallocates, so neither
-		// writes into an array the other reads.
-		c.kels[p] = &kelRecord{states: slices.Clip(rec.states), msgs: slices.Clip(rec.msgs)}
+		// writes into an array the other reads (and a recovery copies).
+		c.kels[p] = &kelRecord{states: slices.Clip(rec.states), msgs: slices.Clip(rec.msgs), superseded: slices.Clip(rec.superseded)}
 	}
 	if c.anchors == nil {
 		c.anchors = map[anchorKey][]AnchorRef{}
+	}
+	if c.held == nil {
+		c.held = map[string][]heldMsg{}
 	}
 	return c
 }
@@ -42,7 +47,9 @@ func trustSig(int, ed25519.PublicKey) bool { return true }
 // network, a user: a forged signature would be accepted. Those go through
 // Accept, AcceptStream or AcceptMessages.
 //
-// It runs every other check of Accept, in order, with the same results:
+// It runs every other check of Accept, in order, with the same results
+// (messages it holds for their delegator's anchor are verified in full,
+// Ed25519 included, when they are decided):
 // the SAID of every event (checked when it was parsed), the chaining of each
 // event to its prior, its sequence number, the structure and the key state
 // rules, signature indices within the signing keys, the current threshold

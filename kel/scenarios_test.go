@@ -706,12 +706,14 @@ func TestScenarioStateRules(t *testing.T) {
 	}{
 		{"anchor present with couple", []Message{mD, mDIxn, withSrc(mDip, 1, dIxn.SAID())}, nil, nil},
 		{"anchor present, no couple", []Message{mD, mDIxn, mDip}, nil, []string{"delegation_source_seal_not_attached"}},
-		{"delegator unknown", []Message{mDip}, nil, []string{"delegation_unverified"}},
+		{"delegator unknown", []Message{mDip}, []reason{rsnDelMissing}, nil},
 		{"anchor absent, couple names D's icp", []Message{mD, withSrc(mDip, 0, dIcp.SAID())}, []reason{rsnDelMismatch}, nil},
 		{"anchor absent, no couple", []Message{mD, mDip}, []reason{rsnDelMissing}, nil},
 		{"couple names an event without the seal", []Message{mD, mDIxn, withSrc(mDip, 0, dIcp.SAID())}, []reason{rsnDelMismatch}, nil},
-		{"couple names an event D does not hold", []Message{mD, mDIxn, withSrc(mDip, 1, dip.SAID())}, []reason{rsnDelMissing}, nil},
-		{"anchor seal names another dip", []Message{mD, signed(dIxnWrong, d.keys[0]), withSrc(mDip, 1, dIxnWrong.SAID())}, []reason{rsnDelMismatch}, nil},
+		// The couple is a hint: an anchor found elsewhere in D's KEL counts.
+		{"couple names an event D does not hold", []Message{mD, mDIxn, withSrc(mDip, 1, dip.SAID())}, nil, []string{"delegation_source_seal_mismatch"}},
+		{"couple names an sn beyond D's kel", []Message{mD, mDIxn, withSrc(mDip, 7, dIxn.SAID())}, nil, []string{"delegation_source_seal_mismatch"}},
+		{"anchor seal names another dip", []Message{mD, signed(dIxnWrong, d.keys[0]), withSrc(mDip, 1, dIxnWrong.SAID())}, []reason{rsnDelMissing}, nil},
 		{"delegator refuses (DND)", []Message{signed(dnd, d.keys[0]), signed(dndIxn, d.keys[0]), withSrc(signed(dipDND, a.keys[0]), 1, dndIxn.SAID())}, []reason{rsnDelRefuses}, nil},
 	}
 	for _, tc := range tests {

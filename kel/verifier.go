@@ -9,8 +9,10 @@ import (
 
 // Verifier replays signed events, checking each against the key state that
 // authorizes it, and keeps what it accepted: key state per identifier, the
-// accepted messages, and one index of the event seals they anchor (shared by
-// delegation checks and by callers linking an anchor to its target).
+// accepted messages (with the events a recovery rotation superseded), one
+// index of the event seals they anchor (shared by delegation checks and by
+// callers linking an anchor to its target), and the delegated events held
+// until their delegator's anchor arrives (see delegation.go).
 //
 // Accept, AcceptStream and AcceptMessages check every signature; Clone
 // copies a verifier without checking anything again, and RestoreAccepted
@@ -20,11 +22,15 @@ type Verifier struct {
 	order   []string                  // prefixes in first-seen order
 	anchors map[anchorKey][]AnchorRef // every accepted event anchoring the key, in order
 	reserve map[string]int            // during RestoreAccepted: events to come per prefix
+	held    map[string][]heldMsg      // per prefix, in arrival order (delegation.go)
+	heldSeq int                       // arrival counter of held messages
+	lenient bool                      // during AcceptUnanchored only
 }
 
 type kelRecord struct {
-	states []KeyState // states[sn]: after the event at sn
-	msgs   []Message  // msgs[sn]: the accepted message at sn
+	states     []KeyState // states[sn]: after the event at sn
+	msgs       []Message  // msgs[sn]: the accepted message at sn
+	superseded []supersession
 }
 
 type anchorKey struct {
@@ -37,6 +43,14 @@ type anchorKey struct {
 type AnchorRef struct {
 	Prefix string
 	Sn     uint64
+	SAID   string
+}
+
+// EventRef names one event.
+type EventRef struct {
+	Prefix string
+	Sn     uint64
+	Ilk    string
 	SAID   string
 }
 
@@ -53,6 +67,23 @@ type Result struct {
 	// accepted; FullyWitnessed compares them.
 	Bt        uint64
 	Witnessed int
+	// Held is set when the verifier keeps the message waiting (Err then
+	// wraps ErrDelegationMissing): a delegated event whose delegator's
+	// anchor it does not hold, or a later event of an identifier that has
+	// such an event waiting. A later result lists it in Released when the
+	// anchor arrives; AcceptUnanchored decides what is still waiting.
+	Held bool
+	// Released lists the held messages this message's acceptance decided
+	// (accepted, or refused), in the order they were decided.
+	Released []Released
+	// Supersedes lists, for a recovery rotation, the events it superseded.
+	Supersedes []EventRef
+}
+
+// Released is a held message and its final verdict.
+type Released struct {
+	Message Message
+	Result  Result
 }
 
 // OK reports whether the message was accepted.
@@ -60,7 +91,7 @@ func (r Result) OK() bool { return r.Err == nil }
 
 // NewVerifier starts with no identifiers.
 func NewVerifier() *Verifier {
-	return &Verifier{kels: map[string]*kelRecord{}, anchors: map[anchorKey][]AnchorRef{}}
+	return &Verifier{kels: map[string]*kelRecord{}, anchors: map[anchorKey][]AnchorRef{}, held: map[string][]heldMsg{}}
 }
 
 // State returns an identifier's current key state.
@@ -75,7 +106,8 @@ func (v *Verifier) State(prefix string) (KeyState, bool) {
 // Prefixes lists the identifiers seen, in first-seen order.
 func (v *Verifier) Prefixes() []string { return slices.Clone(v.order) }
 
-// Messages returns an identifier's accepted messages in order.
+// Messages returns an identifier's accepted messages in order: its KEL
+// without the events recovery rotations superseded (see Superseded).
 func (v *Verifier) Messages(prefix string) []Message {
 	if k, ok := v.kels[prefix]; ok {
 		return slices.Clone(k.msgs)
@@ -83,10 +115,24 @@ func (v *Verifier) Messages(prefix string) []Message {
 	return nil
 }
 
-// Export writes an identifier's KEL as a CESR stream.
+// Export writes an identifier's KEL as a CESR stream, every accepted event
+// in the order it was first seen: superseded events stand before the
+// recovery rotation that superseded them, as keripy's first-seen log keeps
+// them, so that a verifier replaying the stream accepts every event.
 func (v *Verifier) Export(prefix string) []byte {
+	rec, ok := v.kels[prefix]
+	if !ok {
+		return nil
+	}
 	var out []byte
-	for _, m := range v.Messages(prefix) {
+	runs := rec.superseded
+	for sn, m := range rec.msgs {
+		for len(runs) > 0 && runs[0].at == uint64(sn) {
+			for _, s := range runs[0].msgs {
+				out = append(out, s.Bytes()...)
+			}
+			runs = runs[1:]
+		}
 		out = append(out, m.Bytes()...)
 	}
 	return out
@@ -103,7 +149,8 @@ func (v *Verifier) AnchorOf(prefix string, sn uint64, said string) (AnchorRef, b
 }
 
 // AnchorsOf lists every accepted event that anchors event sn/said of prefix
-// (seals are public data: other identifiers may repeat them).
+// (seals are public data: other identifiers may repeat them). Events a
+// recovery rotation superseded anchor nothing.
 func (v *Verifier) AnchorsOf(prefix string, sn uint64, said string) []AnchorRef {
 	return slices.Clone(v.anchors[anchorKey{prefix, sn, said}])
 }
@@ -133,7 +180,9 @@ func (v *Verifier) AcceptMessages(msgs []Message) []Result {
 }
 
 // Accept validates one message against the current key state and, when it
-// is fully valid, appends it to its KEL.
+// is fully valid, appends it to its KEL. A delegated event whose
+// delegator's anchor is not held waits (Result.Held), and so does every
+// later event of its identifier; they are decided when the anchor arrives.
 func (v *Verifier) Accept(m Message) Result { return v.accept(m, false) }
 
 // accept is Accept; trusted (only RestoreAccepted sets it) skips the
@@ -143,56 +192,130 @@ func (v *Verifier) accept(m Message, trusted bool) Result {
 		m.check = trustSig
 	}
 	ev := m.Event
-	r := Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
-	rec := v.kels[ev.prefix]
-	// An event at a sequence number already accepted is a duplicate or duplicity.
-	if rec != nil && ev.sn < uint64(len(rec.states)) {
-		accepted := rec.msgs[ev.sn].Event.said
-		var base *KeyState
-		if ev.sn > 0 {
-			base = &rec.states[ev.sn-1]
-		}
-		if accepted == ev.said {
-			// The same event again: its signatures are still checked, but
-			// a partial set is fine since the event is already accepted.
-			next, p, w, err := v.evaluate(m, base, trusted)
-			for _, s := range p.Sigs {
-				if err == nil {
-					err = s.Err
-				}
-			}
-			if err != nil {
-				r.Err, r.Warnings = eventErr(ev, err), w
-				return r
-			}
-			r.Warnings = append(w, "duplicate_event")
-			r.Bt, r.Witnessed = next.Bt, witnessed(m.Wigs)
-			return r
-		}
-		if _, p, w, err := v.evaluate(m, base, trusted); err != nil {
-			r.Err, r.Warnings = eventErr(ev, err), w
-		} else if p.Met {
-			r.Err = eventErr(ev, fmt.Errorf("%w: sn %d has accepted %s and a validly signed %s", ErrDuplicitous, ev.sn, accepted, ev.said))
-		} else {
-			r.Err = eventErr(ev, p.Err())
-		}
-		return r
+	if len(v.held[ev.prefix]) > 0 && !v.isAccepted(ev) {
+		return v.holdBehind(m)
 	}
+	r, committed, wait := v.decide(m, trusted)
+	switch {
+	case wait:
+		v.hold(m)
+		r.Held = true
+	case committed:
+		r.Released = v.release(ev)
+	}
+	return r
+}
+
+// isAccepted reports whether ev is the accepted event at its sn.
+func (v *Verifier) isAccepted(ev *Event) bool {
+	rec := v.kels[ev.prefix]
+	return rec != nil && ev.sn < uint64(len(rec.msgs)) && rec.msgs[ev.sn].Event.said == ev.said
+}
+
+// decide judges m against the key state it builds on and commits it when
+// it is valid. wait reports a message valid in every respect but its
+// delegation, which its delegator has not anchored (yet): it is not
+// committed, and the caller holds it.
+func (v *Verifier) decide(m Message, trusted bool) (r Result, committed, wait bool) {
+	ev := m.Event
+	r = Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
+	rec := v.kels[ev.prefix]
 	var base *KeyState
 	if rec != nil {
 		base = &rec.states[len(rec.states)-1]
 	}
-	next, p, w, err := v.evaluate(m, base, trusted)
-	r.Warnings = w
-	if err == nil {
-		err = p.Err()
+	recovery := false
+	if rec != nil {
+		if run, ok := rec.supersededAt(ev.sn, ev.said); ok {
+			return v.supersededDuplicate(m, rec, run, trusted), false, false
+		}
 	}
+	// An event at a sequence number already accepted is a duplicate, a
+	// recovery rotation, or duplicity.
+	if rec != nil && ev.sn < uint64(len(rec.states)) {
+		if rec.msgs[ev.sn].Event.said == ev.said {
+			return v.duplicate(m, rec, trusted), false, false
+		}
+		if why := recoverable(rec, ev); why != nil {
+			return v.duplicitous(m, rec, trusted, why), false, false
+		}
+		base, recovery = &rec.states[ev.sn-1], true
+	}
+	vd := v.evaluate(m, base, trusted)
+	r.Warnings = vd.warnings
+	err := vd.err
+	if err == nil {
+		err = vd.p.Err()
+	}
+	if err == nil && recovery {
+		err = checkRecoveryWitnesses(ev)
+	}
+	if err != nil {
+		r.Err = eventErr(ev, err)
+		return r, false, false
+	}
+	if vd.unanchored != nil {
+		if !v.lenient {
+			r.Err = eventErr(ev, vd.unanchored)
+			return r, false, true
+		}
+		r.Warnings = append(r.Warnings, "delegation_not_anchored")
+	}
+	if recovery {
+		r.Supersedes = v.supersede(rec, ev.sn, EventRef{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said})
+	}
+	v.commit(m, vd.next)
+	r.Bt, r.Witnessed = vd.next.Bt, witnessed(m.Wigs)
+	return r, true, false
+}
+
+// duplicate judges the accepted event arriving again: its signatures are
+// still checked, but a partial set is fine since the event is accepted.
+func (v *Verifier) duplicate(m Message, rec *kelRecord, trusted bool) Result {
+	ev := m.Event
+	r := Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
+	var base *KeyState
+	if ev.sn > 0 {
+		base = &rec.states[ev.sn-1]
+	}
+	vd := v.evaluate(m, base, trusted)
+	err := vd.err
+	for _, s := range vd.p.Sigs {
+		if err == nil {
+			err = s.Err
+		}
+	}
+	r.Warnings = vd.warnings
 	if err != nil {
 		r.Err = eventErr(ev, err)
 		return r
 	}
-	v.commit(m, next)
-	r.Bt, r.Witnessed = next.Bt, witnessed(m.Wigs)
+	r.Warnings = append(r.Warnings, "duplicate_event")
+	r.Bt, r.Witnessed = vd.next.Bt, witnessed(m.Wigs)
+	return r
+}
+
+// duplicitous judges a different event at an accepted sequence number that
+// may not supersede the accepted one (why says what forbids it).
+func (v *Verifier) duplicitous(m Message, rec *kelRecord, trusted bool, why error) Result {
+	ev := m.Event
+	r := Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
+	var base *KeyState
+	if ev.sn > 0 {
+		base = &rec.states[ev.sn-1]
+	}
+	accepted := rec.msgs[ev.sn].Event
+	vd := v.evaluate(m, base, trusted)
+	r.Warnings = vd.warnings
+	switch {
+	case vd.err != nil:
+		r.Err = eventErr(ev, vd.err)
+	case vd.p.Met:
+		r.Err = eventErr(ev, fmt.Errorf("%w: sn %d has accepted %s %s and a validly signed %s %s (%w)",
+			ErrDuplicitous, ev.sn, accepted.ilk, accepted.said, ev.ilk, ev.said, why))
+	default:
+		r.Err = eventErr(ev, vd.p.Err())
+	}
 	return r
 }
 
@@ -224,54 +347,84 @@ func (v *Verifier) commit(m Message, next KeyState) {
 // Progress evaluates a message against current key state without accepting
 // it: which signatures verify, and how far each threshold is from being met.
 // Ceremonies use it to show live progress; the error reports a failure that
-// no further signature can cure (wrong sn, prior, delegation and so on).
+// no further signature can cure (wrong sn, prior, delegation and so on). A
+// recovery rotation is measured against the state it builds on.
 func (v *Verifier) Progress(m Message) (Progress, error) {
+	ev := m.Event
 	var base *KeyState
-	if rec := v.kels[m.Event.prefix]; rec != nil {
+	if rec := v.kels[ev.prefix]; rec != nil {
 		base = &rec.states[len(rec.states)-1]
+		if ev.sn > 0 && ev.sn < uint64(len(rec.states)) && rec.msgs[ev.sn].Event.said != ev.said && recoverable(rec, ev) == nil {
+			base = &rec.states[ev.sn-1]
+			if err := checkRecoveryWitnesses(ev); err != nil {
+				return Progress{}, err
+			}
+		}
 	}
-	_, p, _, err := v.evaluate(m, base, false)
-	return p, err
+	vd := v.evaluate(m, base, false)
+	if vd.err == nil {
+		vd.err = vd.unanchored
+	}
+	return vd.p, vd.err
+}
+
+// verdict is what evaluate finds.
+type verdict struct {
+	next     KeyState
+	p        Progress
+	warnings []string
+	err      error // a failure no further signature cures
+	// unanchored: nothing else fails, but the delegator's anchor of this
+	// dip or drt is not held.
+	unanchored error
 }
 
 // evaluate runs every check of one message against base; trusted skips the
 // Ed25519 verification of witness signatures (m.check decides for the
 // controllers').
-func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool) (KeyState, Progress, []string, error) {
+func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool) verdict {
 	ev := m.Event
-	warnings := slices.Clone(ev.warnings)
+	vd := verdict{warnings: slices.Clone(ev.warnings)}
 	if m.attachErr != nil {
-		return KeyState{}, Progress{}, warnings, m.attachErr
+		vd.err = m.attachErr
+		return vd
 	}
 	next, err := transition(base, ev)
 	if err != nil {
-		return KeyState{}, Progress{}, warnings, err
+		vd.err = err
+		return vd
 	}
 	var prior *KeyState
 	if ev.ilk == IlkRot || ev.ilk == IlkDrt {
 		prior = base
 	}
-	p := evaluateSigs(ev.raw, &next, prior, m.Sigs, m.check)
+	vd.p = evaluateSigs(ev.raw, &next, prior, m.Sigs, m.check)
 	if len(m.Sigs) == 0 { // the progress still says what is needed
-		return KeyState{}, p, warnings, fmt.Errorf("%w", ErrMissingSignatures)
+		vd.err = fmt.Errorf("%w", ErrMissingSignatures)
+		return vd
 	}
-	if p.duplicates {
-		warnings = append(warnings, "signature_duplicate_index")
+	if vd.p.duplicates {
+		vd.warnings = append(vd.warnings, "signature_duplicate_index")
 	}
 	if err := v.checkWitnessSigs(ev, &next, m.Wigs, trusted); err != nil {
-		return KeyState{}, p, warnings, err
+		vd.err = err
+		return vd
 	}
 	if ev.ilk == IlkDip || ev.ilk == IlkDrt {
-		w, err := v.checkDelegation(ev, next.Delegator, m.Sources)
-		warnings = append(warnings, w...)
+		w, unanchored, err := v.checkDelegation(ev, next.Delegator, m.Sources)
+		vd.warnings = append(vd.warnings, w...)
 		if err != nil {
-			return KeyState{}, p, warnings, err
+			vd.err = err
+			return vd
 		}
+		vd.unanchored = unanchored
 	}
 	if err := v.checkAnchors(ev); err != nil {
-		return KeyState{}, p, warnings, err
+		vd.err = err
+		return vd
 	}
-	return next, p, warnings, nil
+	vd.next = next
+	return vd
 }
 
 func (v *Verifier) checkWitnessSigs(ev *Event, s *KeyState, wigs []Siger, trusted bool) error {
@@ -289,42 +442,10 @@ func (v *Verifier) checkWitnessSigs(ev *Event, s *KeyState, wigs []Siger, truste
 	return errors.Join(errs...)
 }
 
-// checkDelegation finds the delegator's event seal for ev through the anchor
-// index. A delegator whose KEL is unknown leaves the delegation unverified
-// (a warning); a known one must anchor the event, where the -G couple says.
-func (v *Verifier) checkDelegation(ev *Event, delegator string, sources []SourceSeal) ([]string, error) {
-	drec, known := v.kels[delegator]
-	if !known {
-		return []string{"delegation_unverified"}, nil
-	}
-	dstate := drec.states[len(drec.states)-1]
-	if slices.Contains(drec.states[0].Config, "DND") || slices.Contains(dstate.Config, "DND") {
-		return nil, fmt.Errorf("%w: %s", ErrDelegatorRefuses, delegator)
-	}
-	var byDelegator []AnchorRef
-	for _, a := range v.anchors[anchorKey{ev.prefix, ev.sn, ev.said}] {
-		if a.Prefix == delegator {
-			byDelegator = append(byDelegator, a)
-		}
-	}
-	found := len(byDelegator) > 0
-	if len(sources) > 0 {
-		src := sources[len(sources)-1]
-		if src.Sn >= uint64(len(drec.msgs)) || drec.msgs[src.Sn].Event.said != src.SAID {
-			return nil, fmt.Errorf("%w: couple names %s sn %d, which %s's kel does not hold", ErrDelegationMissing, src.SAID, src.Sn, delegator)
-		}
-		if !slices.Contains(byDelegator, AnchorRef{Prefix: delegator, Sn: src.Sn, SAID: src.SAID}) {
-			return nil, fmt.Errorf("%w: couple names %s sn %d of %s", ErrDelegationMismatch, src.SAID, src.Sn, delegator)
-		}
-		return nil, nil
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: %s holds no seal for %s", ErrDelegationMissing, delegator, ev.said)
-	}
-	return []string{"delegation_source_seal_not_attached"}, nil
-}
-
-// checkAnchors refuses event seals that contradict an accepted event.
+// checkAnchors refuses event seals that contradict an accepted event. A
+// seal naming another event at the sequence number of an interaction that a
+// recovery rotation could still supersede contradicts nothing: it may be a
+// delegator approving that rotation.
 func (v *Verifier) checkAnchors(ev *Event) error {
 	for _, s := range ev.seals {
 		if s.Kind != SealEvent {
@@ -334,7 +455,7 @@ func (v *Verifier) checkAnchors(ev *Event) error {
 		if !ok || s.S >= uint64(len(rec.msgs)) {
 			continue
 		}
-		if got := rec.msgs[s.S].Event.said; got != s.D {
+		if got := rec.msgs[s.S].Event.said; got != s.D && !rec.mayRecoverAt(s.S) {
 			return fmt.Errorf("%w: seal names %s at sn %d of %s, accepted event is %s", ErrAnchorMismatch, s.D, s.S, s.I, got)
 		}
 	}
@@ -362,8 +483,9 @@ func (r Report) OK() bool {
 	return true
 }
 
-// Replay verifies streams in order through one Verifier (delegators before
-// delegates) and reports every message and the final key states.
+// Replay verifies streams in order through one Verifier and reports every
+// message (a delegated event with its final verdict, whatever the order of
+// the streams) and the final key states.
 func Replay(streams ...[]byte) Report {
 	v := NewVerifier()
 	var rep Report
@@ -375,6 +497,7 @@ func Replay(streams ...[]byte) Report {
 			errs = append(errs, err)
 		}
 	}
+	rep.Results = Settle(rep.Results)
 	rep.Err = errors.Join(errs...)
 	rep.States = map[string]KeyState{}
 	rep.Prefixes = v.Prefixes()
