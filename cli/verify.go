@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/keremony/keremony/device"
@@ -27,6 +28,16 @@ type verifyEvent struct {
 	Errors   []string `json:"errors,omitempty"`
 	Message  string   `json:"message,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Supersedes lists the events a recovery rotation superseded;
+	// SupersededBy names the recovery rotation that superseded this one.
+	Supersedes   []verifyRef `json:"supersedes,omitempty"`
+	SupersededBy *verifyRef  `json:"superseded_by,omitempty"`
+}
+
+type verifyRef struct {
+	Sn   uint64 `json:"sn"`
+	Ilk  string `json:"ilk"`
+	SAID string `json:"said"`
 }
 
 type verifyStreamError struct {
@@ -42,6 +53,19 @@ type verifyOutput struct {
 	States       map[string]kel.KeyState `json:"states"`
 }
 
+const verifyUsage = `usage: keremony verify [--json] [--ignore-witnesses] [--allow-unanchored-delegation] FILE... (- for stdin)
+Replays CESR streams through one verifier and checks every signature. Files may come
+in any order: a delegated event waits for its delegator's anchor in any of them.
+An event with fewer valid witness signatures (receipts) than its toad (bt) is not fully
+witnessed: an error (not_fully_witnessed), unless --ignore-witnesses.
+  --json                          write one JSON object instead of text
+  --ignore-witnesses              accept events with fewer witness receipts than their
+                                  toad, with the warning not_fully_witnessed
+  --allow-unanchored-delegation   accept a delegated event whose delegator's anchor is
+                                  missing, with the warning delegation_not_anchored
+                                  (without it such an event is INVALID)
+`
+
 // runVerify replays CESR key event logs: exit 0 when every event is valid,
 // 1 when any is not, 2 on usage or I/O errors.
 func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -49,12 +73,8 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "write one JSON object instead of text")
 	ignoreWitnesses := fs.Bool("ignore-witnesses", false, "accept events with fewer witness receipts than their toad")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: keremony verify [--json] [--ignore-witnesses] FILE... (- for stdin)")
-		fmt.Fprintln(stderr, "Replays CESR streams in order (delegators before delegates) and checks every signature.")
-		fmt.Fprintln(stderr, "An event with fewer valid witness signatures (receipts) than its toad (bt) is not fully")
-		fmt.Fprintln(stderr, "witnessed: an error (not_fully_witnessed), unless --ignore-witnesses.")
-	}
+	unanchored := fs.Bool("allow-unanchored-delegation", false, "accept unanchored delegated events with a warning")
+	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage) }
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,36 +84,58 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	v := kel.NewVerifier()
 	out := verifyOutput{OK: true, Events: []verifyEvent{}, States: map[string]kel.KeyState{}}
+	var results []kel.Result
+	var files []string
 	for _, name := range fs.Args() {
 		data, err := readInput(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "keremony verify: %v\n", err)
 			return 2
 		}
-		results, err := v.AcceptStream(data)
-		for _, r := range results {
-			e := verifyEvent{File: name, Pre: r.Prefix, Sn: r.Sn, Ilk: r.Ilk, SAID: r.SAID, OK: r.OK(), Warnings: r.Warnings}
-			rerr := r.Err
-			if werr := r.WitnessErr(); werr != nil {
-				if *ignoreWitnesses {
-					e.Warnings = append(e.Warnings, "not_fully_witnessed")
-				} else {
-					rerr, e.OK = werr, false
-				}
-			}
-			if rerr != nil {
-				out.OK = false
-				e.Error, e.Errors, e.Message = kel.ErrorCode(rerr), kel.ErrorCodes(rerr), rerr.Error()
-			}
-			out.Events = append(out.Events, e)
+		rs, err := v.AcceptStream(data)
+		for range rs {
+			files = append(files, name)
 		}
+		results = append(results, rs...)
 		if err != nil {
 			out.OK = false
 			out.StreamErrors = append(out.StreamErrors, verifyStreamError{File: name, Error: kel.ErrorCode(err), Message: err.Error()})
 		}
 	}
+	n := len(results)
+	if *unanchored {
+		// Decided last, as if anchored: each with delegation_not_anchored.
+		results = append(results, kel.Result{Released: v.AcceptUnanchored()})
+	}
+	results = kel.Settle(results)[:n]
+	superseded := map[string]kel.EventRef{}
 	for _, p := range v.Prefixes() {
 		out.States[p], _ = v.State(p)
+		for _, s := range v.Superseded(p) {
+			superseded[p+"/"+s.Message.Event.SAID()] = s.By
+		}
+	}
+	for i, r := range results {
+		e := verifyEvent{File: files[i], Pre: r.Prefix, Sn: r.Sn, Ilk: r.Ilk, SAID: r.SAID, OK: r.OK(), Warnings: r.Warnings}
+		rerr := r.Err
+		if werr := r.WitnessErr(); werr != nil {
+			if *ignoreWitnesses {
+				e.Warnings = append(e.Warnings, "not_fully_witnessed")
+			} else {
+				rerr, e.OK = werr, false
+			}
+		}
+		if rerr != nil {
+			out.OK = false
+			e.Error, e.Errors, e.Message = kel.ErrorCode(rerr), kel.ErrorCodes(rerr), rerr.Error()
+		}
+		for _, s := range r.Supersedes {
+			e.Supersedes = append(e.Supersedes, verifyRef{Sn: s.Sn, Ilk: s.Ilk, SAID: s.SAID})
+		}
+		if by, ok := superseded[r.Prefix+"/"+r.SAID]; ok && r.OK() {
+			e.SupersededBy = &verifyRef{Sn: by.Sn, Ilk: by.Ilk, SAID: by.SAID}
+		}
+		out.Events = append(out.Events, e)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -116,10 +158,25 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 }
 
 func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
+	supersededCount, unanchored := 0, 0
 	for _, e := range out.Events {
+		if slices.Contains(e.Warnings, "delegation_not_anchored") {
+			unanchored++
+		}
 		verdict := "ok"
 		if !e.OK {
 			verdict = "INVALID " + strings.Join(e.Errors, ",") + ": " + e.Message
+		}
+		if e.SupersededBy != nil {
+			verdict += fmt.Sprintf(", SUPERSEDED by %s sn %d %s", e.SupersededBy.Ilk, e.SupersededBy.Sn, e.SupersededBy.SAID)
+			supersededCount++
+		}
+		if len(e.Supersedes) > 0 {
+			var refs []string
+			for _, s := range e.Supersedes {
+				refs = append(refs, fmt.Sprintf("%s sn %d %s", s.Ilk, s.Sn, s.SAID))
+			}
+			verdict += " (recovery: supersedes " + strings.Join(refs, ", ") + ")"
 		}
 		if len(e.Warnings) > 0 {
 			verdict += " (warnings: " + strings.Join(e.Warnings, ", ") + ")"
@@ -145,9 +202,19 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 			fmt.Fprintf(w, "  delegated by %s\n", s.Delegator)
 		}
 	}
-	if out.OK {
-		fmt.Fprintf(w, "\nall %d events valid\n", len(out.Events))
-	} else {
+	var notes []string
+	if supersededCount > 0 {
+		notes = append(notes, fmt.Sprintf("%d superseded by a recovery rotation", supersededCount))
+	}
+	if unanchored > 0 {
+		notes = append(notes, fmt.Sprintf("%d delegated with NO delegator's anchor: accepted only because of --allow-unanchored-delegation", unanchored))
+	}
+	switch {
+	case !out.OK:
 		fmt.Fprintf(w, "\nINVALID: not every event is valid\n")
+	case len(notes) > 0:
+		fmt.Fprintf(w, "\nall %d events valid (%s)\n", len(out.Events), strings.Join(notes, "; "))
+	default:
+		fmt.Fprintf(w, "\nall %d events valid\n", len(out.Events))
 	}
 }

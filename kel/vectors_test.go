@@ -93,14 +93,20 @@ func loadVectors(t *testing.T) []vecFile {
 	return out
 }
 
-// keripyVerdicts holds, per stream file, keripy 1.3.6's verdict where it
-// differs from the expectation the scenario vector's generator wrote:
-// keremony follows keripy, and `../shared/keripy/verify.py FILE` prints
-// these verdicts. Each entry lists the reason codes of every message that
-// is not accepted (nil: accepted). The delegate's KEL alone is not accepted
-// by keripy (its delegator's KEL, which holds the anchors, is missing).
-var keripyVerdicts = map[string][][]string{
-	"j_delegated_dip_drt.delegate_only.cesr": {{"delegation_not_anchored"}, {"delegation_not_anchored"}},
+// keripyVerdicts reads keripy 1.3.6's verdicts where they differ from a
+// scenario vector's expectation (testdata/keripy/vector-verdicts.json):
+// keremony follows keripy. Per stream file, the reason codes of each
+// message keripy does not accept (nil: accepted).
+func keripyVerdicts(t *testing.T) map[string][][]string {
+	t.Helper()
+	var f struct {
+		Streams map[string][][]string `json:"streams"`
+	}
+	readJSON(t, "../testdata/keripy/vector-verdicts.json", &f)
+	if len(f.Streams) == 0 {
+		t.Fatal("vector-verdicts.json lists no stream")
+	}
+	return f.Streams
 }
 
 // applyKeripyVerdicts replaces a stream's expectations with keripy's.
@@ -108,7 +114,7 @@ func applyKeripyVerdicts(t *testing.T, f *vecFile) {
 	t.Helper()
 	for i := range f.Streams {
 		st := &f.Streams[i]
-		verdicts, ok := keripyVerdicts[st.File]
+		verdicts, ok := keripyVerdicts(t)[st.File]
 		if !ok {
 			continue
 		}
@@ -140,7 +146,7 @@ func TestKeripyVerdictsNameStreams(t *testing.T) {
 			files[st.File] = true
 		}
 	}
-	for f := range keripyVerdicts {
+	for f := range keripyVerdicts(t) {
 		if !files[f] {
 			t.Errorf("keripyVerdicts names %s, which no vector holds", f)
 		}
