@@ -35,6 +35,11 @@ type RotationParams struct {
 	Cuts  []string
 	Adds  []string
 	Seals []kel.Seal
+	// Supersede makes a recovery rotation: the rotation takes sequence
+	// number Supersede, superseding the interaction events the group's KEL
+	// holds from there on (0: an ordinary rotation after the last event).
+	// See RotationBase for where it may stand.
+	Supersede uint64
 }
 
 // AnchoringParams declare an ixn that anchors seals in the group's KEL.
@@ -119,13 +124,44 @@ func BuildInception(p InceptionParams) (*kel.Event, Roster, error) {
 	return ev, roster, nil
 }
 
+// RotationBase is the key state a rotation builds on: the group's current
+// state, or for a recovery rotation (p.Supersede) the state after the
+// event before Supersede. A recovery may supersede the interactions after
+// the group's last establishment event (a delegated group: only its latest
+// event, an interaction); a Supersede one past the KEL's last event is an
+// ordinary rotation, as on a device that never saw the interactions.
+func RotationBase(v *kel.Verifier, p RotationParams) (kel.KeyState, error) {
+	st, ok := v.State(p.Prefix)
+	if !ok {
+		return kel.KeyState{}, fmt.Errorf("%w: %s", ErrUnknownGroup, p.Prefix)
+	}
+	switch {
+	case p.Supersede == 0 || p.Supersede == st.Sn+1:
+		return st, nil
+	case p.Supersede > st.Sn+1:
+		return kel.KeyState{}, fmt.Errorf("%w: sn %d is past the kel of %s, which ends at sn %d", ErrNotRecoverable, p.Supersede, p.Prefix, st.Sn)
+	}
+	base, err := v.RecoveryBase(p.Prefix, p.Supersede, st.Delegator != "")
+	if err != nil {
+		return kel.KeyState{}, fmt.Errorf("%w: sn %d of %s: %w", ErrNotRecoverable, p.Supersede, p.Prefix, err)
+	}
+	return base, nil
+}
+
 // BuildRotation builds the proposed rot (drt for a delegated group) on top
-// of state, the group's current key state. Like keripy's BaseHab.rotate it
-// refuses, before anyone signs, a plan whose revealed keys cannot satisfy
-// the prior nt (ErrPriorNextUnreachable).
+// of state: the group's current key state, or for a recovery rotation the
+// state RotationBase gives. Like keripy's BaseHab.rotate it refuses, before
+// anyone signs, a plan whose revealed keys cannot satisfy the prior nt
+// (ErrPriorNextUnreachable).
 func BuildRotation(state kel.KeyState, p RotationParams) (*kel.Event, Roster, error) {
 	if err := checkRotatable(state, p); err != nil {
 		return nil, nil, err
+	}
+	if p.Supersede != 0 && p.Supersede != state.Sn+1 {
+		return nil, nil, fmt.Errorf("%w: a recovery at sn %d builds on the state at sn %d, not %d", ErrInvalidParams, p.Supersede, p.Supersede-1, state.Sn)
+	}
+	if p.Supersede != 0 && (len(p.Cuts) > 0 || len(p.Adds) > 0) {
+		return nil, nil, fmt.Errorf("%w: a recovery rotation keeps the witnesses (keripy ignores changes in one)", ErrInvalidParams)
 	}
 	rb := rosterBuilder{state: state, claimed: map[int]string{}, labels: map[string]bool{}, roster: make(Roster, 0, len(p.Members))}
 	for i, c := range p.Members {

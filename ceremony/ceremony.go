@@ -294,7 +294,7 @@ func (c *Ceremony) Finalize() ([]byte, error) {
 }
 
 // message pairs the event with every collected signature, in index order,
-// and for a dip the delegator's anchor.
+// and for a dip or drt the -G couple naming the delegator's anchor.
 func (c *Ceremony) message() kel.Message {
 	var src []kel.SourceSeal
 	if ref, ok := c.delegationAnchor(); ok {
@@ -303,14 +303,33 @@ func (c *Ceremony) message() kel.Message {
 	return kel.NewMessage(c.b.ev, c.sortedSigs(), src...)
 }
 
-// delegationAnchor finds the delegator's event that anchors a dip.
+// delegator is the identifier that must approve the event: a dip's di, or
+// for a drt the group's delegator ("" for an event that needs no approval).
+func (c *Ceremony) delegator() string {
+	ev := c.b.ev
+	switch ev.Ilk() {
+	case kel.IlkDip:
+		return ev.Delegator()
+	case kel.IlkDrt:
+		st, _ := c.v.State(ev.Prefix())
+		return st.Delegator
+	}
+	return ""
+}
+
+// delegationAnchor finds the delegator's event that anchors a dip or drt.
 func (c *Ceremony) delegationAnchor() (kel.AnchorRef, bool) {
 	ev := c.b.ev
-	if ev.Delegator() == "" {
+	del := c.delegator()
+	if del == "" {
 		return kel.AnchorRef{}, false
 	}
-	ref, ok := c.v.AnchorOf(ev.Prefix(), ev.Sn(), ev.SAID())
-	return ref, ok && ref.Prefix == ev.Delegator()
+	for _, ref := range c.v.AnchorsOf(ev.Prefix(), ev.Sn(), ev.SAID()) {
+		if ref.Prefix == del {
+			return ref, true
+		}
+	}
+	return kel.AnchorRef{}, false
 }
 
 func (c *Ceremony) sortedSigs() []kel.Siger {

@@ -13,6 +13,7 @@ var (
 	ErrContribution         = errors.New("invalid rotation contribution")
 	ErrPriorNextUnreachable = errors.New("revealed keys cannot satisfy the prior next threshold")
 	ErrUnknownGroup         = errors.New("group identifier unknown on this device")
+	ErrNotRecoverable       = errors.New("no recovery rotation is possible there")
 
 	// Proposals and review.
 	ErrMalformedProposal = errors.New("malformed proposal")
@@ -33,7 +34,7 @@ var (
 	// Finalizing.
 	ErrNotReady          = errors.New("signatures do not meet the thresholds yet")
 	ErrBlocked           = errors.New("event can no longer be accepted")
-	ErrDelegationPending = errors.New("delegated inception not yet anchored by its delegator")
+	ErrDelegationPending = errors.New("delegated event not yet anchored by its delegator")
 	ErrRejected          = errors.New("kel rejected the event")
 
 	// Storage.

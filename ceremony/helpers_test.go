@@ -16,7 +16,7 @@ import (
 
 // fakeSigner is an in-memory Signer: a deterministic Ed25519 key and a
 // journal, shared by a member's keys, that refuses a second SAID at an
-// aid/sn it already signed.
+// aid/sn the same key already signed (as the keystore's journal does).
 type fakeSigner struct {
 	name    string
 	priv    ed25519.PrivateKey
@@ -25,7 +25,7 @@ type fakeSigner struct {
 
 type journal struct {
 	mu     sync.Mutex
-	signed map[string]string // "aid/sn" → said
+	signed map[string]string // "aid/sn/key" → said
 	count  int
 }
 
@@ -38,7 +38,7 @@ func (f *fakeSigner) PublicKey() ed25519.PublicKey { return f.priv.Public().(ed2
 func (f *fakeSigner) SignEvent(aid string, sn uint64, said string, msg []byte) ([]byte, error) {
 	f.journal.mu.Lock()
 	defer f.journal.mu.Unlock()
-	k := fmt.Sprintf("%s/%d", aid, sn)
+	k := fmt.Sprintf("%s/%d/%s", aid, sn, f.Key())
 	if prev, ok := f.journal.signed[k]; ok && prev != said {
 		return nil, fmt.Errorf("%w: %s is %s, asked for %s", errJournalConflict, k, prev, said)
 	}

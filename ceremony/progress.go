@@ -53,8 +53,8 @@ type Progress struct {
 	PriorNt          kel.Satisfaction
 	PriorNtThreshold string
 	PriorNtText      string
-	// AwaitingAnchor is set for a delegated inception that its delegator has
-	// not (yet, on this device) anchored.
+	// AwaitingAnchor is set for a delegated inception or rotation that its
+	// delegator has not (yet, on this device) anchored.
 	AwaitingAnchor bool
 	// Blocked is a failure no further signature can cure, such as the
 	// group's KEL having moved past this event.
@@ -82,7 +82,7 @@ func (c *Ceremony) progressLocked() Progress {
 		p.PriorNtThreshold, p.PriorNtText = b.priorNt.String(), b.priorNt.Describe(priorLabels)
 	}
 	met := c.measureLocally(&p)
-	if b.ev.Delegator() != "" && c.state.Open() {
+	if c.delegator() != "" && c.state.Open() {
 		_, anchored := c.delegationAnchor()
 		p.AwaitingAnchor = !anchored
 	}
@@ -216,7 +216,7 @@ func (c *Ceremony) missing(p Progress, keyLabels, priorLabels []string) string {
 			p.PriorNtThreshold, p.PriorNtText, describeSat(p.PriorNt, names(priorLabels, p.Exposed))))
 	}
 	if p.AwaitingAnchor {
-		parts = append(parts, fmt.Sprintf("waiting for the delegator %s to anchor the event", c.b.ev.Delegator()))
+		parts = append(parts, fmt.Sprintf("waiting for the delegator %s to anchor the event", c.delegator()))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -35,7 +35,8 @@ func ProposeInception(p InceptionParams) (Proposal, error) {
 	return Proposal{Kind: KindInception, Inception: &p, Event: ev.Raw()}, nil
 }
 
-// ProposeRotation builds a rotation proposal on the group's key state.
+// ProposeRotation builds a rotation proposal on the group's key state (for
+// a recovery rotation, the state RotationBase gives).
 func ProposeRotation(state kel.KeyState, p RotationParams) (Proposal, error) {
 	ev, _, err := BuildRotation(state, p)
 	if err != nil {
@@ -113,7 +114,12 @@ func (p Proposal) rebuild(local *kel.Verifier) (*basis, error) {
 		}
 	case KindRotation:
 		var st kel.KeyState
-		if st, err = state(p.Rotation.Prefix); err == nil {
+		if local == nil {
+			_, err = state(p.Rotation.Prefix)
+		} else {
+			st, err = RotationBase(local, *p.Rotation)
+		}
+		if err == nil {
 			b.ev, b.roster, err = BuildRotation(st, *p.Rotation)
 		}
 		if err == nil {
@@ -227,6 +233,8 @@ type rotationWire struct {
 	Cuts    []string       `json:"cuts,omitempty"`
 	Adds    []string       `json:"adds,omitempty"`
 	Seals   []sealWire     `json:"seals,omitempty"`
+	// Supersede: the sn of a recovery rotation (omitted for an ordinary one).
+	Supersede uint64 `json:"supersede,omitempty"`
 }
 
 type anchoringWire struct {
@@ -292,7 +300,7 @@ func (p Proposal) Marshal() ([]byte, error) {
 	case p.Rotation != nil:
 		r := p.Rotation
 		w.Rotation = &rotationWire{Prefix: r.Prefix, Members: r.Members, Kt: jsonThreshold(r.Kt), Nt: jsonThreshold(r.Nt),
-			Bt: r.Bt, Cuts: r.Cuts, Adds: r.Adds, Seals: sealsToWire(r.Seals)}
+			Bt: r.Bt, Cuts: r.Cuts, Adds: r.Adds, Seals: sealsToWire(r.Seals), Supersede: r.Supersede}
 	case p.Anchoring != nil:
 		a := p.Anchoring
 		if err := checkDocumentNotes(a.Documents, a.Seals); err != nil {
@@ -333,7 +341,7 @@ func ParseProposal(b []byte) (Proposal, error) {
 	if w.Rotation != nil {
 		r := w.Rotation
 		p.Rotation = &RotationParams{Prefix: r.Prefix, Members: r.Members, Kt: kel.Threshold(r.Kt), Nt: kel.Threshold(r.Nt),
-			Bt: r.Bt, Cuts: r.Cuts, Adds: r.Adds, Seals: sealsFromWire(r.Seals)}
+			Bt: r.Bt, Cuts: r.Cuts, Adds: r.Adds, Seals: sealsFromWire(r.Seals), Supersede: r.Supersede}
 	}
 	if w.Anchoring != nil {
 		a := w.Anchoring

@@ -90,7 +90,12 @@ type Review struct {
 	WitnessText string
 	Config      []string
 	Delegator   string
-	Warnings    []string
+	// Supersedes lists, for a recovery rotation, the events of the group's
+	// KEL on this device that it supersedes, each described in words.
+	Recovery       bool // a recovery rotation (its proposal names the sn it supersedes from)
+	Supersedes     []kel.EventRef
+	SupersedesText []string
+	Warnings       []string
 
 	raw    []byte
 	passed bool
@@ -124,7 +129,7 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 	// run on the rebuilt event.
 	var prior kel.KeyState
 	if p.Kind != KindInception {
-		if prior, err = checkChain(p.Kind, proposed, local); err != nil {
+		if prior, err = checkChain(p, proposed, local); err != nil {
 			return nil, err
 		}
 	}
@@ -133,7 +138,7 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 		return nil, err
 	}
 	if p.Kind == KindInception {
-		if _, err = checkChain(p.Kind, b.ev, local); err != nil {
+		if _, err = checkChain(p, b.ev, local); err != nil {
 			return nil, err
 		}
 	}
@@ -152,6 +157,8 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 	r.WitnessText = DescribeWitnesses(r.Witnesses, r.Bt, me.Labels)
 	if b.rotation {
 		r.Diff = diffRotation(prior, ev, b.roster, me.Labels)
+		r.Recovery = p.Rotation.Supersede != 0
+		r.Supersedes, r.SupersedesText = superseded(ev, local)
 	}
 	r.Warnings = reviewWarnings(r, b, prior, me)
 	r.passed = true
@@ -161,11 +168,12 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 // checkChain is the chain check: ev must chain on the device's KEL. An
 // inception's prefix must be its SAID and unknown on this device; a rotation
 // or an anchoring must follow the local key state (sn one past it, prior its
-// last event) and returns that state. A rotation or an anchoring of a group
-// this device does not know passes here: the rebuild, which needs the
-// group's state, reports it as ErrUnknownGroup.
-func checkChain(kind Kind, ev *kel.Event, local *kel.Verifier) (kel.KeyState, error) {
-	if kind == KindInception {
+// last event) and returns that state; a recovery rotation must stand where
+// RotationBase puts it and returns the state it builds on. A rotation or an
+// anchoring of a group this device does not know passes here: the rebuild,
+// which needs the group's state, reports it as ErrUnknownGroup.
+func checkChain(p Proposal, ev *kel.Event, local *kel.Verifier) (kel.KeyState, error) {
+	if p.Kind == KindInception {
 		if ev.Prefix() != ev.SAID() {
 			return kel.KeyState{}, fmt.Errorf("%w: prefix %s is not the said %s", ErrDoesNotChain, ev.Prefix(), ev.SAID())
 		}
@@ -175,6 +183,17 @@ func checkChain(kind Kind, ev *kel.Event, local *kel.Verifier) (kel.KeyState, er
 		return kel.KeyState{}, nil
 	}
 	st, known := local.State(ev.Prefix())
+	if known && p.Kind == KindRotation && p.Rotation.Supersede != 0 {
+		base, err := RotationBase(local, *p.Rotation)
+		if err != nil {
+			return kel.KeyState{}, fmt.Errorf("%w: %w", ErrDoesNotChain, err)
+		}
+		if ev.Sn() != base.Sn+1 || ev.Prior() != base.Last {
+			return kel.KeyState{}, fmt.Errorf("%w: proposed recovery sn %d after %s, local kel of %s has sn %d %s there",
+				ErrDoesNotChain, ev.Sn(), ev.Prior(), st.Prefix, base.Sn, base.Last)
+		}
+		return base, nil
+	}
 	if known && (ev.Sn() != st.Sn+1 || ev.Prior() != st.Last) {
 		return kel.KeyState{}, fmt.Errorf("%w: proposed sn %d after %s, local kel of %s is at sn %d %s",
 			ErrDoesNotChain, ev.Sn(), ev.Prior(), st.Prefix, st.Sn, st.Last)
@@ -289,7 +308,7 @@ func reviewWarnings(r *Review, b *basis, prior kel.KeyState, me Reviewer) []stri
 	w = append(w, configWarnings(b.ev)...)
 	w = append(w, thresholdWarnings(b, prior)...)
 	if b.rotation {
-		w = append(w, rotationWarnings(r.Diff, prior, b.ev)...)
+		w = append(w, rotationWarnings(r, prior, b.ev)...)
 	}
 	for _, kw := range b.ev.Warnings() {
 		w = append(w, "kel: "+kw)
@@ -374,10 +393,52 @@ func soleThreshold(t kel.Threshold, n int) bool {
 	return !t.IsWeighted() && t.Int() == 1 && n > 1
 }
 
-// rotationWarnings: members dropped or unaccounted for, a lowered kt and a
-// change of witnesses.
-func rotationWarnings(d *KeyDiff, prior kel.KeyState, ev *kel.Event) []string {
+// superseded lists the events of the local KEL a recovery rotation ev
+// supersedes (those from its sn on), each in words.
+func superseded(ev *kel.Event, local *kel.Verifier) ([]kel.EventRef, []string) {
+	msgs := local.Messages(ev.Prefix())
+	if ev.Sn() >= uint64(len(msgs)) {
+		return nil, nil
+	}
+	var refs []kel.EventRef
+	var text []string
+	for _, m := range msgs[ev.Sn():] {
+		e := m.Event
+		refs = append(refs, kel.EventRef{Prefix: e.Prefix(), Sn: e.Sn(), Ilk: e.Ilk(), SAID: e.SAID()})
+		line := fmt.Sprintf("%s sn %d %s", e.Ilk(), e.Sn(), e.SAID())
+		var anchors []string
+		for _, s := range e.Seals() {
+			switch s.Kind {
+			case kel.SealEvent:
+				anchors = append(anchors, fmt.Sprintf("event %d of %s", s.S, s.I))
+			case kel.SealDigest:
+				anchors = append(anchors, "the data with digest "+s.D)
+			default:
+				anchors = append(anchors, fmt.Sprintf("a %s seal", s.Kind))
+			}
+		}
+		if len(anchors) > 0 {
+			line += ", which anchored " + strings.Join(anchors, ", ")
+		} else {
+			line += ", which anchored nothing"
+		}
+		text = append(text, line)
+	}
+	return refs, text
+}
+
+// rotationWarnings: a recovery and what it supersedes, members dropped or
+// unaccounted for, a lowered kt and a change of witnesses.
+func rotationWarnings(r *Review, prior kel.KeyState, ev *kel.Event) []string {
+	d := r.Diff
 	var w []string
+	if len(r.Supersedes) > 0 {
+		w = append(w, fmt.Sprintf("RECOVERY: this rotation supersedes the %d interaction events this device holds from sn %d on (%s): "+
+			"they stay on record as superseded, and anything they anchored is no longer anchored by the group",
+			len(r.Supersedes), ev.Sn(), strings.Join(r.SupersedesText, "; ")))
+	} else if r.Recovery {
+		w = append(w, fmt.Sprintf("RECOVERY proposed at sn %d, but this device holds no event there to supersede: here it is an ordinary rotation", ev.Sn()))
+	}
 	for _, line := range d.Members {
 		if strings.Contains(line, "dropped") || strings.Contains(line, "not accounted") {
 			w = append(w, line)

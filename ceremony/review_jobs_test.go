@@ -48,7 +48,11 @@ func TestCheckChain(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			prior, err := checkChain(tc.kind, tc.ev, tc.local)
+			p := Proposal{Kind: tc.kind}
+			if tc.kind == KindRotation {
+				p.Rotation = &RotationParams{Prefix: tc.ev.Prefix()}
+			}
+			prior, err := checkChain(p, tc.ev, tc.local)
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}

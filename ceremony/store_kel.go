@@ -61,6 +61,9 @@ func (s *Store) readKEL() (storedKEL, error) {
 	if err != nil {
 		return storedKEL{}, err
 	}
+	// A held delegated event waits (the replay holds it again, and decides
+	// it where its anchor's entry comes); what its release decides is
+	// what it decided when the entries were made.
 	refused := func(i int, r kel.Result) error {
 		return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, keys[i], r.Prefix, r.Sn, r.Err)
 	}
@@ -105,7 +108,7 @@ func (s *Store) readKEL() (storedKEL, error) {
 			}
 		}
 		for i, r := range k.v.AcceptMessages(msgs) {
-			if !r.OK() {
+			if !r.OK() && !r.Held {
 				return storedKEL{}, refused(i, r)
 			}
 		}
@@ -115,7 +118,7 @@ func (s *Store) readKEL() (storedKEL, error) {
 	// The store's own entries: restore them without Ed25519.
 	for c := range parsed {
 		for i, r := range k.v.RestoreAccepted(c.msgs) {
-			if !r.OK() {
+			if !r.OK() && !r.Held {
 				return storedKEL{}, refused(c.lo+i, r)
 			}
 		}
@@ -206,14 +209,27 @@ func (s *Store) ImportKEL(cesr []byte) ([]kel.Result, error) {
 // cores) and stores those new to the store, in order, in one transaction. A
 // message that finalizes an open local ceremony closes it in the same
 // transaction. Duplicates of stored events are accepted with a warning and
-// store nothing. Per-message verdicts are in the results; the error joins
-// the refusals (ErrRejected), and a failed write (ErrRejected and ErrStore:
-// nothing of the batch is then stored, the in-memory KELs are restored from
-// disk, and every new message's result carries the error).
+// store nothing. A delegated event whose delegator's anchor this store
+// does not hold is stored as held (Result.Held, not an error): it waits,
+// across restarts, and the import that brings the anchor accepts it (its
+// result lists it in Released). Per-message verdicts are in the results
+// (a held message released within the same call has its final verdict);
+// the error joins the refusals (ErrRejected), and a failed write
+// (ErrRejected and ErrStore: nothing of the batch is then stored, the
+// in-memory KELs are restored from disk, and every new message's result
+// carries the error).
 func (s *Store) ImportMessages(msgs []kel.Message) ([]kel.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.importLocked(msgs)
+}
+
+// Held lists the delegated events (and the later events of their
+// identifiers) waiting for their delegator's anchor.
+func (s *Store) Held() []kel.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v.Held()
 }
 
 // ImportFinalized accepts one finalized message received from another
@@ -243,26 +259,36 @@ func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
 		ch change
 	}
 	var closes []closing
-	for i, r := range results {
-		if !r.OK() {
-			errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, r.Err))
-			continue
-		}
-		if slices.Contains(r.Warnings, "duplicate_event") {
-			continue // held already: nothing to store
-		}
-		m := msgs[i]
+	closeFor := func(m kel.Message) {
 		ev := m.Event
-		raw := m.Bytes()
-		fresh, raws = append(fresh, i), append(raws, raw)
 		for _, c := range s.ceremonies {
-			if c.state.Open() && c.b.ev.SAID() == ev.SAID() {
-				closes = append(closes, closing{c, c.prepare(change{op: "import", state: StateFinalized, final: raw,
+			if c.state.Open() && c.b.ev.SAID() == ev.SAID() && !slices.ContainsFunc(closes, func(x closing) bool { return x.c == c }) {
+				closes = append(closes, closing{c, c.prepare(change{op: "import", state: StateFinalized, final: m.Bytes(),
 					entry: Entry{Kind: EntryFinalized, Index: -1, From: "import",
 						Detail: fmt.Sprintf("the fully signed %s arrived from another device with %d signatures", ev.Ilk(), len(m.Sigs))}})})
 			}
 		}
 	}
+	for i, r := range results {
+		switch {
+		case slices.Contains(r.Warnings, "duplicate_event"):
+			// held already: nothing to store
+		case r.Held:
+			fresh, raws = append(fresh, i), append(raws, msgs[i].Bytes())
+		case !r.OK():
+			errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, r.Err))
+		default:
+			fresh, raws = append(fresh, i), append(raws, msgs[i].Bytes())
+			closeFor(msgs[i])
+		}
+		// Released messages were stored when they were held.
+		for _, rel := range r.Released {
+			if rel.Result.OK() {
+				closeFor(rel.Message)
+			}
+		}
+	}
+	results = kel.Settle(results)
 	if len(fresh) == 0 {
 		return results, errors.Join(errs...)
 	}

@@ -148,17 +148,30 @@ func (c *Ceremony) restoreLog(b *bolt.Bucket) error {
 }
 
 // checkFinal checks a finalized ceremony's stored message: it is the
-// ceremony's event, and the KEL holds that event.
+// ceremony's event, and the KEL holds that event (or held it until a
+// recovery rotation superseded it).
 func checkFinal(v *kel.Verifier, ev *kel.Event, final string) error {
 	msgs, err := kel.ParseStream([]byte(final))
 	if err != nil || len(msgs) != 1 || msgs[0].Event.SAID() != ev.SAID() {
 		return fmt.Errorf("finalized message does not parse as %s", ev.SAID())
 	}
-	held := v.Messages(ev.Prefix())
-	if ev.Sn() >= uint64(len(held)) || held[ev.Sn()].Event.SAID() != ev.SAID() {
+	if _, ok := history(v, ev.Prefix())[ev.SAID()]; !ok {
 		return fmt.Errorf("finalized, but %s is not in the kel", ev.SAID())
 	}
 	return nil
+}
+
+// history is every accepted event of prefix by SAID: its KEL and the
+// events recovery rotations superseded.
+func history(v *kel.Verifier, prefix string) map[string]*kel.Event {
+	out := map[string]*kel.Event{}
+	for _, m := range v.Messages(prefix) {
+		out[m.Event.SAID()] = m.Event
+	}
+	for _, s := range v.Superseded(prefix) {
+		out[s.Message.Event.SAID()] = s.Message.Event
+	}
+	return out
 }
 
 // basisFromHistory derives what a stored ceremony needs from the replayed
@@ -172,15 +185,18 @@ func basisFromHistory(v *kel.Verifier, kind Kind, ev *kel.Event, roster Roster) 
 	if kind == KindInception {
 		b.keys, b.kt = ev.Keys(), ev.Kt()
 	} else {
-		msgs := v.Messages(ev.Prefix())
-		if uint64(len(msgs)) < ev.Sn() || msgs[ev.Sn()-1].Event.SAID() != ev.Prior() {
+		// The event it builds on, and the establishment event before, in
+		// the stored KEL or among the events a recovery superseded.
+		all := history(v, ev.Prefix())
+		est, ok := all[ev.Prior()]
+		if !ok || ev.Sn() == 0 || est.Sn() != ev.Sn()-1 {
 			return nil, fmt.Errorf("%s sn %d does not follow the stored kel of %s", ev.SAID(), ev.Sn(), ev.Prefix())
 		}
-		var est *kel.Event
-		for i := int(ev.Sn()) - 1; i >= 0 && est == nil; i-- {
-			if e := msgs[i].Event; e.IsEstablishment() {
-				est = e
-			}
+		for est != nil && !est.IsEstablishment() {
+			est = all[est.Prior()]
+		}
+		if est == nil {
+			return nil, fmt.Errorf("%s sn %d: no establishment event before it in the stored kel of %s", ev.SAID(), ev.Sn(), ev.Prefix())
 		}
 		if kind == KindRotation {
 			b.keys, b.kt = ev.Keys(), ev.Kt()

@@ -24,6 +24,7 @@ type JournalEntry struct {
 	AID   string    `json:"aid,omitempty"`   // event signatures: identifier prefix
 	SN    uint64    `json:"sn"`              // event signatures: sequence number
 	SAID  string    `json:"said,omitempty"`  // event signatures: event digest
+	Key   string    `json:"key,omitempty"`   // event signatures: id of the signing key (older entries: none)
 	Proof string    `json:"proof,omitempty"` // proofs: SHA-256 hex of the signed statement
 	Time  time.Time `json:"time"`
 }
@@ -60,14 +61,22 @@ func (j *Journal) Path() string { return j.path }
 // Record writes that alias signs the event ref, after checking that alias
 // has not signed a different SAID at ref's AID and sequence number. Signing
 // the same SAID again is allowed (and recorded again).
-func (j *Journal) Record(alias string, ref EventRef) error {
+func (j *Journal) Record(alias string, ref EventRef) error { return j.record(alias, "", ref) }
+
+// record is Record for a signature by the key named key. One key never
+// signs two different events at one sequence number of one identifier;
+// another key of the member may (a recovery rotation, signed with the
+// revealed next key, supersedes interactions the current key signed at its
+// sequence number). Entries that name no key conflict with every key.
+func (j *Journal) record(alias, key string, ref EventRef) error {
 	if ref.AID == "" || ref.SAID == "" {
 		return fmt.Errorf("%w: aid %q said %q: both are required", ErrInvalidEventRef, ref.AID, ref.SAID)
 	}
-	e := JournalEntry{Alias: alias, AID: ref.AID, SN: ref.SN, SAID: ref.SAID}
+	e := JournalEntry{Alias: alias, AID: ref.AID, SN: ref.SN, SAID: ref.SAID, Key: key}
 	return j.append(e, func(prev JournalEntry) error {
-		if prev.Alias == alias && prev.Proof == "" && prev.AID == ref.AID && prev.SN == ref.SN && prev.SAID != ref.SAID {
-			return fmt.Errorf("%w: member %q already signed %s at sn %d of %s, refusing to sign %s",
+		sameKey := prev.Key == "" || key == "" || prev.Key == key
+		if prev.Alias == alias && prev.Proof == "" && prev.AID == ref.AID && prev.SN == ref.SN && prev.SAID != ref.SAID && sameKey {
+			return fmt.Errorf("%w: member %q already signed %s at sn %d of %s with the same key, refusing to sign %s",
 				ErrConflictingSignature, alias, prev.SAID, ref.SN, ref.AID, ref.SAID)
 		}
 		return nil

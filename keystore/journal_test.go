@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +50,49 @@ func TestJournalConflictingSAIDRefused(t *testing.T) {
 	want := JournalEntry{Alias: "alice", AID: "EAID", SN: 3, SAID: "Efirst", Time: time.Date(2026, 11, 21, 9, 0, 1, 0, time.UTC)}
 	if entries[0] != want {
 		t.Errorf("first entry = %+v, want %+v", entries[0], want)
+	}
+}
+
+// One key never signs two events at one sn; another key of the member may
+// (a recovery rotation signed with the revealed next key supersedes an
+// interaction signed with the current one). Entries naming no key conflict
+// with every key.
+func TestJournalConflictsPerKey(t *testing.T) {
+	j := newTestJournal(t)
+	ixn := EventRef{AID: "EAID", SN: 3, SAID: "Eixn"}
+	if err := j.record("alice", "key-current", ixn); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		key  string
+		said string
+		want error
+	}{
+		{"the same key, another event", "key-current", "Eother", ErrConflictingSignature},
+		{"a key not named", "", "Eother", ErrConflictingSignature},
+		{"the next key, the recovery rotation", "key-next", "Erot", nil},
+		{"the next key, a second rotation", "key-next", "Erot2", ErrConflictingSignature},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := j.record("alice", tc.key, EventRef{AID: "EAID", SN: 3, SAID: tc.said})
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+	entries, _, _ := j.Entries()
+	if len(entries) != 2 || entries[0].Key != "key-current" || entries[1].Key != "key-next" {
+		t.Errorf("entries %+v", entries)
+	}
+	// An older entry naming no key conflicts with every key.
+	old := newTestJournal(t)
+	if err := old.Record("alice", ixn); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.record("alice", "key-next", EventRef{AID: "EAID", SN: 3, SAID: "Erot"}); !errors.Is(err, ErrConflictingSignature) {
+		t.Errorf("after a keyless entry: %v", err)
 	}
 }
 

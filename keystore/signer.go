@@ -29,7 +29,7 @@ func (m *memberSigner) PublicKey() ed25519.PublicKey { return bytes.Clone(m.pub)
 // Sign records ref in the journal, then signs msg.
 func (m *memberSigner) Sign(ref EventRef, msg []byte) ([]byte, error) {
 	return m.s.sign(m.alias, m.keyID, m.pub, msg, func() error {
-		return m.s.journal.Record(m.alias, ref)
+		return m.s.journal.record(m.alias, m.keyID, ref)
 	})
 }
 
