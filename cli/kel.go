@@ -25,7 +25,11 @@ import   accepts CESR event streams (a finalized event from another device, a wh
          key state that authorizes them). An event that finalizes an open ceremony of this
          device closes it; a rotation that makes a member's revealed key current commits the
          member's prepared rotation. --group records a local alias for the stream's identifier.
-         Exit status 1 when any event is refused.
+         A delegated event (dip, drt) is accepted only once this device holds its delegator's
+         anchoring seal: until then it is kept PENDING (with the later events of its identifier)
+         and accepted when the delegator's kel is imported. A recovery rotation supersedes the
+         interactions after the last establishment event; they stay on record as superseded.
+         Exit status 1 when any event is refused (pending events are not refused).
 fetch    fetches an identifier's KEL, with its witness receipts, from the witness an OOBI names
          (http://HOST:PORT/oobi/AID/witness/WITNESS: the OOBI, else the witness's KEL query) and
          imports it as import does: how a late joiner or a replacement device gets a group's
@@ -138,13 +142,22 @@ func kelFetch(c *cmd, d *device.Device, oobi, alias string) error {
 
 // printImported says what became of each imported event.
 func printImported(c *cmd, d *device.Device, res *device.Imported) {
+	same := func(a kel.Result) func(kel.Result) bool {
+		return func(b kel.Result) bool { return a.Prefix == b.Prefix && a.SAID == b.SAID }
+	}
 	for _, r := range res.Results {
 		verdict := "accepted"
 		switch {
+		case r.Held:
+			verdict = "PENDING: kept until its delegator's anchor arrives (import the delegator's kel): " + r.Err.Error()
 		case !r.OK():
 			verdict = "REFUSED: " + r.Err.Error()
-		case slices.ContainsFunc(res.Held, func(h kel.Result) bool { return h.Prefix == r.Prefix && h.Sn == r.Sn }):
+		case slices.ContainsFunc(res.Known, same(r)) && slices.Contains(r.Warnings, "superseded_event"):
+			verdict = "already held (superseded by a recovery rotation)"
+		case slices.ContainsFunc(res.Known, same(r)):
 			verdict = "already held"
+		case len(r.Supersedes) > 0:
+			verdict = "accepted: RECOVERY rotation, supersedes " + supersededList(r.Supersedes)
 		}
 		c.printf("%s sn %d %s %s: %s\n", d.GroupName(r.Prefix), r.Sn, r.Ilk, r.SAID, verdict)
 		for _, cer := range res.Closed {
@@ -153,9 +166,28 @@ func printImported(c *cmd, d *device.Device, res *device.Imported) {
 			}
 		}
 	}
+	for _, r := range res.Released {
+		verdict := "accepted: its delegator's anchor arrived"
+		if !r.OK() {
+			verdict = "REFUSED now that its delegator's anchor arrived: " + r.Err.Error()
+		}
+		c.printf("%s sn %d %s %s (pending before): %s\n", d.GroupName(r.Prefix), r.Sn, r.Ilk, r.SAID, verdict)
+	}
+	if len(res.Pending) > 0 {
+		c.note("%d events pending: import the kel of their delegator, which must anchor them", len(res.Pending))
+	}
 	if res.Receipts > 0 {
 		c.printf("%d new witness receipts kept\n", res.Receipts)
 	}
+}
+
+// supersededList names superseded events in one line.
+func supersededList(refs []kel.EventRef) string {
+	var parts []string
+	for _, s := range refs {
+		parts = append(parts, fmt.Sprintf("%s sn %d %s", s.Ilk, s.Sn, s.SAID))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func kelList(c *cmd, args []string) int {
@@ -201,8 +233,13 @@ func kelShow(c *cmd, d *device.Device, name string) error {
 	for _, e := range k.Events {
 		ev := e.Message.Event
 		c.printf("sn %d %s %s (%d signatures)\n", ev.Sn(), ev.Ilk(), ev.SAID(), len(e.Message.Sigs))
-		if w, ok := d.Witnessing(k.Prefix, ev.Sn()); ok {
+		if e.SupersededBy != nil {
+			c.printf("  SUPERSEDED by the recovery %s sn %d (%s): no longer part of the kel, anchors nothing\n", e.SupersededBy.Ilk, e.SupersededBy.Sn, e.SupersededBy.SAID)
+		} else if w, ok := d.Witnessing(k.Prefix, ev.Sn()); ok {
 			c.printf("  %s\n", w.Line)
+		}
+		if len(e.Supersedes) > 0 {
+			c.printf("  RECOVERY: supersedes %s\n", supersededList(e.Supersedes))
 		}
 		if ev.IsEstablishment() {
 			c.printf("  kt %s: %s\n", ev.Kt(), labelled(ev.Keys(), k.Labels))

@@ -155,6 +155,17 @@ func printReview(c *cmd, d *device.Device, r *device.Reviewed) {
 	c.printf("signers:     %s\n", strings.Join(labels, ", "))
 	c.printf("kt %s:  %s\n", rev.Kt, rev.KtText)
 	c.printf("nt %s:  %s\n", rev.Nt, rev.NtText)
+	if rev.Recovery {
+		if len(rev.SupersedesText) == 0 {
+			c.printf("RECOVERY:    a recovery rotation at sn %d, but this device holds no event there to supersede\n", rev.Sn)
+		} else {
+			c.printf("RECOVERY:    this rotation takes sn %d and supersedes these %d events of the group's kel:\n", rev.Sn, len(rev.SupersedesText))
+			for _, line := range rev.SupersedesText {
+				c.printf("  - %s\n", line)
+			}
+			c.printf("             they stay on record as superseded; what they anchored is no longer anchored by the group\n")
+		}
+	}
 	if df := rev.Diff; df != nil {
 		c.printf("changes:\n")
 		c.printf("  keys kept %d, added %d, removed %d; next digests kept %d, added %d, removed %d\n",

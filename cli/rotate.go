@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device"
@@ -12,7 +13,7 @@ import (
 
 const rotateUsage = `usage: keremony rotate contribute --group G [--member M] [--out FILE]
        keremony rotate propose --group G CONTRIBUTION... [--add-next CARD]... [--reserve LABEL[=DIGEST]]...
-                               [--drop LABEL[=DIGEST]]... [--kt T] [--nt T]
+                               [--drop LABEL[=DIGEST]]... [--kt T] [--nt T] [--recover [--at SN]]
                                [--witness-add OOBI]... [--witness-cut NAME]... [--toad N] [--out FILE]
        keremony rotate cancel --member M [--group G]
 
@@ -38,6 +39,14 @@ propose flags:
   --witness-cut NAME  remove a witness, by its name on this device or its prefix; repeatable
   --toad N          the witness threshold after the rotation (default: the current one, or
                     keripy's majority of the new witness list when witnesses change)
+  --recover         a recovery rotation: when the group's latest events are interactions (for
+                    instance signed by a compromised key), the rotation takes the sn of the first
+                    of them and supersedes them all; they stay on record as superseded. Members
+                    contribute as for any rotation (the revealed next keys sign). A delegated
+                    group may supersede only its latest interaction, and its delegator must
+                    anchor the rotation.
+  --at SN           with --recover: supersede from sn SN on (default: the first interaction after
+                    the last establishment event)
 `
 
 func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +65,8 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var kt, nt *string
 	var wAdd, wCut stringList
 	toad := ""
+	var recover *bool
+	var at *uint64
 	if sub == "propose" {
 		c.fs.Var(orderedFlag{"add-next", &extra}, "add-next", "card of a member joining through the next commitment")
 		c.fs.Var(orderedFlag{"reserve", &extra}, "reserve", "member kept in reserve")
@@ -65,6 +76,8 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		c.fs.Var(&wAdd, "witness-add", "witness oobi to add")
 		c.fs.Var(&wCut, "witness-cut", "witness to remove")
 		c.fs.StringVar(&toad, "toad", "", "witness threshold")
+		recover = c.fs.Bool("recover", false, "a recovery rotation superseding the latest interactions")
+		at = c.fs.Uint64("at", 0, "with --recover: the first sn to supersede")
 	}
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -90,7 +103,8 @@ func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "contribute":
 		err = rotateContribute(c, d, *group, *member, *out)
 	case "propose":
-		req := device.Rotation{Group: *group, Files: pos, Extra: extra, From: *member, Expires: c.expiry(), WitnessAdd: wAdd, WitnessCut: wCut}
+		req := device.Rotation{Group: *group, Files: pos, Extra: extra, From: *member, Expires: c.expiry(), WitnessAdd: wAdd, WitnessCut: wCut,
+			Recover: *recover, At: *at}
 		if toad != "" {
 			n, perr := strconv.ParseUint(toad, 10, 64)
 			if perr != nil {
@@ -141,6 +155,16 @@ func rotatePropose(c *cmd, d *device.Device, req device.Rotation, kt, nt, out st
 	c.printf("proposed a rotation of %s\n", d.GroupName(ev.Prefix()))
 	c.printf("  ceremony  %s\n", cer.ID())
 	c.printf("  event     %s, fingerprint %s\n", device.EventLine(ev), ceremony.Fingerprint(ev.SAID()))
+	if req.Recover {
+		_, events := d.Recoverable(ev.Prefix())
+		var sup []string
+		for _, e := range events {
+			if e.Sn >= ev.Sn() {
+				sup = append(sup, fmt.Sprintf("%s sn %d %s", e.Ilk, e.Sn, e.SAID))
+			}
+		}
+		c.printf("  RECOVERY  supersedes %s\n", strings.Join(sup, ", "))
+	}
 	c.printf("  kt %s over %d keys, nt %s over %d next digests; prior nt %s\n", ev.Kt(), len(ev.Keys()), ev.Nt(), len(ev.Next()), p.Prior.Nt)
 	for _, m := range cer.Roster() {
 		c.printf("  %s: %s\n", m.Label, m.Role)

@@ -63,6 +63,7 @@ func TestScript(t *testing.T) {
 			"forgekel": cmdForgeKEL,
 			"witness":  cmdWitness,
 			"setaid":   cmdSetAID,
+			"envfrom":  cmdEnvFrom,
 		},
 	})
 }
@@ -104,6 +105,24 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	out = re.Expand(out, []byte(args[2]), data, loc)
 	out = append(out, data[loc[1]:]...)
 	ts.Check(os.WriteFile(path, out, 0o644))
+}
+
+// cmdEnvFrom is `envfrom FILE REGEXP VAR`: set VAR to the first submatch
+// of REGEXP in FILE (a value a user copies from a file or the screen, such
+// as the SAID of an event to anchor).
+func cmdEnvFrom(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: envfrom FILE REGEXP VAR")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	m := re.FindSubmatch(data)
+	if len(m) < 2 {
+		ts.Fatalf("%s: no submatch for %q", args[0], args[1])
+	}
+	ts.Setenv(args[2], string(m[1]))
 }
 
 // copyVectors copies testdata/vectors/*.cesr into dir.

@@ -14,12 +14,17 @@ import (
 // Imported is what importing an event stream did.
 type Imported struct {
 	// Results are the verdicts on each event, in stream order; Fresh are
-	// the events new on this device, Refused those refused, Held those it
-	// already had.
+	// the events new on this device, Refused those refused, Known those it
+	// already had, Pending the delegated events (and the later events of
+	// their identifiers) kept waiting for their delegator's anchor.
 	Results []kel.Result
 	Fresh   []kel.Result
 	Refused []kel.Result
-	Held    []kel.Result
+	Known   []kel.Result
+	Pending []kel.Result
+	// Released are events of earlier imports that were waiting for their
+	// delegator's anchor and that this stream decided.
+	Released []kel.Result
 	// Closed are the open ceremonies the stream finalized.
 	Closed []*ceremony.Ceremony
 	// Receipts counts the witness receipts the stream brought that this
@@ -86,17 +91,32 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 		err = kerr
 	}
 	out.Receipts = receipts() - heldBefore
+	inStream := map[string]bool{}
+	for _, m := range s.Messages {
+		inStream[m.Event.SAID()] = true
+	}
+	closed := func(r kel.Result) {
+		if cer, ok := open[r.SAID]; ok && r.OK() && cer.State() == ceremony.StateFinalized && !slices.Contains(out.Closed, cer) {
+			out.Closed = append(out.Closed, cer)
+		}
+	}
 	for _, r := range results {
 		switch {
+		case r.Held:
+			out.Pending = append(out.Pending, r)
 		case !r.OK():
 			out.Refused = append(out.Refused, r)
-		case int(r.Sn) < before[r.Prefix]:
-			out.Held = append(out.Held, r)
+		case slices.Contains(r.Warnings, "duplicate_event"), int(r.Sn) < before[r.Prefix] && len(r.Supersedes) == 0:
+			out.Known = append(out.Known, r)
 		default:
 			out.Fresh = append(out.Fresh, r)
 		}
-		if cer, ok := open[r.SAID]; ok && r.OK() && cer.State() == ceremony.StateFinalized {
-			out.Closed = append(out.Closed, cer)
+		closed(r)
+		for _, rel := range r.Released {
+			if !inStream[rel.Result.SAID] {
+				out.Released = append(out.Released, rel.Result)
+				closed(rel.Result)
+			}
 		}
 	}
 	if alias != "" {
@@ -104,8 +124,8 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 			err = aerr
 		}
 	}
-	if len(out.Fresh) > 0 {
-		out.Notices = d.syncRotations(freshFrom(out.Fresh))
+	if len(out.Fresh) > 0 || len(out.Released) > 0 {
+		out.Notices = d.syncRotations(freshFrom(append(slices.Clone(out.Fresh), out.Released...)))
 	}
 	return out, err
 }
@@ -150,6 +170,11 @@ type KELEvent struct {
 	Anchored []string
 	// AnchoredBy lists the events that anchor this one.
 	AnchoredBy []kel.AnchorRef
+	// SupersededBy names the recovery rotation that superseded the event
+	// (nil when it stands); Supersedes lists, for a recovery rotation, the
+	// events it superseded.
+	SupersededBy *kel.EventRef
+	Supersedes   []kel.EventRef
 }
 
 // KEL is an identifier's KEL as shown to the user.
@@ -170,7 +195,7 @@ func (d *Device) ShowKEL(name string) (*KEL, error) {
 	}
 	v := d.store.Verifier()
 	out := &KEL{Prefix: prefix, State: st, Labels: d.labelBook(prefix)}
-	for _, m := range v.Messages(prefix) {
+	event := func(m kel.Message) KELEvent {
 		ev := m.Event
 		e := KELEvent{Message: m, AnchoredBy: v.AnchorsOf(prefix, ev.Sn(), ev.SAID())}
 		for _, s := range ev.Seals() {
@@ -182,6 +207,24 @@ func (d *Device) ShowKEL(name string) (*KEL, error) {
 			}
 			e.Anchored = append(e.Anchored, ilk)
 		}
+		return e
+	}
+	// In first-seen order: superseded events before their recovery.
+	runs := map[uint64][]kel.Superseded{}
+	for _, s := range v.Superseded(prefix) {
+		runs[s.By.Sn] = append(runs[s.By.Sn], s)
+	}
+	for sn, m := range v.Messages(prefix) {
+		var refs []kel.EventRef
+		for _, s := range runs[uint64(sn)] {
+			e := event(s.Message)
+			e.SupersededBy = &s.By
+			out.Events = append(out.Events, e)
+			ev := s.Message.Event
+			refs = append(refs, kel.EventRef{Prefix: prefix, Sn: ev.Sn(), Ilk: ev.Ilk(), SAID: ev.SAID()})
+		}
+		e := event(m)
+		e.Supersedes = refs
 		out.Events = append(out.Events, e)
 	}
 	return out, nil

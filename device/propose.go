@@ -227,7 +227,11 @@ type Rotation struct {
 	WitnessAdd []string
 	WitnessCut []string
 	Toad       *uint64
-	Expires    time.Duration
+	// Recover makes a recovery rotation superseding the interaction events
+	// from sn At on (0: the first one a recovery may supersede).
+	Recover bool
+	At      uint64
+	Expires time.Duration
 }
 
 // ProposeRotation proposes a rotation of a group from the members' parts
@@ -236,6 +240,15 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 	prefix, st, err := d.ResolveAID(req.Group)
 	if err != nil {
 		return nil, err
+	}
+	if req.At != 0 && !req.Recover {
+		return nil, requestf("--at SN is for a recovery rotation: add --recover")
+	}
+	var supersede uint64
+	if req.Recover {
+		if supersede, err = d.recoverySn(prefix, req.At); err != nil {
+			return nil, err
+		}
 	}
 	var notices []api.Notice
 	var members []ceremony.Contribution
@@ -325,15 +338,19 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 	} else if nt.Validate(nNext) != nil {
 		return nil, requestf("the current nt %s does not fit %d next digests: give --nt", nt, nNext)
 	}
-	params := ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt}
+	params := ceremony.RotationParams{Prefix: prefix, Members: members, Kt: kt, Nt: nt, Supersede: supersede}
 	if err := d.witnessChange(req, st, &params); err != nil {
 		return nil, err
 	}
-	p, err := ceremony.ProposeRotation(st, params)
+	base, err := ceremony.RotationBase(d.store.Verifier(), params)
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.recordGroupProposal(p, req.Expires, prefix, st, req.From)
+	p, err := ceremony.ProposeRotation(base, params)
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.recordGroupProposal(p, req.Expires, prefix, base, req.From)
 	if err != nil {
 		return nil, err
 	}

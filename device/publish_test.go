@@ -286,7 +286,7 @@ func TestPublishRequests(t *testing.T) {
 	}
 	// The receipts travel to the first device as a packet.
 	im, err := d.ImportStream(mustStream(t, p.Packet.Data), "")
-	if err != nil || im.Receipts != 1 || len(im.Held) != 1 {
+	if err != nil || im.Receipts != 1 || len(im.Known) != 1 {
 		t.Fatalf("receipts packet: %+v %v", im, err)
 	}
 	if w, _ := d.Witnessing(prefix, 0); !w.Complete {

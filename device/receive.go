@@ -230,6 +230,21 @@ func (d *Device) takeStream(s transport.Stream, explicit bool) ([]api.Notice, er
 		}
 		ns = append(ns, notice("", "kel of %s: %s accepted", d.nameOf(p), what))
 	}
+	for _, r := range res.Fresh {
+		if len(r.Supersedes) > 0 {
+			ns = append(ns, notice("", "kel of %s: RECOVERY rotation sn %d supersedes %d interaction events", d.nameOf(r.Prefix), r.Sn, len(r.Supersedes)))
+		}
+	}
+	for _, r := range res.Pending {
+		ns = append(ns, notice("", "kel of %s: sn %d %s kept pending until its delegator's anchor arrives", d.nameOf(r.Prefix), r.Sn, r.Ilk))
+	}
+	for _, r := range res.Released {
+		if r.OK() {
+			ns = append(ns, notice("", "kel of %s: sn %d %s accepted: its delegator's anchor arrived", d.nameOf(r.Prefix), r.Sn, r.Ilk))
+		} else {
+			ns = append(ns, api.Notice{Text: fmt.Sprintf("kel of %s: sn %d %s refused once its delegator's anchor arrived: %v", d.nameOf(r.Prefix), r.Sn, r.Ilk, r.Err), Err: r.Err})
+		}
+	}
 	for _, cer := range res.Closed {
 		ns = append(ns, notice(cer.ID(), "ceremony %s finalized: the fully signed %s arrived", ShortID(cer.ID()), cer.Event().Ilk()))
 	}
