@@ -75,7 +75,7 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 	v := d.store.Verifier()
 	for _, p := range v.Prefixes() {
 		st, _ := v.State(p)
-		s.Groups = append(s.Groups, d.groupInfo(p, st, seats))
+		s.Groups = append(s.Groups, d.groupInfo(v, p, st, seats))
 	}
 	var rev map[string]revealed // only when a card or an open ceremony needs it
 	revs := func() map[string]revealed {
@@ -177,10 +177,12 @@ func (d *Device) listing(ks keystore.Seat) []string {
 }
 
 // groupInfo describes one identifier whose KEL this device holds.
-func (d *Device) groupInfo(prefix string, st kel.KeyState, seats []keystore.Seat) api.GroupInfo {
+func (d *Device) groupInfo(v *kel.Verifier, prefix string, st kel.KeyState, seats []keystore.Seat) api.GroupInfo {
 	g := api.GroupInfo{Alias: d.groups.aliasOf(prefix), Prefix: prefix, State: st,
 		Labels: d.LabelsOf(prefix, st.Keys), NextLabels: d.LabelsOf(prefix, st.Next)}
 	g.KtText, g.NtText = st.Kt.Describe(g.Labels), st.Nt.Describe(g.NextLabels)
+	_, g.Recoverable = recoverableIn(v, prefix)
+	g.Superseded = v.Superseded(prefix)
 	for _, ks := range seats {
 		if ks.Group != prefix && !slices.Contains(d.listing(ks), prefix) {
 			continue
@@ -381,7 +383,8 @@ func (b backend) ProposeInception(req api.InceptionRequest) (string, error) {
 // ones.
 func (b backend) ProposeRotation(req api.RotationRequest) (string, error) {
 	p, err := b.d.ProposeRotation(Rotation{Group: req.Group, Parts: req.Parts, Local: req.Local, ByPriorOrder: true,
-		Kt: thresholdOrDefault(req.Kt), Nt: thresholdOrDefault(req.Nt), Expires: req.Expires})
+		Kt: thresholdOrDefault(req.Kt), Nt: thresholdOrDefault(req.Nt), Expires: req.Expires,
+		Recover: req.Supersede != 0, At: req.Supersede})
 	if err != nil {
 		return "", err
 	}

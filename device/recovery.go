@@ -16,7 +16,12 @@ import (
 // default and the events it would supersede; from is 0 and events empty
 // when the group's latest event is an establishment event.
 func (d *Device) Recoverable(prefix string) (from uint64, events []kel.EventRef) {
-	st, ok := d.store.State(prefix)
+	return recoverableIn(d.store.Verifier(), prefix)
+}
+
+// recoverableIn is Recoverable on a copy of the store's verifier.
+func recoverableIn(v *kel.Verifier, prefix string) (from uint64, events []kel.EventRef) {
+	st, ok := v.State(prefix)
 	if !ok || st.LastIlk != kel.IlkIxn || st.Sn == st.EstSn {
 		return 0, nil
 	}
@@ -24,7 +29,7 @@ func (d *Device) Recoverable(prefix string) (from uint64, events []kel.EventRef)
 	if st.Delegator != "" {
 		from = st.Sn
 	}
-	msgs := d.store.Verifier().Messages(prefix)
+	msgs := v.Messages(prefix)
 	for _, m := range msgs[from:] {
 		ev := m.Event
 		events = append(events, kel.EventRef{Prefix: prefix, Sn: ev.Sn(), Ilk: ev.Ilk(), SAID: ev.SAID()})

@@ -89,6 +89,16 @@ func (g *groupScreen) View() string {
 			b.WriteString(l + "\n")
 		}
 	}
+	if len(gi.Superseded) > 0 {
+		b.WriteString("\n" + st.Section.Render("Superseded by a recovery") + "\n")
+		for _, s := range gi.Superseded {
+			ev := s.Message.Event
+			fmt.Fprintf(&b, "  %s sn %d %s  SUPERSEDED by %s sn %d %s\n", ev.Ilk(), ev.Sn(), shortID(ev.SAID()), s.By.Ilk, s.By.Sn, shortID(s.By.SAID))
+		}
+	}
+	if n := len(gi.Recoverable); n > 0 {
+		b.WriteString("\n" + st.Subtle.Render(fmt.Sprintf("the latest %d events are interactions: a recovery rotation (r, then R) can supersede them", n)) + "\n")
+	}
 	return b.String()
 }
 

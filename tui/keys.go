@@ -18,6 +18,9 @@ type KeyMap struct {
 	// Wizards.
 	Toggle, MoveUp, MoveDown, Propose key.Binding
 	NextStep, PrevStep, Cycle, Remove key.Binding
+	// Rotation wizard: a recovery rotation superseding the latest
+	// interactions.
+	Recover key.Binding
 
 	// Review.
 	Sign, Confirm, Cancel, OpenDoc key.Binding
@@ -71,6 +74,7 @@ func DefaultKeyMap() KeyMap {
 		PrevStep: b([]string{"shift+tab"}, "shift+tab", "back a step"),
 		Cycle:    b([]string{" ", "right", "left"}, "space/←/→", "change role"),
 		Remove:   b([]string{"d", "delete"}, "d/del", "delete"),
+		Recover:  b([]string{"R"}, "R", "recovery"),
 
 		Sign:    b([]string{"s"}, "s", "sign"),
 		Confirm: b([]string{"y"}, "y", "yes, sign"),

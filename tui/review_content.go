@@ -93,6 +93,18 @@ func (r *reviewScreen) content(width int) []string {
 		}
 		add(plain, "  signing:  ", fmt.Sprintf("%s (kt %s)%s", rv.KtText, rv.Kt, note))
 		add(plain, "  rotation: ", fmt.Sprintf("%s (nt %s)%s", rv.NtText, rv.Nt, note))
+		if rv.Recovery {
+			section("RECOVERY")
+			if len(rv.SupersedesText) == 0 {
+				add(st.Warn.Render, "  ! ", fmt.Sprintf("a recovery rotation at sn %d, but this device holds no event there to supersede", rv.Sn))
+			} else {
+				add(st.Warn.Render, "  ! ", fmt.Sprintf("this rotation takes sn %d and supersedes %d events of the group's kel:", rv.Sn, len(rv.SupersedesText)))
+				for _, line := range rv.SupersedesText {
+					add(plain, "    • ", line)
+				}
+				add(plain, "  ", "they stay on record as superseded; what they anchored is no longer anchored by the group")
+			}
+		}
 		if d := rv.Diff; d != nil {
 			out = append(out, r.diffLines(d, width)...)
 		}

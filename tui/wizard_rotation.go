@@ -110,6 +110,9 @@ type rotationWizard struct {
 	refused []string // contributions in the inbox that do not fit the group
 	kt, nt  thresholdField
 	expires textinput.Model
+	// supersede is the sn of a recovery rotation (0: an ordinary one): R
+	// offers it when the group's latest events are interactions.
+	supersede uint64
 }
 
 func newRotationWizard(c *common, prefix string) screen {
@@ -136,6 +139,9 @@ func (w *rotationWizard) Bindings() []key.Binding {
 	k := w.c.keys
 	switch w.step {
 	case rotMembers:
+		if g, ok := w.group(); ok && len(g.Recoverable) > 0 {
+			return []key.Binding{k.NextStep, k.Cycle, k.Recover, k.MoveUp, k.MoveDown, k.Import}
+		}
 		return []key.Binding{k.NextStep, k.Cycle, k.MoveUp, k.MoveDown, k.Import}
 	case rotPropose:
 		return []key.Binding{k.Propose, k.PrevStep}
@@ -354,7 +360,7 @@ func (w *rotationWizard) checkStep(step int) error {
 // request is the proposal the wizard collected, once every step is right.
 func (w *rotationWizard) request() RotationRequest {
 	exp, _ := parseExpiry(w.expires.Value())
-	r := RotationRequest{Group: w.prefix, Kt: w.kt.th, Nt: w.nt.th, Expires: exp}
+	r := RotationRequest{Group: w.prefix, Kt: w.kt.th, Nt: w.nt.th, Expires: exp, Supersede: w.supersede}
 	for _, row := range w.rows.items {
 		if row.kind == rotCurrent && row.role == ceremony.RoleRotate && row.local != "" {
 			r.Local = append(r.Local, row.local)
@@ -398,6 +404,8 @@ func (w *rotationWizard) key(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Import):
 			g, _ := w.group()
 			return push(newReceiveScreen(w.c, "contributions and member cards for the rotation of "+g.Name()))
+		case key.Matches(msg, k.Recover):
+			w.cycleRecovery()
 		default:
 			return nil
 		}
@@ -430,6 +438,63 @@ func (w *rotationWizard) updateField(msg tea.Msg) tea.Cmd {
 	}
 	w.recheck()
 	return cmd
+}
+
+// cycleRecovery steps the recovery choice: off, then from each
+// interaction a recovery may supersede, then off again.
+func (w *rotationWizard) cycleRecovery() {
+	g, ok := w.group()
+	if !ok || len(g.Recoverable) == 0 {
+		w.supersede = 0
+		return
+	}
+	i := slices.IndexFunc(g.Recoverable, func(e kel.EventRef) bool { return e.Sn == w.supersede })
+	if i+1 < len(g.Recoverable) {
+		w.supersede = g.Recoverable[i+1].Sn
+	} else {
+		w.supersede = 0
+	}
+}
+
+// superseded lists the events the recovery supersedes.
+func (w *rotationWizard) superseded(g GroupInfo) []kel.EventRef {
+	if w.supersede == 0 {
+		return nil
+	}
+	var out []kel.EventRef
+	for _, e := range g.Recoverable {
+		if e.Sn >= w.supersede {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// recoveryLines say whether the rotation recovers, and what it supersedes
+// (with how to change it on the members step).
+func (w *rotationWizard) recoveryLines(g GroupInfo, width int) []string {
+	st := w.c.styles
+	if len(g.Recoverable) == 0 {
+		return nil
+	}
+	sup := w.superseded(g)
+	if len(sup) == 0 {
+		first, last := g.Recoverable[0].Sn, g.Recoverable[len(g.Recoverable)-1].Sn
+		span := fmt.Sprintf("sn %d", first)
+		if last != first {
+			span = fmt.Sprintf("sn %d to %d", first, last)
+		}
+		return wizWrap(st.Subtle.Render(fmt.Sprintf("The latest events of %s are interactions (%s). If a compromised key signed them, R makes this a RECOVERY rotation that supersedes them.", g.Name(), span)), width, "  ")
+	}
+	var names []string
+	for _, e := range sup {
+		names = append(names, fmt.Sprintf("%s sn %d %s", e.Ilk, e.Sn, shortID(e.SAID)))
+	}
+	text := fmt.Sprintf("RECOVERY at sn %d: supersedes %s; they stay on record as superseded", w.supersede, strings.Join(names, ", "))
+	if w.step == rotMembers {
+		text += " (R: change)"
+	}
+	return wizWrap(st.Warn.Render("! ")+text, width, "  ")
 }
 
 // rotRoleWords are the roles in a word or two, and what they do.
@@ -465,6 +530,7 @@ func (w *rotationWizard) View() string {
 		default:
 			tail = append(tail, wizWrap(st.Good.Render("✓ ")+fmt.Sprintf("the current rotation threshold (%s) is met by %s", reading, strings.Join(who, ", ")), width, "  ")...)
 		}
+		tail = append(tail, w.recoveryLines(g, width)...)
 		if !errors.Is(w.err, errPriorNext) {
 			tail = append(tail, w.errLines(st, width)...)
 		}
@@ -549,7 +615,12 @@ func (w *rotationWizard) row(_ int, r rotRow) string {
 
 func (w *rotationWizard) summary(g GroupInfo, main []string, width, height int) ([]string, []string) {
 	st := w.c.styles
-	main = append(main, st.Section.Render(fmt.Sprintf("Rotation of %s to sn %d", g.Name(), g.State.Sn+1)))
+	if w.supersede != 0 {
+		main = append(main, st.Section.Render(fmt.Sprintf("RECOVERY rotation of %s at sn %d", g.Name(), w.supersede)))
+		main = append(main, w.recoveryLines(g, width)...)
+	} else {
+		main = append(main, st.Section.Render(fmt.Sprintf("Rotation of %s to sn %d", g.Name(), g.State.Sn+1)))
+	}
 	var parts []rotRow
 	for _, r := range w.rows.items {
 		if r.role != "" {

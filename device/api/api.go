@@ -218,6 +218,13 @@ type GroupInfo struct {
 	Mine []string
 	// Seats are this device's seats in the group, with their roles.
 	Seats []SeatInfo
+	// Recoverable lists, when the group's latest events are interactions,
+	// those a recovery rotation may supersede (from the earliest sn it may
+	// take; a delegated group: only the latest); empty otherwise.
+	Recoverable []kel.EventRef
+	// Superseded lists the events recovery rotations superseded, in the
+	// order first seen.
+	Superseded []kel.Superseded
 }
 
 // Name is the alias, else the prefix.
@@ -318,10 +325,13 @@ type RotationRequest struct {
 	// Parts in roster order: the contributions of members who rotate,
 	// join, reserve or drop; Local names members of this device that
 	// contribute (their contribution is made by the backend).
-	Parts   []ceremony.Contribution
-	Local   []string
-	Kt, Nt  kel.Threshold
-	Expires time.Duration
+	Parts  []ceremony.Contribution
+	Local  []string
+	Kt, Nt kel.Threshold
+	// Supersede makes a recovery rotation at this sn, superseding the
+	// group's interactions from there on (0: an ordinary rotation).
+	Supersede uint64
+	Expires   time.Duration
 }
 
 // AnchoringRequest is what the anchoring wizard collected.
