@@ -66,6 +66,14 @@ demo:
 interop:
 	./scripts/interop.sh
 
+# keripy 1.3.6 (the reference implementation, ../shared/keripy beside the repository) checks
+# every kind of KEL keremony writes (demo, weighted, reserve, drop, recovery, delegated) and the
+# recovery/delegation rule cases; keremony verify checks KELs keripy wrote. Skips, exit 0,
+# without ../shared/keripy. INTEROP_KERIPY_DIR=dir keeps the files.
+.PHONY: interop-keripy
+interop-keripy:
+	./scripts/interop-keripy.sh
+
 # The real binary in a private tmux server: three devices (separate homes, one shared drop
 # folder) run a 2-of-3 inception, a rotation that drops a member and the anchoring of a document
 # the co-signers check, all through the TUI; assertions read the screens (needs tmux).

@@ -478,6 +478,10 @@ func viewSeal(s kel.Seal, local *kel.Verifier, docs map[string][]byte) (SealView
 		msgs := local.Messages(s.I)
 		if s.S < uint64(len(msgs)) {
 			held := msgs[s.S].Event
+			if held.SAID() != s.D && local.MayRecoverAt(s.I, s.S) {
+				v.Text += fmt.Sprintf(": not the %s this device holds there, which a recovery rotation may supersede (an approval of that rotation)", held.Ilk())
+				return v, nil
+			}
 			if held.SAID() != s.D {
 				return v, fmt.Errorf("%w: seal names %s at sn %d of %s, this device holds %s", ErrAnchorConflict, s.D, s.S, s.I, held.SAID())
 			}

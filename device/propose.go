@@ -478,7 +478,7 @@ func (d *Device) ParseEventSeal(arg string) (kel.Seal, error) {
 		if _, err := kel.DecodeMatter(said, kel.CodeBlake3_256); err != nil {
 			return kel.Seal{}, requestf("--seal-event %q: said: %v", arg, err)
 		}
-		if held && msgs[sn].Event.SAID() != said {
+		if held && msgs[sn].Event.SAID() != said && !d.store.Verifier().MayRecoverAt(prefix, sn) {
 			return kel.Seal{}, fmt.Errorf("%w: event %d of %s is %s on this device, not %s", ceremony.ErrAnchorConflict, sn, prefix, msgs[sn].Event.SAID(), said)
 		}
 	} else if held {

@@ -102,6 +102,14 @@ func recoverable(rec *kelRecord, ev *Event) error {
 	return nil
 }
 
+// MayRecoverAt reports whether a recovery rotation could still supersede
+// the accepted event at sn of prefix (a seal naming another event there may
+// be a delegator's approval of that rotation).
+func (v *Verifier) MayRecoverAt(prefix string, sn uint64) bool {
+	rec, ok := v.kels[prefix]
+	return ok && sn < uint64(len(rec.msgs)) && rec.mayRecoverAt(sn)
+}
+
 // mayRecoverAt reports whether a rotation (a drt for a delegated
 // identifier) could still supersede the accepted event at sn.
 func (rec *kelRecord) mayRecoverAt(sn uint64) bool {
