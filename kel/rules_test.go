@@ -1,6 +1,7 @@
 package kel
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -55,6 +56,8 @@ func ruleCases(t *testing.T) []ruleCase {
 	rot1, rot2, rot1b := rotAt(1, icp.SAID(), a.keys[2]), rotAt(2, ixn1.SAID(), a.keys[2]), rotAt(1, icp.SAID(), a.keys[3])
 	rot3 := rotAt(3, ixn2.SAID(), a.keys[2])
 	ixn2b := mustInteract(t, InteractionOptions{Prefix: icp.Prefix(), Sn: 2, Prior: rot1.SAID()})
+	wit := indepQb64('B', bytes.Repeat([]byte{9}, 32))
+	rotWit := mustRotate(t, RotationOptions{Prefix: icp.Prefix(), Sn: 1, Prior: icp.SAID(), Keys: pubsOf(a.keys[1]), Kt: one, Next: digsOf(a.keys[2]), Nt: one, Adds: []string{wit}})
 	mIcp, mIxn1, mIxn2 := sB(icp, a.keys[0]), sB(ixn1, a.keys[0]), sB(ixn2, a.keys[0])
 
 	// A delegator D and its delegate G.
@@ -98,6 +101,9 @@ func ruleCases(t *testing.T) []ruleCase {
 			want: []string{"ok", "ok", "duplicitous_event"}},
 		{name: "recovery_signed_by_the_current_key", files: [][]Message{{mIcp, mIxn1, sB(rot1, a.keys[0])}},
 			want: []string{"ok", "ok", "signature_invalid"}},
+		{name: "recovery_adding_a_witness", files: [][]Message{{mIcp, mIxn1, sA(rotWit, a.keys[1])}},
+			want: []string{"ok", "ok", "witness_config_invalid"}, keripy: []bool{true, true, true},
+			note: "keripy ignores the br and ba of a superseding rotation (its bt 0 then fits no witness); keremony refuses a recovery that changes witnesses"},
 		{name: "recovery_again_whole_kel", files: [][]Message{{mIcp, mIxn1, mIxn2, sA(rot1, a.keys[1])}, {mIcp, mIxn1, mIxn2, sA(rot1, a.keys[1])}},
 			want: []string{"ok", "ok", "ok", "ok", "ok+duplicate_event", "ok+superseded_event", "ok+superseded_event", "ok+duplicate_event"}},
 
