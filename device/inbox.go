@@ -102,10 +102,19 @@ func (d *Device) pruneInbox() {
 }
 
 // passed reports whether this device's KEL already holds an event at ev's
-// sequence number.
+// sequence number that ev cannot supersede (a recovery rotation at the sn
+// of an interaction it may supersede has not passed).
 func (d *Device) passed(ev *kel.Event) bool {
 	st, ok := d.store.State(ev.Prefix())
-	return ok && st.Sn >= ev.Sn()
+	if !ok || st.Sn < ev.Sn() {
+		return false
+	}
+	v := d.store.Verifier()
+	if ev.Ilk() == kel.IlkRot || ev.Ilk() == kel.IlkDrt {
+		msgs := v.Messages(ev.Prefix())
+		return msgs[ev.Sn()].Event.SAID() == ev.SAID() || !v.MayRecoverAt(ev.Prefix(), ev.Sn())
+	}
+	return true
 }
 
 // ingest handles one packet from source; explicit is set when the user

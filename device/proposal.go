@@ -143,8 +143,10 @@ func (d *Device) proposalPacket(cer *ceremony.Ceremony, alias, from string) (tra
 
 // proposalContext is the CESR stream of the KELs a ceremony's event builds
 // on, as far as this device holds them: the delegator's KEL for a delegated
-// inception; else the group's KEL before the event, then the KELs of the
-// other identifiers whose events it anchors.
+// inception; else the group's KEL before the event (for a rotation, with
+// the interactions at its sn and after that it supersedes, so that every
+// co-signer's review lists them), then the KELs of the other identifiers
+// whose events it anchors.
 func (d *Device) proposalContext(cer *ceremony.Ceremony) []byte {
 	ev := cer.Event()
 	v := d.store.Verifier()
@@ -155,8 +157,14 @@ func (d *Device) proposalContext(cer *ceremony.Ceremony) []byte {
 		return nil
 	}
 	var out []byte
-	for _, m := range v.Messages(ev.Prefix()) {
-		if m.Event.Sn() < ev.Sn() {
+	all, _ := kel.ParseStream(v.Export(ev.Prefix())) // first-seen order
+	rotation := ev.Ilk() == kel.IlkRot || ev.Ilk() == kel.IlkDrt
+	for _, m := range all {
+		e := m.Event
+		if e.SAID() == ev.SAID() {
+			break
+		}
+		if e.Sn() < ev.Sn() || rotation && e.Ilk() == kel.IlkIxn {
 			out = append(out, m.Bytes()...)
 		}
 	}

@@ -97,7 +97,7 @@ func (g *groupScreen) View() string {
 		}
 	}
 	if n := len(gi.Recoverable); n > 0 {
-		b.WriteString("\n" + st.Subtle.Render(fmt.Sprintf("the latest %d events are interactions: a recovery rotation (r, then R) can supersede them", n)) + "\n")
+		b.WriteString("\n" + st.Subtle.Render(fmt.Sprintf("the latest %d events are interactions: r, then R, for a recovery rotation", n)) + "\n")
 	}
 	return b.String()
 }

@@ -92,7 +92,7 @@ func TestGroupShowsSuperseded(t *testing.T) {
 	view := newGroupScreen(c, x.prefix).View()
 	viewHas(t, view, "Superseded by a recovery")
 	viewHas(t, view, "ixn sn 2 "+shortID(ev.SAID())+"  SUPERSEDED by rot sn 2 "+shortID(by.SAID))
-	viewHas(t, view, "the latest 2 events are interactions: a recovery rotation (r, then R) can supersede them")
+	viewHas(t, view, "the latest 2 events are interactions: r, then R, for a recovery rotation")
 	_ = ixns
 }
 
