@@ -97,6 +97,12 @@ concurrent-members:
 test-witness:
 	./scripts/test-witness.sh
 
+# A recovery drill through the TUI: three homes, tmux at 80x24 under NO_COLOR; the rotation
+# wizard's R supersedes the group's two interactions (needs tmux). E2E_DIR=dir keeps the files.
+.PHONY: e2e-recovery
+e2e-recovery:
+	./scripts/e2e-recovery.sh
+
 # docs/collect.png, docs/share-qr.png and docs/review.png from the e2e run (tmux, aha, headless
 # chromium).
 screenshots:

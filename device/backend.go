@@ -84,12 +84,19 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 		}
 		return rev
 	}
+	superseded := map[string]bool{}
+	for _, p := range v.Prefixes() {
+		for _, sup := range v.Superseded(p) {
+			superseded[sup.Message.Event.SAID()] = true
+		}
+	}
 	all := d.store.Ceremonies()
 	for i := len(all) - 1; i >= 0; i-- {
 		ci := d.ceremonyInfo(all[i], seats)
 		if all[i].State().Open() && all[i].Kind() != ceremony.KindAnchoring {
 			ci.Stale = d.staleMembers(all[i], revs())
 		}
+		ci.Superseded = ci.State == ceremony.StateFinalized && superseded[ci.SAID]
 		s.Ceremonies = append(s.Ceremonies, ci)
 	}
 	d.pruneInbox()

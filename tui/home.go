@@ -348,6 +348,8 @@ func (h *homeScreen) View() string {
 func ceremonyState(st Styles, c CeremonyInfo) string {
 	p := c.Progress
 	switch {
+	case c.State == ceremony.StateFinalized && c.Superseded:
+		return st.Warn.Render("finalized, SUPERSEDED")
 	case c.State == ceremony.StateFinalized:
 		return st.Good.Render("✓ finalized")
 	case !c.State.Open():

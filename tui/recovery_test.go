@@ -126,3 +126,21 @@ func TestReviewRecovery(t *testing.T) {
 		"they stay on record as superseded")
 	checkSizes(t, c, s, "recovery review")
 }
+
+// A finalized ceremony whose event a recovery superseded says so on Home.
+func TestHomeShowsSupersededCeremony(t *testing.T) {
+	snap := sampleSnapshot()
+	ci := snap.Ceremonies[0]
+	ci.State, ci.Kind, ci.Ilk, ci.Superseded = ceremony.StateFinalized, ceremony.KindAnchoring, kel.IlkIxn, true
+	snap.Ceremonies = []CeremonyInfo{ci}
+	f := &fakeBackend{Snap: snap}
+	h, _ := drive(newHomeScreen(testCommon(f)), snapshotMsg{f.Snap})
+	viewHas(t, h.View(), "anchoring  acme sn 0  finalized, SUPERSEDED")
+	ci.Superseded = false
+	snap.Ceremonies = []CeremonyInfo{ci}
+	f.Snap = snap
+	h, _ = drive(newHomeScreen(testCommon(f)), snapshotMsg{snap})
+	if strings.Contains(h.View(), "SUPERSEDED") {
+		t.Errorf("a standing ceremony is shown superseded:\n%s", h.View())
+	}
+}

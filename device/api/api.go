@@ -264,6 +264,9 @@ type CeremonyInfo struct {
 	// that no longer work (the member rotated since): nobody can sign for
 	// them.
 	Stale []string
+	// Superseded: the finalized event was later superseded by a recovery
+	// rotation.
+	Superseded bool
 }
 
 // InboxKind is the kind of a packet waiting in the inbox.
