@@ -100,18 +100,26 @@ func (d *Device) Sign(r *Reviewed, alias string, expires time.Duration) (*Signed
 // sequence number (a signature by its current key, or by the next key it
 // reveals, in a ceremony of another event): the journal says the same, but
 // a journal deleted, truncated or edited must not let the seat equivocate.
+// A recovery rotation is no equivocation: signed with the revealed next
+// key, it may supersede an interaction the current key signed at its sn.
 func (d *Device) storeConflict(s seat, ev *kel.Event) error {
 	keys := []string{kel.EncodeVerKey(s.ks.PublicKey)}
 	if s.key != "" {
 		keys = append(keys, s.key)
 	}
+	signKey := keys[len(keys)-1]
+	rotation := ev.Ilk() == kel.IlkRot || ev.Ilk() == kel.IlkDrt
 	for _, cer := range d.store.Ceremonies() {
 		other := cer.Event()
 		if other.Prefix() != ev.Prefix() || other.Sn() != ev.Sn() || other.SAID() == ev.SAID() {
 			continue
 		}
+		recovery := rotation && other.Ilk() == kel.IlkIxn
 		signing := cer.SigningKeys()
 		for _, sig := range cer.Signatures() {
+			if recovery && sig.Index < len(signing) && signing[sig.Index] != signKey {
+				continue
+			}
 			if sig.Index < len(signing) && (slices.Contains(keys, signing[sig.Index]) || kel.NextDigest(signing[sig.Index]) == s.ks.NextDigest) {
 				return fmt.Errorf("%w: the ceremony store shows member %s signed %s at sn %d of %s (ceremony %s, k[%d]), refusing to sign %s",
 					ErrConflictingSignature, s.alias(), other.SAID(), ev.Sn(), ev.Prefix(), cer.ID(), sig.Index, ev.SAID())
