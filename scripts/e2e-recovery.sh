@@ -111,7 +111,7 @@ for n in alice bob; do
 done
 home_group bob
 tm_keys bob Enter; tm_wait bob 'Superseded by a recovery'
-tm_wait bob 'ixn sn 2 .* SUPERSEDED by rot sn 1'
+tm_wait bob 'SUPERSEDED by rot sn 1 .*: ixn sn 1 .*, ixn sn 2'
 tm_screen bob >"$DIR/bob-group.screen"
 
 step "the dropped KEL verifies, the superseded events marked"

@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/kel"
 )
 
 // groupScreen shows one identifier's key state: keys by member,
@@ -90,10 +91,23 @@ func (g *groupScreen) View() string {
 		}
 	}
 	if len(gi.Superseded) > 0 {
-		b.WriteString("\n" + st.Section.Render("Superseded by a recovery") + "\n")
+		// One paragraph per recovery: the screen has no room for a line per
+		// superseded event.
+		b.WriteString(st.Section.Render("Superseded by a recovery") + "\n")
+		var order []kel.EventRef
+		by := map[kel.EventRef][]string{}
 		for _, s := range gi.Superseded {
+			if _, ok := by[s.By]; !ok {
+				order = append(order, s.By)
+			}
 			ev := s.Message.Event
-			fmt.Fprintf(&b, "  %s sn %d %s  SUPERSEDED by %s sn %d %s\n", ev.Ilk(), ev.Sn(), shortID(ev.SAID()), s.By.Ilk, s.By.Sn, shortID(s.By.SAID))
+			by[s.By] = append(by[s.By], fmt.Sprintf("%s sn %d %s", ev.Ilk(), ev.Sn(), shortID(ev.SAID())))
+		}
+		plain := func(t ...string) string { return strings.Join(t, " ") }
+		for _, r := range order {
+			for _, l := range para(plain, "  ", fmt.Sprintf("SUPERSEDED by %s sn %d %s: %s", r.Ilk, r.Sn, shortID(r.SAID), strings.Join(by[r], ", ")), g.c.width) {
+				b.WriteString(l + "\n")
+			}
 		}
 	}
 	if n := len(gi.Recoverable); n > 0 {

@@ -91,7 +91,7 @@ func TestGroupShowsSuperseded(t *testing.T) {
 	c := testCommon(&fakeBackend{Snap: x.snap})
 	view := newGroupScreen(c, x.prefix).View()
 	viewHas(t, view, "Superseded by a recovery")
-	viewHas(t, view, "ixn sn 2 "+shortID(ev.SAID())+"  SUPERSEDED by rot sn 2 "+shortID(by.SAID))
+	viewHas(t, view, "SUPERSEDED by rot sn 2 "+shortID(by.SAID)+": ixn sn 2 "+shortID(ev.SAID()))
 	viewHas(t, view, "the latest 2 events are interactions: r, then R, for a recovery rotation")
 	_ = ixns
 }
