@@ -335,10 +335,16 @@ func (s *Store) witnessedLocked(prefix string, m kel.Message) kel.Message {
 	return m.WithWigs(wigs)
 }
 
-// exportLocked writes an identifier's KEL with its receipts attached.
+// exportLocked writes an identifier's KEL with its receipts attached, in
+// first-seen order: events a recovery superseded (as they were accepted)
+// stand before the rotation that superseded them.
 func (s *Store) exportLocked(prefix string) []byte {
 	var out []byte
-	for _, m := range s.v.Messages(prefix) {
+	for _, m := range s.v.FirstSeen(prefix) {
+		if cur, ok := s.v.MessageAt(prefix, m.Event.Sn()); !ok || cur.Event.SAID() != m.Event.SAID() {
+			out = append(out, m.Bytes()...) // superseded: its receipts are no longer kept
+			continue
+		}
 		out = append(out, s.witnessedLocked(prefix, m).Bytes()...)
 	}
 	return out

@@ -120,20 +120,32 @@ func (v *Verifier) Messages(prefix string) []Message {
 // recovery rotation that superseded them, as keripy's first-seen log keeps
 // them, so that a verifier replaying the stream accepts every event.
 func (v *Verifier) Export(prefix string) []byte {
+	var out []byte
+	for _, m := range v.FirstSeen(prefix) {
+		out = append(out, m.Bytes()...)
+	}
+	return out
+}
+
+// FirstSeen lists every accepted message of an identifier in the order it
+// was first seen: its KEL with, before each recovery rotation, the events
+// it superseded.
+func (v *Verifier) FirstSeen(prefix string) []Message {
 	rec, ok := v.kels[prefix]
 	if !ok {
 		return nil
 	}
-	var out []byte
+	if len(rec.superseded) == 0 {
+		return slices.Clone(rec.msgs)
+	}
+	out := make([]Message, 0, len(rec.msgs))
 	runs := rec.superseded
 	for sn, m := range rec.msgs {
 		for len(runs) > 0 && runs[0].at == uint64(sn) {
-			for _, s := range runs[0].msgs {
-				out = append(out, s.Bytes()...)
-			}
+			out = append(out, runs[0].msgs...)
 			runs = runs[1:]
 		}
-		out = append(out, m.Bytes()...)
+		out = append(out, m)
 	}
 	return out
 }
