@@ -39,7 +39,7 @@ func (d *Device) preflight(r *Reviewed, storeRefused bool) {
 		return
 	}
 	ref := keystore.EventRef{AID: ev.Prefix(), SN: ev.Sn(), SAID: ev.SAID()}
-	if err := d.ks.Journal().Conflict(alias, ref); err != nil {
+	if err := d.ks.SignConflict(r.seat.ks.SeatRef, r.seat.reveals, ref); err != nil {
 		if errors.Is(err, keystore.ErrConflictingSignature) {
 			r.Refusals = append(r.Refusals, fmt.Sprintf("member %s already signed a different event at sn %d of %s (the signing journal): signing this one as well would be duplicity; %v",
 				alias, ev.Sn(), d.nameOf(ev.Prefix()), err))

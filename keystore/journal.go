@@ -74,13 +74,21 @@ func (j *Journal) record(alias, key string, ref EventRef) error {
 	}
 	e := JournalEntry{Alias: alias, AID: ref.AID, SN: ref.SN, SAID: ref.SAID, Key: key}
 	return j.append(e, func(prev JournalEntry) error {
-		sameKey := prev.Key == "" || key == "" || prev.Key == key
-		if prev.Alias == alias && prev.Proof == "" && prev.AID == ref.AID && prev.SN == ref.SN && prev.SAID != ref.SAID && sameKey {
+		if conflicts(prev, alias, key, ref) {
 			return fmt.Errorf("%w: member %q already signed %s at sn %d of %s with the same key, refusing to sign %s",
 				ErrConflictingSignature, alias, prev.SAID, ref.SN, ref.AID, ref.SAID)
 		}
 		return nil
 	})
+}
+
+// conflicts reports whether the journal entry prev forbids alias to sign
+// ref with the key named key: the same member signed another event at the
+// same identifier and sequence number with the same key (an entry or a
+// signature naming no key counts as any key).
+func conflicts(prev JournalEntry, alias, key string, ref EventRef) bool {
+	sameKey := prev.Key == "" || key == "" || prev.Key == key
+	return prev.Alias == alias && prev.Proof == "" && prev.AID == ref.AID && prev.SN == ref.SN && prev.SAID != ref.SAID && sameKey
 }
 
 // recordProof writes that alias signs a non-event statement.

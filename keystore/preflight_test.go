@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -60,5 +61,46 @@ func TestJournalConflict(t *testing.T) {
 	}
 	if entries, _, _ := j.Entries(); len(entries) != 1 {
 		t.Errorf("Conflict wrote the journal: %d entries", len(entries))
+	}
+}
+
+// SignConflict follows the signature's own per-key rule: the next key may
+// sign a recovery rotation at the sn of an interaction the current key
+// signed, never a second event with the key that signed the first.
+func TestSignConflict(t *testing.T) {
+	s := openFileStore(t, t.TempDir(), "pw")
+	if _, err := s.NewMember("bob"); err != nil {
+		t.Fatal(err)
+	}
+	ixn := EventRef{AID: "EAID", SN: 3, SAID: "Eixn"}
+	cur, err := s.Signer(seat1("bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cur.Sign(ixn, []byte("ixn")); err != nil {
+		t.Fatal(err)
+	}
+	rot := EventRef{AID: "EAID", SN: 3, SAID: "Erot"}
+	tests := []struct {
+		name string
+		next bool
+		ref  EventRef
+		want error
+	}{
+		{"current key, another event", false, rot, ErrConflictingSignature},
+		{"current key, the same event", false, ixn, nil},
+		{"next key, the recovery rotation", true, rot, nil},
+		{"next key, another sn", true, EventRef{AID: "EAID", SN: 4, SAID: "Erot"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.SignConflict(seat1("bob"), tc.next, tc.ref)
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if err := s.SignConflict(seat1("nobody"), false, rot); !errors.Is(err, ErrMemberNotFound) {
+		t.Errorf("unknown member: %v", err)
 	}
 }
