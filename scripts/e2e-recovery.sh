@@ -35,15 +35,15 @@ k carol member new carol
 k bob member card bob --out "$W/bob.card"
 k carol member card carol --out "$W/carol.card"
 k alice group incept --group acme --member alice --card "$W/bob.card" --card "$W/carol.card" --kt 2 --nt 2 --out "$W/icp.proposal"
-k alice sign "$W/icp.proposal" --member alice
-k bob sign "$W/icp.proposal" --member bob --out "$W/icp.bob.sig"
+k alice sign "$W/icp.proposal" --member alice --yes
+k bob sign "$W/icp.proposal" --member bob --out "$W/icp.bob.sig" --yes
 k alice collect acme "$W/icp.bob.sig"
 k alice finalize acme --out "$W/icp.cesr"
 for i in 1 2; do
   echo "minutes $i" >"$W/doc$i.txt"
   k alice anchor --group acme --seal-file "$W/doc$i.txt" --out "$W/ixn$i.proposal"
-  k alice sign "$W/ixn$i.proposal" --member alice
-  k bob sign "$W/ixn$i.proposal" --member bob --out "$W/ixn$i.bob.sig"
+  k alice sign "$W/ixn$i.proposal" --member alice --yes
+  k bob sign "$W/ixn$i.proposal" --member bob --out "$W/ixn$i.bob.sig" --yes
   k alice collect acme "$W/ixn$i.bob.sig"
   k alice finalize acme --out "$W/ixn$i.cesr"
 done
@@ -61,6 +61,15 @@ home_group() {
   while ! tm_screen "$1" | grep -Eq '^> acme '; do
     [ $i -lt 12 ] || { echo "e2e-recovery: no acme row on $1's home" >&2; exit 1; }
     tm_keys "$1" Down; sleep 0.1; i=$((i + 1))
+  done
+}
+
+# page_until NAME REGEX: page down a long screen until it shows REGEX.
+page_until() {
+  i=0
+  while ! tm_screen "$1" | grep -Eq -- "$2"; do
+    [ $i -lt 8 ] || { echo "e2e-recovery: $1 never showed /$2/" >&2; tm_dump >&2; exit 1; }
+    tm_keys "$1" PageDown; sleep 0.2; i=$((i + 1))
   done
 }
 
@@ -84,21 +93,22 @@ tm_wait carol 'R makes this a RECOVERY rotation'
 tm_keys carol R; tm_wait carol 'RECOVERY at sn 1: supersedes ixn sn 1 .*, ixn sn 2'
 tm_keys carol Enter; tm_wait carol 'Signing threshold'
 tm_keys carol Enter Enter Enter; tm_wait carol 'RECOVERY rotation of acme at sn 1'
-tm_keys carol p; tm_wait carol 'signatures: 0 of 2'
+tm_keys carol p; tm_wait carol 'rotation of acme · sn 1'
+tm_wait carol 'signatures: 0 signed, 2 needed'
 
 step "carol's review says what the recovery supersedes; she signs"
 tm_keys carol s; tm_wait carol 'Read the six words'
-tm_wait carol 'this rotation takes sn 1 and supersedes 2 events'
 WORDS=$(tm_screen carol | sed -n 's/.*words 1 \([a-z]*\) .*/\1/p')
 [ -n "$WORDS" ] || { echo "e2e-recovery: no fingerprint words on carol's review" >&2; exit 1; }
+page_until carol 'this rotation takes sn 1 and supersedes 2 events'
 tm_keys carol s; tm_wait carol 'Sign this event'
-tm_keys carol y; tm_wait carol 'signatures: 1 of 2'
+tm_keys carol y; tm_wait carol 'signatures: 1 signed, 2 needed'
 
 step "alice finds the recovery in her inbox, reads the same words and what it supersedes, signs"
-tm_wait alice 'proposal +rotation of acme'
-tm_keys alice Up Up Up Up Up Up Up Up Enter; tm_wait alice 'Read the six words'
+tm_wait alice 'proposal from carol: enter to review'
+tm_keys alice Enter; tm_wait alice 'Read the six words'
 tm_wait alice "words 1 $WORDS "
-tm_wait alice 'this rotation takes sn 1 and supersedes 2 events'
+page_until alice 'this rotation takes sn 1 and supersedes 2 events'
 tm_keys alice s; tm_wait alice 'Sign this event'
 tm_keys alice y; tm_wait alice 'signed as alice'
 

@@ -48,7 +48,7 @@ k() { local h=$1; shift; echo "[$h]\$ keremony $*" >>"$log"; "$bin" "$@" --home 
 # said FILE: the SAID of the event a proposal file proposes.
 said() { python3 -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))["proposal"]["event"])["d"])' "$1"; }
 # sign_all HOME PROPOSAL MEMBER...: every member of the home signs.
-sign_all() { local h=$1 p=$2; shift 2; for m in "$@"; do k "$h" sign "$p" --member "$m"; done; }
+sign_all() { local h=$1 p=$2; shift 2; for m in "$@"; do k "$h" sign "$p" --member "$m" --yes; done; }
 # group HOME ALIAS KT NT MEMBER...: the members of one home incept a group.
 group() {
   local h=$1 g=$2 kt=$3 nt=$4; shift 4
