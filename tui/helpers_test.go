@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
@@ -59,11 +61,26 @@ func keyMsg(s string) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
 
+// tickCode identifies the commands that only wait (tea.Tick, the
+// spinner's tick, a text field's cursor blink): every such command shares
+// its function's code.
+var tickCode = map[uintptr]bool{
+	reflect.ValueOf(tea.Tick(time.Hour, nil)).Pointer(): true,
+	reflect.ValueOf(spinner.New().Tick).Pointer():       true,
+	reflect.ValueOf(blinkCmd()).Pointer():               true,
+}
+
+func blinkCmd() tea.Cmd {
+	c := cursor.New()
+	return c.BlinkCmd()
+}
+
 // runCmd runs cmd and everything it batches or sequences, and returns the
-// messages they produce, in order. Commands that do not return within
-// 100 ms (ticks) are dropped.
+// messages they produce, in order. Ticks are dropped without running; any
+// other command gets up to 5 s (a loaded machine is slow, not wrong), and
+// one that has not returned by then is dropped as well.
 func runCmd(cmd tea.Cmd) []tea.Msg {
-	if cmd == nil {
+	if cmd == nil || tickCode[reflect.ValueOf(cmd).Pointer()] {
 		return nil
 	}
 	ch := make(chan tea.Msg, 1)
@@ -71,7 +88,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 	var msg tea.Msg
 	select {
 	case msg = <-ch:
-	case <-time.After(30 * time.Millisecond):
+	case <-time.After(5 * time.Second):
 		return nil
 	}
 	if msg == nil {
