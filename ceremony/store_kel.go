@@ -173,6 +173,14 @@ func (s *Store) Export(prefix string) []byte {
 	return s.exportLocked(prefix)
 }
 
+// ExportSince is Export without the events before sequence number since:
+// what a copy holding sn 0 to since-1 lacks.
+func (s *Store) ExportSince(prefix string, since uint64) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exportSinceLocked(prefix, since)
+}
+
 // AnchorOf finds the local event anchoring event sn/said of prefix.
 func (s *Store) AnchorOf(prefix string, sn uint64, said string) (kel.AnchorRef, bool) {
 	s.mu.Lock()

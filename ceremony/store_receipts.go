@@ -338,9 +338,16 @@ func (s *Store) witnessedLocked(prefix string, m kel.Message) kel.Message {
 // exportLocked writes an identifier's KEL with its receipts attached, in
 // first-seen order: events a recovery superseded (as they were accepted)
 // stand before the rotation that superseded them.
-func (s *Store) exportLocked(prefix string) []byte {
+func (s *Store) exportLocked(prefix string) []byte { return s.exportSinceLocked(prefix, 0) }
+
+// exportSinceLocked is exportLocked without the events before sequence
+// number since (a catch-up bundle for a copy that holds those).
+func (s *Store) exportSinceLocked(prefix string, since uint64) []byte {
 	var out []byte
 	for _, m := range s.v.FirstSeen(prefix) {
+		if m.Event.Sn() < since {
+			continue
+		}
 		if cur, ok := s.v.MessageAt(prefix, m.Event.Sn()); !ok || cur.Event.SAID() != m.Event.SAID() {
 			out = append(out, m.Bytes()...) // superseded: its receipts are no longer kept
 			continue

@@ -16,7 +16,7 @@ import (
 
 const kelUsage = `usage: keremony kel import FILE... [--group ALIAS]
        keremony kel fetch OOBI [--group ALIAS]
-       keremony kel export AID... [--out FILE]
+       keremony kel export AID... [--since SN] [--out FILE]
        keremony kel list
        keremony kel show AID
 
@@ -36,7 +36,9 @@ fetch    fetches an identifier's KEL, with its witness receipts, from the witnes
          state. The witness's signed location, when it comes along, is kept for publishing.
 export   writes the KELs of the identifiers (aliases or prefixes), in order, as one CESR stream
          (default standard output): plain KERI that keremony verify and other KERI tools read,
-         with the witness receipts held as witness signatures.
+         with the witness receipts held as witness signatures. --since SN leaves out the events
+         before sn SN: the catch-up bundle for a device that holds sn 0 to SN-1 (a review that
+         finds this device behind a proposal names the command).
 list     the identifiers this device holds a KEL for, with their aliases and key state.
 show     one identifier's events, with the seals they anchor and the events that anchor them.
 `
@@ -55,8 +57,10 @@ func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if sub == "import" || sub == "fetch" {
 		c.fs.StringVar(&group, "group", "", "alias for the imported identifier")
 	}
+	var since uint64
 	if sub == "export" {
 		c.fs.StringVar(&out, "out", "", "output file")
+		c.fs.Uint64Var(&since, "since", 0, "leave out the events before this sequence number")
 	}
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -83,7 +87,7 @@ func runKEL(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = kelFetch(c, d, pos[0], group)
 	case "export":
 		var stream []byte
-		if stream, err = d.Export(pos...); err == nil {
+		if stream, err = d.ExportSince(since, pos...); err == nil {
 			err = c.writeOutput(out, stream, "the kel")
 		}
 	case "show":

@@ -538,7 +538,10 @@ func (b backend) Export(ceremonyID string, what api.ExportKind) (api.Outgoing, e
 	case api.ExportSignatures:
 		return b.d.ownSignatures(cer)
 	case api.ExportKEL:
-		if cer.State() != ceremony.StateFinalized {
+		// Before finalizing, a rotation's or anchoring's group KEL is the
+		// catch-up bundle for a member whose review finds it behind.
+		_, held := b.d.store.State(cer.Event().Prefix())
+		if cer.State() != ceremony.StateFinalized && (cer.Kind() == ceremony.KindInception || !held) {
 			return api.Outgoing{}, fmt.Errorf("%w: ceremony %s is %s", ErrNotFinalized, cer.ID(), cer.State())
 		}
 		return b.d.kelOutgoing(cer.Event().Prefix()), nil

@@ -24,14 +24,18 @@ import (
 // Errors of the application layer. ErrRequest marks a request a user can
 // fix by asking differently (a front-end shows it as a usage error).
 var (
-	ErrRequest        = errors.New("invalid request")
-	ErrGroupUnknown   = errors.New("unknown group")
-	ErrGroupAlias     = errors.New("group alias already names another identifier")
-	ErrNotFound       = errors.New("no such ceremony on this device")
-	ErrAmbiguous      = errors.New("ambiguous")
-	ErrNoMember       = errors.New("no member of this device can do this")
-	ErrReviewFailed   = errors.New("review failed")
-	ErrContext        = errors.New("the kel that came with the proposal does not replay on this device's kel")
+	ErrRequest      = errors.New("invalid request")
+	ErrGroupUnknown = errors.New("unknown group")
+	ErrGroupAlias   = errors.New("group alias already names another identifier")
+	ErrNotFound     = errors.New("no such ceremony on this device")
+	ErrAmbiguous    = errors.New("ambiguous")
+	ErrNoMember     = errors.New("no member of this device can do this")
+	ErrReviewFailed = errors.New("review failed")
+	ErrContext      = errors.New("the kel that came with the proposal does not replay on this device's kel")
+	// ErrBehind: this device lacks events of a KEL the proposal builds on
+	// (the message names them and the catch-up bundle that brings them).
+	ErrBehind         = errors.New("this device's kel is behind the proposal")
+	ErrSinceBeyond    = errors.New("--since is past the identifier's last event")
 	ErrWrongPacket    = errors.New("packet does not belong here")
 	ErrAbortNotMember = errors.New("abort record signed by a key that is not a member's")
 	ErrNoDropFolder   = errors.New("no drop folder (start keremony with --drop DIR)")

@@ -131,14 +131,23 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 }
 
 // Export is the KEL of each named identifier (alias or prefix), joined.
-func (d *Device) Export(names ...string) ([]byte, error) {
+func (d *Device) Export(names ...string) ([]byte, error) { return d.ExportSince(0, names...) }
+
+// ExportSince is Export without the events before sequence number since:
+// the catch-up bundle for a device that holds sn 0 to since-1 of each
+// identifier. A since past an identifier's last event is refused
+// (ErrSinceBeyond): the bundle would be empty.
+func (d *Device) ExportSince(since uint64, names ...string) ([]byte, error) {
 	var stream []byte
 	for _, n := range names {
-		prefix, _, err := d.ResolveAID(n)
+		prefix, st, err := d.ResolveAID(n)
 		if err != nil {
 			return nil, err
 		}
-		stream = append(stream, d.store.Export(prefix)...)
+		if since > st.Sn {
+			return nil, fmt.Errorf("%w: %s ends at sn %d, --since %d", ErrSinceBeyond, d.GroupName(prefix), st.Sn, since)
+		}
+		stream = append(stream, d.store.ExportSince(prefix, since)...)
 	}
 	return stream, nil
 }

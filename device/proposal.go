@@ -45,14 +45,19 @@ func incomingOf(source string, pk transport.Proposal) (*Incoming, error) {
 	return &Incoming{Source: source, Packet: pk, Proposal: p, Event: ev}, nil
 }
 
-// contextVerifier is a copy of this device's KELs with, on top, the KELs
-// that came with a proposal, without storing anything. It names the
-// identifiers this device did not hold before (fresh), and refuses a
-// stream that does not replay (ErrContext).
+// contextVerifier is a copy of this device's KELs with, on top, the
+// events that came with a proposal, without storing anything. It names the
+// identifiers this device did not hold before (fresh), refuses a context
+// that does not chain to this device's KELs (ErrBehind, naming the
+// sequence numbers this device lacks; v is then this device's KELs alone)
+// and one that does not replay (ErrContext).
 func (d *Device) contextVerifier(context []kel.Message) (*kel.Verifier, []string, error) {
 	v := d.store.Verifier()
 	if len(context) == 0 {
 		return v, nil, nil
+	}
+	if err := d.behind(v, context); err != nil {
+		return v, nil, err
 	}
 	before := v.Prefixes()
 	for _, r := range v.AcceptMessages(context) {
@@ -139,44 +144,6 @@ func (d *Device) proposalPacket(cer *ceremony.Ceremony, alias, from string) (tra
 		return transport.Proposal{}, err
 	}
 	return transport.NewProposal(alias, from, body, d.proposalContext(cer))
-}
-
-// proposalContext is the CESR stream of the KELs a ceremony's event builds
-// on, as far as this device holds them: the delegator's KEL for a delegated
-// inception; else the group's KEL before the event (for a rotation, with
-// the interactions at its sn and after that it supersedes, so that every
-// co-signer's review lists them), then the KELs of the other identifiers
-// whose events it anchors.
-func (d *Device) proposalContext(cer *ceremony.Ceremony) []byte {
-	ev := cer.Event()
-	v := d.store.Verifier()
-	if cer.Kind() == ceremony.KindInception {
-		if del := ev.Delegator(); del != "" {
-			return v.Export(del)
-		}
-		return nil
-	}
-	var out []byte
-	all, _ := kel.ParseStream(v.Export(ev.Prefix())) // first-seen order
-	rotation := ev.Ilk() == kel.IlkRot || ev.Ilk() == kel.IlkDrt
-	for _, m := range all {
-		e := m.Event
-		if e.SAID() == ev.SAID() {
-			break
-		}
-		if e.Sn() < ev.Sn() || rotation && e.Ilk() == kel.IlkIxn {
-			out = append(out, m.Bytes()...)
-		}
-	}
-	var with []string
-	for _, s := range ev.Seals() {
-		if s.Kind != kel.SealEvent || s.I == ev.Prefix() || slices.Contains(with, s.I) || s.S >= uint64(len(v.Messages(s.I))) {
-			continue
-		}
-		with = append(with, s.I)
-		out = append(out, v.Export(s.I)...)
-	}
-	return out
 }
 
 // ProposalOf is the proposal of a ceremony of this device, rebuilt with

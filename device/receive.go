@@ -113,14 +113,15 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 // proposed event, or sits in the group a rotation changes.
 func (d *Device) concerns(in *Incoming) bool {
 	v, _, err := d.contextVerifier(in.Packet.Context)
-	if err != nil {
+	behind := errors.Is(err, ErrBehind) // its review says what to import
+	if err != nil && !behind {
 		return false
 	}
 	seats, err := d.ks.Seats()
 	if err != nil {
 		return false
 	}
-	if in.Proposal.Kind == ceremony.KindRotation && slices.ContainsFunc(seats, func(ks keystore.Seat) bool { return ks.Group == in.Event.Prefix() }) {
+	if (in.Proposal.Kind == ceremony.KindRotation || behind) && slices.ContainsFunc(seats, func(ks keystore.Seat) bool { return ks.Group == in.Event.Prefix() }) {
 		return true // a member of the group, even one the rotation drops, reviews it
 	}
 	signing, next := seatLists(in, v)

@@ -60,7 +60,7 @@ var exportChoices = []struct {
 }{
 	{ExportProposal, "the proposal, for members who have not got it"},
 	{ExportSignatures, "this device's signatures, for the member who finalizes"},
-	{ExportKEL, "the group's KEL, once finalized, for every member"},
+	{ExportKEL, "the group's KEL: once finalized, for every member; before, the catch-up for one behind"},
 }
 
 // collectScreen shows a ceremony's threshold progress as signatures
