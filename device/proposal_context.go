@@ -27,9 +27,12 @@ const smallKEL = 8
 // whose KEL is behind these is told which sequence numbers it lacks
 // (behind) and imports them as a catch-up bundle (kel export --since).
 func (d *Device) proposalContext(cer *ceremony.Ceremony) []byte {
-	ev := cer.Event()
-	v := d.store.Verifier()
-	if cer.Kind() == ceremony.KindInception {
+	return contextFor(d.store.Verifier(), cer.Kind(), cer.Event())
+}
+
+// contextFor is proposalContext for an event of kind, on the KELs in v.
+func contextFor(v *kel.Verifier, kind ceremony.Kind, ev *kel.Event) []byte {
+	if kind == ceremony.KindInception {
 		if del := ev.Delegator(); del != "" {
 			if st, ok := v.State(del); ok {
 				return contextOf(v, del, st.Sn)
