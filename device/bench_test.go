@@ -1,6 +1,7 @@
 package device
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,3 +98,42 @@ func benchVerify(b *testing.B, n int) {
 }
 
 func BenchmarkVerifyKEL10k(b *testing.B) { benchVerify(b, 10000) }
+
+// BenchmarkDroppedCard10k is what one member card landing in the drop
+// folder costs a TUI whose home holds a 10,000-event KEL: the polls that
+// see it, find it stable and take it in.
+func BenchmarkDroppedCard10k(b *testing.B) {
+	home, _ := benchHome(b, 10000)
+	drop := filepath.Join(b.TempDir(), "drop")
+	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Drop: drop})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	other, err := Open(Options{Home: b.TempDir(), Keystore: "file", KDF: testKDF})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer other.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		alias := fmt.Sprintf("m%d", i)
+		if err := other.NewMember(alias); err != nil {
+			b.Fatal(err)
+		}
+		card, _, _, err := other.CardPacket(alias, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(drop, "card-"+alias+".json"), card.Marshal(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for range 3 { // seen, stable, taken in
+			if _, err := d.Poll(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

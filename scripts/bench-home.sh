@@ -42,3 +42,22 @@ for cmd in "kel list" "group list" "status"; do
   t=$(median "$BIN" $cmd)
   printf '%-22s %8.3f s  %.3fx verify\n' "$cmd" "$t" "$(echo "$t / $verify" | bc -l)"
 done
+
+# A 1-of-1 ceremony on another group (incept, sign, finalize: three processes).
+"$BIN" member new alice >/dev/null 2>&1
+i=0
+ceremony() {
+  i=$((i + 1))
+  "$BIN" group incept --group "solo$i" --member alice --out "$work/solo$i.proposal" &&
+    "$BIN" sign "$work/solo$i.proposal" --member alice --yes &&
+    "$BIN" finalize "solo$i" --out "$work/solo$i.cesr"
+}
+t=$(median ceremony)
+printf '%-22s %8.3f s  %.3fx verify\n' "1-of-1 ceremony" "$t" "$(echo "$t / $verify" | bc -l)"
+[ -s "$work/solo1.cesr" ] || echo "warning: the 1-of-1 ceremony did not finalize" >&2
+
+# Peak resident memory of verify (GNU time; skipped without it).
+if [ -x /usr/bin/time ]; then
+  kb=$(/usr/bin/time -v "$BIN" verify "$work/kel.cesr" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}')
+  printf '%-22s %8.1f MiB\n' "verify peak RSS" "$(echo "$kb / 1024" | bc -l)"
+fi
