@@ -110,7 +110,8 @@ func BenchmarkDroppedCard10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	other, err := Open(Options{Home: b.TempDir(), Keystore: "file", KDF: testKDF})
+	pass := func(bool) ([]byte, error) { return []byte("bench"), nil }
+	other, err := Open(Options{Home: b.TempDir(), Keystore: "file", KDF: testKDF, Passphrase: pass})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,10 +131,16 @@ func BenchmarkDroppedCard10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		taken := 0
 		for range 3 { // seen, stable, taken in
-			if _, err := d.Poll(); err != nil {
+			ns, err := d.Poll()
+			if err != nil {
 				b.Fatal(err)
 			}
+			taken += len(ns)
+		}
+		if taken == 0 {
+			b.Fatalf("card of %s not taken in", alias)
 		}
 	}
 }
