@@ -18,6 +18,16 @@ type xizage struct {
 	hs, ss, os, fs int
 }
 
+// indexerCodes maps each code of indexerSizes to itself, as a string that
+// belongs to no parsed input.
+var indexerCodes = func() map[string]string {
+	m := map[string]string{}
+	for c := range indexerSizes {
+		m[c] = c
+	}
+	return m
+}()
+
 var indexerSizes = map[string]xizage{
 	"A": {1, 1, 0, 88}, "B": {1, 1, 0, 88}, // Ed25519
 	"C": {1, 1, 0, 88}, "D": {1, 1, 0, 88}, // secp256k1
@@ -124,7 +134,7 @@ func ParseSiger(s string) (Siger, int, error) {
 	if err != nil {
 		return Siger{}, 0, fmt.Errorf("%w (indexed code %s)", err, code)
 	}
-	sg := Siger{Code: code, Index: index, Sig: raw}
+	sg := Siger{Code: indexerCodes[code], Index: index, Sig: raw} // not a substring of s: s is not kept
 	switch code {
 	case CodeSigBoth:
 		sg.Ondex, sg.HasOndex = index, true

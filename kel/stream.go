@@ -1,6 +1,7 @@
 package kel
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
 	"strings"
@@ -48,37 +49,62 @@ const (
 // a stopping error, since nothing after it can be trusted to be in step.
 func ParseStream(b []byte) ([]Message, error) {
 	var msgs []Message
-	s := string(b)
-	for pos := 0; pos < len(s); {
+	// The input is not copied whole: each event takes its body's bytes,
+	// and attachments are read from a copy of their own span, which
+	// nothing kept refers to (signatures hold decoded bytes).
+	for pos := 0; pos < len(b); {
 		if len(msgs) >= maxStreamMessages {
 			return msgs, fmt.Errorf("%w: more than %d messages", ErrStream, maxStreamMessages)
 		}
-		if s[pos] != '{' {
-			return msgs, fmt.Errorf("%w: at offset %d: expected an event body, found %q", ErrStream, pos, clip(s[pos:]))
+		if b[pos] != '{' {
+			return msgs, fmt.Errorf("%w: at offset %d: expected an event body, found %q", ErrStream, pos, clip(string(b[pos:min(len(b), pos+13)])))
 		}
 		size, err := sniffSize(b[pos:])
 		if err != nil {
 			return msgs, fmt.Errorf("at offset %d: %w", pos, err)
 		}
-		if size > len(s)-pos {
-			return msgs, fmt.Errorf("%w: at offset %d: body of %d bytes, %d left", ErrTruncated, pos, size, len(s)-pos)
+		if size > len(b)-pos {
+			return msgs, fmt.Errorf("%w: at offset %d: body of %d bytes, %d left", ErrTruncated, pos, size, len(b)-pos)
 		}
 		ev, err := ParseEvent(b[pos : pos+size : pos+size])
 		if err != nil {
 			return msgs, fmt.Errorf("at offset %d: %w", pos, err)
 		}
 		pos += size
-		m := Message{Event: ev}
-		for pos < len(s) && s[pos] != '{' {
-			n, err := parseAttachment(s[pos:], &m, 0)
-			if err != nil {
-				return msgs, fmt.Errorf("attachments of %s at offset %d: %w", ev.SAID(), pos, err)
-			}
-			pos += n
+		end := len(b)
+		if i := bytes.IndexByte(b[pos:], '{'); i >= 0 {
+			end = pos + i
 		}
+		m := Message{Event: ev}
+		a, err := attachmentsIn(string(b[pos:end]), &m)
+		if err != nil && end < len(b) {
+			// An attachment runs past the next '{': read it as part of
+			// the rest of the stream, which says what is wrong with it.
+			m = Message{Event: ev}
+			a, err = attachmentsIn(string(b[pos:]), &m)
+		}
+		if err != nil {
+			return msgs, fmt.Errorf("attachments of %s at offset %d: %w", ev.SAID(), pos+a, err)
+		}
+		pos += a
 		msgs = append(msgs, m)
 	}
 	return msgs, nil
+}
+
+// attachmentsIn reads the attachments at the start of s into m, up to the
+// next event body; it returns how far it read (on error, where the
+// failing attachment starts).
+func attachmentsIn(s string, m *Message) (int, error) {
+	a := 0
+	for a < len(s) && s[a] != '{' {
+		n, err := parseAttachment(s[a:], m, 0)
+		if err != nil {
+			return a, err
+		}
+		a += n
+	}
+	return a, nil
 }
 
 // parseAttachment reads one counter and its group into m. Attachment groups
