@@ -515,10 +515,13 @@ func TestCLIExpiry(t *testing.T) {
 	b.ok("member", "new", "bob")
 	b.ok("member", "card", "bob", "--out", filepath.Join(wire, "bob.card"))
 	prop := filepath.Join(wire, "icp.proposal")
-	a.ok("group", "incept", "--group", "team", "--member", "alice", "--card", filepath.Join(wire, "bob.card"), "--kt", "2", "--expires", "300ms", "--out", prop)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	testOnlyClock = func() time.Time { return now }
+	t.Cleanup(func() { testOnlyClock = nil })
+	a.ok("group", "incept", "--group", "team", "--member", "alice", "--card", filepath.Join(wire, "bob.card"), "--kt", "2", "--expires", "1h", "--out", prop)
 	sig := filepath.Join(wire, "icp.bob.sig")
-	b.ok("sign", prop, "--out", sig)   // bob's own copy has no deadline
-	time.Sleep(400 * time.Millisecond) // past the deadline (not a timing assertion)
+	b.ok("sign", prop, "--out", sig) // bob's own copy has no deadline
+	now = now.Add(61 * time.Minute)  // past alice's deadline
 	code, out, errOut := a.run("status")
 	if code != 0 {
 		t.Fatalf("status: exit %d: %s", code, errOut)

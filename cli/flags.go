@@ -42,6 +42,10 @@ func usagef(format string, a ...any) error {
 // testOnlyKDF, set by tests, makes new keystore files cheap to open.
 var testOnlyKDF *device.KDFParams
 
+// testOnlyClock, set by tests, replaces the clock of the homes commands
+// open (nil: time.Now).
+var testOnlyClock func() time.Time
+
 // cmd is one run of a command: its name, flags and streams.
 type cmd struct {
 	name    string
@@ -179,6 +183,7 @@ func (c *cmd) openWith(keysOnly bool) (*device.Device, error) {
 		Keystore:   firstNonEmpty(*c.mode, os.Getenv("KEREMONY_KEYSTORE")),
 		Passphrase: terminalPassphrase(c.stdin, c.stderr),
 		KDF:        testOnlyKDF,
+		Clock:      testOnlyClock,
 		KeysOnly:   keysOnly,
 	})
 	if err != nil {
