@@ -323,16 +323,7 @@ func (s *Store) PrepareRotation(ref SeatRef) (Rotation, error) {
 // between leaves a seat that signs with its new keys and a deletion that
 // the next change to the member completes.
 func (s *Store) CommitRotation(ref SeatRef) (Seat, error) {
-	var out Seat
-	err := s.change(true, func() error {
-		rec, err := s.recordFor(ref.Member, true)
-		if err != nil {
-			return err
-		}
-		st, err := rec.seat(ref)
-		if err != nil {
-			return err
-		}
+	return s.retireSeatKey(ref, "committed", "old", func(rec *memberRecord, st *seatRecord) error {
 		if st.Pending == nil {
 			return fmt.Errorf("%w for seat %s", ErrNoPendingRotation, ref)
 		}
@@ -355,21 +346,28 @@ func (s *Store) CommitRotation(ref SeatRef) (Seat, error) {
 				o.Pending = nil
 			}
 		}
-		if err := s.writeRecord(rec); err != nil {
-			return err
-		}
-		out = rec.seatView(st)
-		if err := s.finishDestroy(rec); err != nil {
-			return fmt.Errorf("rotation of seat %s committed, but the old key is not destroyed yet (retried on the next change): %w", ref, err)
-		}
 		return nil
 	})
-	return out, err
 }
 
 // AbortRotation abandons a seat's prepared rotation: the prepared key is
 // destroyed and the seat keeps its current and next keys.
 func (s *Store) AbortRotation(ref SeatRef) (Seat, error) {
+	return s.retireSeatKey(ref, "aborted", "prepared", func(rec *memberRecord, st *seatRecord) error {
+		if st.Pending == nil {
+			return fmt.Errorf("%w for seat %s", ErrNoPendingRotation, ref)
+		}
+		rec.Destroy = append(rec.Destroy, st.Pending.ID)
+		st.Pending = nil
+		return nil
+	})
+}
+
+// retireSeatKey is changeSeat for a change that retires a key (fn lists it
+// in rec.Destroy): once the record is written, the retired keys that
+// nothing lists any more are destroyed. A failure there leaves the change
+// made and the deletion to the next change of the member.
+func (s *Store) retireSeatKey(ref SeatRef, done, which string, fn func(*memberRecord, *seatRecord) error) (Seat, error) {
 	var out Seat
 	err := s.change(true, func() error {
 		rec, err := s.recordFor(ref.Member, true)
@@ -380,17 +378,15 @@ func (s *Store) AbortRotation(ref SeatRef) (Seat, error) {
 		if err != nil {
 			return err
 		}
-		if st.Pending == nil {
-			return fmt.Errorf("%w for seat %s", ErrNoPendingRotation, ref)
+		if err := fn(rec, st); err != nil {
+			return err
 		}
-		rec.Destroy = append(rec.Destroy, st.Pending.ID)
-		st.Pending = nil
 		if err := s.writeRecord(rec); err != nil {
 			return err
 		}
 		out = rec.seatView(st)
 		if err := s.finishDestroy(rec); err != nil {
-			return fmt.Errorf("rotation of seat %s aborted, but the prepared key is not destroyed yet (retried on the next change): %w", ref, err)
+			return fmt.Errorf("rotation of seat %s %s, but the %s key is not destroyed yet (retried on the next change): %w", ref, done, which, err)
 		}
 		return nil
 	})
