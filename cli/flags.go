@@ -16,6 +16,7 @@ import (
 
 	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/device/api"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -115,9 +116,13 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// Every message goes through safetext: its arguments may quote outside
+// text (labels, file names, reasons, errors naming input), which must never
+// reach the terminal as control characters.
+
 // usageErr reports a usage error (exit 2).
 func (c *cmd) usageErr(format string, a ...any) int {
-	fmt.Fprintf(c.stderr, "keremony %s: %s\n", c.name, fmt.Sprintf(format, a...))
+	fmt.Fprintf(c.stderr, "keremony %s: %s\n", c.name, safetext.Sprintf(format, a...))
 	fmt.Fprintf(c.stderr, "run 'keremony %s --help' for usage\n", c.name)
 	return 2
 }
@@ -131,7 +136,7 @@ func (c *cmd) fail(err error) int {
 	case errors.Is(err, device.ErrRequest):
 		return c.usageErr("%v", strings.TrimPrefix(err.Error(), device.ErrRequest.Error()+": "))
 	}
-	fmt.Fprintf(c.stderr, "keremony %s: %v\n", c.name, err)
+	safetext.Fprintf(c.stderr, "keremony %s: %v\n", c.name, err)
 	switch {
 	case errors.Is(err, device.ErrKeyringUnavailable):
 		fmt.Fprintln(c.stderr, "keremony: hint: without a working OS keyring, use --keystore=file (a passphrase-protected file)")
@@ -143,12 +148,13 @@ func (c *cmd) fail(err error) int {
 	return 1
 }
 
-func (c *cmd) printf(format string, a ...any) { fmt.Fprintf(c.stdout, format, a...) }
+// printf writes a message line; its arguments go through safetext.
+func (c *cmd) printf(format string, a ...any) { safetext.Fprintf(c.stdout, format, a...) }
 
 // note writes a message about what happened to standard error, so that
 // standard output stays the command's result.
 func (c *cmd) note(format string, a ...any) {
-	fmt.Fprintf(c.stderr, "keremony %s: %s\n", c.name, fmt.Sprintf(format, a...))
+	fmt.Fprintf(c.stderr, "keremony %s: %s\n", c.name, safetext.Sprintf(format, a...))
 }
 
 // notes writes notices as notes; it reports whether one was a failure.
@@ -190,7 +196,7 @@ func (c *cmd) openWith(keysOnly bool) (*device.Device, error) {
 		return nil, err
 	}
 	for _, n := range d.TakeNotices() {
-		fmt.Fprintf(c.stderr, "keremony: %s\n", n.Text)
+		safetext.Fprintf(c.stderr, "keremony: %s\n", n.Text)
 	}
 	return d, nil
 }
@@ -231,7 +237,8 @@ func subcommand(name, usage string, args []string, stdout, stderr io.Writer, kno
 		return "", nil, 0, false
 	}
 	if !slices.Contains(known, args[0]) {
-		fmt.Fprintf(stderr, "keremony %s: unknown subcommand %q\n%s", name, args[0], usage)
+		safetext.Fprintf(stderr, "keremony %s: unknown subcommand %q\n", name, args[0])
+		fmt.Fprint(stderr, usage)
 		return "", nil, 2, false
 	}
 	return args[0], args[1:], 0, true

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -215,7 +216,7 @@ func kelList(c *cmd, args []string) int {
 		fmt.Fprintln(tw, "ALIAS\tIDENTIFIER\tSN\tLAST\tKT\tKEYS\tNT\tNEXT")
 		for _, g := range groups {
 			st := g.State
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%d\n", device.OrDash(g.Alias), g.Prefix, st.Sn, st.LastIlk, st.Kt, len(st.Keys), st.Nt, len(st.Next))
+			safetext.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%d\n", device.OrDash(g.Alias), g.Prefix, st.Sn, st.LastIlk, st.Kt, len(st.Keys), st.Nt, len(st.Next))
 		}
 		tw.Flush()
 	}

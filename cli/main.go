@@ -4,6 +4,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/keremony/keremony/internal/safetext"
 	"io"
 	"strings"
 )
@@ -58,7 +59,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return c.run(args[1:], stdin, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "keremony: unknown command %q\n", args[0])
+	safetext.Fprintf(stderr, "keremony: unknown command %q\n", args[0])
 	usage(stderr)
 	return 2
 }
@@ -69,6 +70,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "")
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		safetext.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 }

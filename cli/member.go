@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -58,11 +59,12 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	want := map[string]int{"new": 1, "list": 0, "card": 1, "check": 0}[sub]
 	if len(pos) != want {
-		fmt.Fprintf(stderr, "keremony member %s: want %d argument(s), got %d\n%s", sub, want, len(pos), memberUsage)
+		safetext.Fprintf(stderr, "keremony member %s: want %d argument(s), got %d\n", sub, want, len(pos))
+		fmt.Fprint(stderr, memberUsage)
 		return 2
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
+		safetext.Fprintf(stderr, "keremony member %s: %v\n", sub, err)
 		switch {
 		case errors.Is(err, device.ErrKeyringUnavailable):
 			fmt.Fprintln(stderr, "keremony: hint: without a working OS keyring, use --keystore=file (a passphrase-protected file)")
@@ -79,7 +81,7 @@ func runMember(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		d, err = c.openWith(true)
 	}
 	if errors.Is(err, device.ErrRequest) {
-		fmt.Fprintf(stderr, "keremony member %s: %s\n", sub, strings.TrimPrefix(err.Error(), device.ErrRequest.Error()+": "))
+		safetext.Fprintf(stderr, "keremony member %s: %s\n", sub, strings.TrimPrefix(err.Error(), device.ErrRequest.Error()+": "))
 		return 2
 	}
 	if err != nil {
@@ -112,7 +114,7 @@ func memberNew(d *device.Device, alias string, stdout io.Writer) error {
 		return err
 	}
 	ks := m.Seats[0]
-	fmt.Fprintf(stdout, "created member %q, keys in %s\nkey   %s\nnext  %s\n",
+	safetext.Fprintf(stdout, "created member %q, keys in %s\nkey   %s\nnext  %s\n",
 		m.Alias, d.KeystoreName(), kel.EncodeVerKey(ks.PublicKey), ks.NextDigest)
 	return nil
 }
@@ -126,7 +128,7 @@ func memberList(d *device.Device, stdout io.Writer) error {
 		return err
 	}
 	if len(ms) == 0 {
-		fmt.Fprintf(stdout, "no members in %s\n", d.Home())
+		safetext.Fprintf(stdout, "no members in %s\n", d.Home())
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -153,7 +155,7 @@ func memberList(d *device.Device, stdout io.Writer) error {
 			if len(state) == 0 {
 				state = []string{"-"}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Alias, group, kel.EncodeVerKey(ks.PublicKey), ks.NextDigest, strings.Join(state, ", "))
+			safetext.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Alias, group, kel.EncodeVerKey(ks.PublicKey), ks.NextDigest, strings.Join(state, ", "))
 		}
 	}
 	return tw.Flush()
@@ -165,7 +167,7 @@ func memberCard(c *cmd, d *device.Device, alias, forGroup, out string) error {
 		return err
 	}
 	if note != "" {
-		fmt.Fprintf(c.stderr, "keremony member card: %s\n", note)
+		safetext.Fprintf(c.stderr, "keremony member card: %s\n", note)
 	}
 	what := fmt.Sprintf("the card of member %q", alias)
 	if ks.For != "" {
@@ -178,7 +180,7 @@ func memberCard(c *cmd, d *device.Device, alias, forGroup, out string) error {
 	if err := device.WriteFile(out, card.Marshal()); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "wrote %s to %s\n", what, out)
+	safetext.Fprintf(c.stderr, "wrote %s to %s\n", what, out)
 	return nil
 }
 
@@ -190,11 +192,11 @@ func memberCheck(d *device.Device, stdout io.Writer) (ready bool, err error) {
 		return false, err
 	}
 	if len(chk.Seats) == 0 {
-		fmt.Fprintf(stdout, "no members in %s: nothing to sign with\n", d.Home())
+		safetext.Fprintf(stdout, "no members in %s: nothing to sign with\n", d.Home())
 		return false, nil
 	}
 	for _, l := range chk.Lines() {
-		fmt.Fprintln(stdout, l)
+		safetext.Fprintf(stdout, "%s\n", l)
 	}
 	return chk.Ready(), nil
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/qr"
 	"github.com/keremony/keremony/transport"
 	"github.com/keremony/keremony/tui"
@@ -107,7 +108,7 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "keremony qr show: "+format+"\n", a...)
+		safetext.Fprintf(stderr, "keremony qr show: "+format+"\n", a...)
 		return 2
 	}
 	if len(pos) != 1 {
@@ -147,7 +148,7 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	data, err := readQRInput(name, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "keremony qr show: %v\n", err)
+		safetext.Fprintf(stderr, "keremony qr show: %v\n", err)
 		return 1
 	}
 	if !o.printMode && !o.textMode {
@@ -165,7 +166,7 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	layout, err := qr.Fit(o.cols, o.rows, o.opt)
 	if err != nil {
-		fmt.Fprintf(stderr, "keremony qr show: %v\n", err)
+		safetext.Fprintf(stderr, "keremony qr show: %v\n", err)
 		if o.opt.Mode == qr.FullBlock {
 			fmt.Fprintln(stderr, "keremony: hint: full blocks need about 4 times the area of half blocks; enlarge the window or use a smaller font")
 		}
@@ -173,7 +174,7 @@ func qrShow(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	seq, err := layout.Encode(o.typ, data)
 	if err != nil {
-		fmt.Fprintf(stderr, "keremony qr show: %s: %v\n", name, err)
+		safetext.Fprintf(stderr, "keremony qr show: %s: %v\n", name, err)
 		return 1
 	}
 	return qrPrint(seq, layout, o.textMode, stdout, stderr)
@@ -197,7 +198,7 @@ func qrPlay(name string, data []byte, o showOptions, stdin io.Reader, stdout, st
 		po.Palette = &o.opt.Palette
 	}
 	if err := tui.Play(name, filepath.Base(name), data, po); err != nil {
-		fmt.Fprintf(stderr, "keremony qr show: %s: %v\n", name, err)
+		safetext.Fprintf(stderr, "keremony qr show: %s: %v\n", name, err)
 		return 1
 	}
 	return 0
@@ -218,13 +219,13 @@ func qrPrint(seq *transport.FrameSequence, l qr.Layout, text bool, stdout, stder
 		}
 		code, err := l.Render(fr)
 		if err != nil {
-			fmt.Fprintf(stderr, "keremony qr show: %v\n", err)
+			safetext.Fprintf(stderr, "keremony qr show: %v\n", err)
 			return 1
 		}
 		fmt.Fprint(w, code, "\n\n")
 	}
 	if err := w.Flush(); err != nil {
-		fmt.Fprintf(stderr, "keremony qr show: %v\n", err)
+		safetext.Fprintf(stderr, "keremony qr show: %v\n", err)
 		return 1
 	}
 	return 0
@@ -243,11 +244,12 @@ func qrReceive(sub string, args []string, stdin io.Reader, stdout, stderr io.Wri
 	}
 	prefix := "keremony qr " + sub + ": "
 	if sub == "read" && len(pos) == 0 {
-		fmt.Fprintf(stderr, "%swant at least one IMAGE\n%s", prefix, qrUsage)
+		safetext.Fprintf(stderr, "%swant at least one IMAGE\n", prefix)
+		fmt.Fprint(stderr, qrUsage)
 		return 2
 	}
 	if sub == "scan" && len(pos) != 0 {
-		fmt.Fprintf(stderr, "%sunexpected arguments %q (frames come on standard input)\n", prefix, pos)
+		safetext.Fprintf(stderr, "%sunexpected arguments %q (frames come on standard input)\n", prefix, pos)
 		return 2
 	}
 	r := transport.NewReceiver()
@@ -255,11 +257,11 @@ func qrReceive(sub string, args []string, stdin io.Reader, stdout, stderr io.Wri
 		p, err := r.Add(text)
 		switch {
 		case err == nil:
-			fmt.Fprintf(stderr, "%s%s: %s\n", prefix, where, p)
+			safetext.Fprintf(stderr, "%s%s: %s\n", prefix, where, p)
 		case errors.Is(err, transport.ErrOtherMessage):
-			fmt.Fprintf(stderr, "%s%s: ignored: %v\n", prefix, where, err)
+			safetext.Fprintf(stderr, "%s%s: ignored: %v\n", prefix, where, err)
 		default:
-			fmt.Fprintf(stderr, "%s%s: %v\n", prefix, where, err)
+			safetext.Fprintf(stderr, "%s%s: %v\n", prefix, where, err)
 			if errors.Is(err, transport.ErrKeyboardLayout) {
 				fmt.Fprintln(stderr, "keremony: hint: configure the scanner (or the computer) for a US English keyboard layout, or use its serial (USB-CDC) mode")
 			}
@@ -271,7 +273,7 @@ func qrReceive(sub string, args []string, stdin io.Reader, stdout, stderr io.Wri
 		for _, img := range pos {
 			text, err := qr.DecodeFile(img)
 			if err != nil {
-				fmt.Fprintf(stderr, "%s%v\n", prefix, err)
+				safetext.Fprintf(stderr, "%s%v\n", prefix, err)
 				continue
 			}
 			if done = add(img, text); done {
@@ -288,28 +290,28 @@ func qrReceive(sub string, args []string, stdin io.Reader, stdout, stderr io.Wri
 			done = add(fmt.Sprintf("line %d", line), sc.Text())
 		}
 		if err := sc.Err(); err != nil {
-			fmt.Fprintf(stderr, "%sreading standard input: %v\n", prefix, err)
+			safetext.Fprintf(stderr, "%sreading standard input: %v\n", prefix, err)
 		}
 	}
 	typ, msg, ok := r.Message()
 	if !ok {
 		p := r.Progress()
 		if p.Total == 0 {
-			fmt.Fprintf(stderr, "%sno kc1 frame received\n", prefix)
+			safetext.Fprintf(stderr, "%sno kc1 frame received\n", prefix)
 		} else {
-			fmt.Fprintf(stderr, "%sincomplete: %s; %d more independent frames needed\n", prefix, p, p.Total-p.Held-p.Mixed)
+			safetext.Fprintf(stderr, "%sincomplete: %s; %d more independent frames needed\n", prefix, p, p.Total-p.Held-p.Mixed)
 		}
 		return 1
 	}
 	if *outPath == "" {
 		if _, err := stdout.Write(msg); err != nil {
-			fmt.Fprintf(stderr, "%s%v\n", prefix, err)
+			safetext.Fprintf(stderr, "%s%v\n", prefix, err)
 			return 1
 		}
 	} else if err := device.WriteFile(*outPath, msg); err != nil {
-		fmt.Fprintf(stderr, "%s%v\n", prefix, err)
+		safetext.Fprintf(stderr, "%s%v\n", prefix, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "%sreceived %d bytes (type %s, MID %s)\n", prefix, len(msg), typ, r.Progress().MID)
+	safetext.Fprintf(stderr, "%sreceived %d bytes (type %s, MID %s)\n", prefix, len(msg), typ, r.Progress().MID)
 	return 0
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 )
 
 const signUsage = `usage: keremony sign PROPOSAL [--member M] [--doc FILE]... [--group ALIAS] [--out FILE] [--yes]
@@ -50,14 +51,14 @@ var signOnTerminal = func(stdin io.Reader) bool {
 func confirmSign(c *cmd, r *device.Reviewed, stdin io.Reader) error {
 	w := c.stderr
 	for _, crit := range r.Critical {
-		fmt.Fprintf(w, "WARNING: %s\n", crit)
+		safetext.Fprintf(w, "WARNING: %s\n", crit)
 	}
 	who := r.Member
 	if r.Review != nil && r.Review.Index >= 0 {
 		who = fmt.Sprintf("%s at k[%d]", memberAs(r.Member, r.Review.Label), r.Review.Index)
 	}
-	fmt.Fprintf(w, "words: %s\n", strings.Join(ceremony.FingerprintWords(r.In.Event.SAID()), " "))
-	fmt.Fprintf(w, "you sign as %s: only if every other member reads the same six words.\n", who)
+	safetext.Fprintf(w, "words: %s\n", strings.Join(ceremony.FingerprintWords(r.In.Event.SAID()), " "))
+	safetext.Fprintf(w, "you sign as %s: only if every other member reads the same six words.\n", who)
 	fmt.Fprint(w, "sign? [y/N] ")
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && line == "" {

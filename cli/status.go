@@ -9,6 +9,7 @@ import (
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -71,7 +72,7 @@ func listCeremonies(c *cmd, d *device.Device) {
 				signed = len(msgs[0].Sigs)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s sn %d\t%s\t%d of %d keys\t%s\n", cer.ID(), cer.Kind(), group, ev.Ilk(), ev.Sn(), state,
+		safetext.Fprintf(tw, "%s\t%s\t%s\t%s sn %d\t%s\t%d of %d keys\t%s\n", cer.ID(), cer.Kind(), group, ev.Ilk(), ev.Sn(), state,
 			signed, len(cer.SigningKeys()), cer.Created().Local().Format(time.DateTime))
 	}
 	tw.Flush()

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/tui"
 )
 
@@ -47,7 +48,8 @@ func runTUI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if len(pos) != 0 {
-		fmt.Fprintf(stderr, "keremony: unexpected arguments %q\n%s", pos, tuiUsage)
+		safetext.Fprintf(stderr, "keremony: unexpected arguments %q\n", pos)
+		fmt.Fprint(stderr, tuiUsage)
 		return 2
 	}
 	open := func(ask tui.Ask) (tui.Backend, error) {
@@ -64,7 +66,7 @@ func runTUI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return d.Backend(), nil
 	}
 	if err := tui.Run(tui.Options{Open: open}, stdin, stdout); err != nil {
-		fmt.Fprintf(stderr, "keremony: %v\n", err)
+		safetext.Fprintf(stderr, "keremony: %v\n", err)
 		return 1
 	}
 	return 0

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/keremony/keremony/device"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -89,7 +90,7 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, name := range fs.Args() {
 		data, err := readInput(name, stdin)
 		if err != nil {
-			fmt.Fprintf(stderr, "keremony verify: %v\n", err)
+			safetext.Fprintf(stderr, "keremony verify: %v\n", err)
 			return 2
 		}
 		rs, err := v.AcceptStream(data)
@@ -141,7 +142,7 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "keremony verify: %v\n", err)
+			safetext.Fprintf(stderr, "keremony verify: %v\n", err)
 			return 2
 		}
 	} else {
@@ -181,25 +182,25 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 		if len(e.Warnings) > 0 {
 			verdict += " (warnings: " + strings.Join(e.Warnings, ", ") + ")"
 		}
-		fmt.Fprintf(w, "%s sn %d %s %s %s\n", e.Pre, e.Sn, e.Ilk, e.SAID, verdict)
+		safetext.Fprintf(w, "%s sn %d %s %s %s\n", e.Pre, e.Sn, e.Ilk, e.SAID, verdict)
 	}
 	for _, s := range out.StreamErrors {
-		fmt.Fprintf(w, "%s: stream stopped: %s\n", s.File, s.Message)
+		safetext.Fprintf(w, "%s: stream stopped: %s\n", s.File, s.Message)
 	}
 	for _, p := range prefixes {
 		s := out.States[p]
-		fmt.Fprintf(w, "\nkey state %s\n", p)
-		fmt.Fprintf(w, "  last event sn %d %s %s\n", s.Sn, s.LastIlk, s.Last)
-		fmt.Fprintf(w, "  kt %s over %d keys\n", s.Kt.Text(), len(s.Keys))
+		safetext.Fprintf(w, "\nkey state %s\n", p)
+		safetext.Fprintf(w, "  last event sn %d %s %s\n", s.Sn, s.LastIlk, s.Last)
+		safetext.Fprintf(w, "  kt %s over %d keys\n", s.Kt.Text(), len(s.Keys))
 		for i, k := range s.Keys {
-			fmt.Fprintf(w, "    %d %s\n", i, k)
+			safetext.Fprintf(w, "    %d %s\n", i, k)
 		}
-		fmt.Fprintf(w, "  nt %s over %d next digests\n", s.Nt.Text(), len(s.Next))
+		safetext.Fprintf(w, "  nt %s over %d next digests\n", s.Nt.Text(), len(s.Next))
 		for i, n := range s.Next {
-			fmt.Fprintf(w, "    %d %s\n", i, n)
+			safetext.Fprintf(w, "    %d %s\n", i, n)
 		}
 		if s.Delegator != "" {
-			fmt.Fprintf(w, "  delegated by %s\n", s.Delegator)
+			safetext.Fprintf(w, "  delegated by %s\n", s.Delegator)
 		}
 	}
 	var notes []string
@@ -211,10 +212,10 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 	}
 	switch {
 	case !out.OK:
-		fmt.Fprintf(w, "\nINVALID: not every event is valid\n")
+		safetext.Fprintf(w, "\nINVALID: not every event is valid\n")
 	case len(notes) > 0:
-		fmt.Fprintf(w, "\nall %d events valid (%s)\n", len(out.Events), strings.Join(notes, "; "))
+		safetext.Fprintf(w, "\nall %d events valid (%s)\n", len(out.Events), strings.Join(notes, "; "))
 	default:
-		fmt.Fprintf(w, "\nall %d events valid\n", len(out.Events))
+		safetext.Fprintf(w, "\nall %d events valid\n", len(out.Events))
 	}
 }
