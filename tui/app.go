@@ -308,7 +308,7 @@ func (m *Model) pollAfter() tea.Cmd {
 }
 
 func (m *Model) setStatus(text string, isErr bool) {
-	m.status, m.isErr = text, isErr
+	m.status, m.isErr = show(text), isErr
 }
 
 func (m *Model) setError(ctx string, err error) {
@@ -325,7 +325,7 @@ func (m *Model) logLine(text string, isErr bool) {
 	if isErr {
 		text = "error: " + text
 	}
-	m.c.log = append(m.c.log, stamp+" "+text)
+	m.c.log = append(m.c.log, stamp+" "+show(text))
 	if len(m.c.log) > 500 {
 		m.c.log = m.c.log[len(m.c.log)-500:]
 	}
@@ -345,9 +345,9 @@ func (m *Model) View() string {
 	}
 	right := ""
 	if m.c.busy > 0 {
-		right = m.spinner.View() + " " + m.c.busyFor
+		right = m.spinner.View() + " " + show(m.c.busyFor)
 	}
-	header := st.Title.Render("keremony") + st.Subtle.Render(" · ") + st.Header.Render(title)
+	header := st.Title.Render("keremony") + st.Subtle.Render(" · ") + st.Header.Render(show(title))
 	header = fit(header, right, w)
 	var body string
 	switch {

@@ -93,7 +93,7 @@ func newCollectScreen(c *common, ceremonyID string) screen {
 
 func (s *collectScreen) Title() string {
 	if ci, ok := s.c.snap.Ceremony(s.id); ok {
-		return fmt.Sprintf("Collect · %s of %s · %s", ci.Kind, truncate(ci.Group, 20), shortID(s.id))
+		return fmt.Sprintf("Collect · %s of %s · %s", ci.Kind, truncate(show(ci.Group), 20), shortID(s.id))
 	}
 	return "Collect · " + shortID(s.id)
 }
@@ -307,7 +307,7 @@ func (s *collectScreen) receiveContext(ci CeremonyInfo, ok bool) string {
 	if !ok {
 		return "signatures for ceremony " + shortID(s.id)
 	}
-	return fmt.Sprintf("signatures for ceremony %s (%s of %s, sn %d)", shortID(s.id), ci.Kind, ci.Group, ci.Sn)
+	return fmt.Sprintf("signatures for ceremony %s (%s of %s, sn %d)", shortID(s.id), ci.Kind, show(ci.Group), ci.Sn)
 }
 
 func (s *collectScreen) finalize() tea.Cmd {

@@ -16,7 +16,7 @@ import (
 func (s *collectScreen) top(ci CeremonyInfo) []string {
 	st := s.c.styles
 	w := s.c.width
-	left := fmt.Sprintf("%s of %s · sn %d · %s", ci.Kind, ci.Group, ci.Sn, ci.State)
+	left := fmt.Sprintf("%s of %s · sn %d · %s", ci.Kind, show(ci.Group), ci.Sn, ci.State)
 	right := ""
 	if !ci.Deadline.IsZero() && ci.State.Open() {
 		if d := ci.Deadline.Sub(s.c.now()); d > 0 {
@@ -64,7 +64,7 @@ func (s *collectScreen) satLines(name, verb string, sat kel.Satisfaction, text s
 		if sat.Need > 0 {
 			frac = min(float64(sat.Have)/float64(sat.Need), 1)
 		}
-		line := fmt.Sprintf("%s: %d %s, %d needed (%s)", name, sat.Have, verb, sat.Need, thresholdHead(text))
+		line := fmt.Sprintf("%s: %d %s, %d needed (%s)", name, sat.Have, verb, sat.Need, show(thresholdHead(text)))
 		return []string{fit(line, bar(frac, 10)+" "+met(sat.Met), w)}
 	}
 	nmet := 0
@@ -86,7 +86,7 @@ func (s *collectScreen) satLines(name, verb string, sat kel.Satisfaction, text s
 		frac, _ := sum.Float64()
 		var who []string
 		for _, j := range cl.Counted {
-			who = append(who, labelAt(labels, j))
+			who = append(who, show(labelAt(labels, j)))
 		}
 		names := "nobody"
 		if len(who) > 0 {
@@ -152,7 +152,7 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 		}
 	case collectAbortConfirm:
 		return []string{
-			truncate(st.Bad.Render("abort ceremony "+shortID(s.id)+" for good?")+" reason: "+strings.TrimSpace(s.reason.Value()), w),
+			truncate(st.Bad.Render("abort ceremony "+shortID(s.id)+" for good?")+" reason: "+show(strings.TrimSpace(s.reason.Value())), w),
 			st.Key.Render("y") + " aborts · any other key keeps it",
 		}
 	}
@@ -176,15 +176,15 @@ func (s *collectScreen) bottom(ci CeremonyInfo) []string {
 	case ci.State == ceremony.StateFinalized:
 		out = append(out, st.Good.Render("finalized"))
 	case ci.State == ceremony.StateAborted:
-		out = append(out, paraN(st.Bad.Render, "", "aborted: "+orText(ci.Reason, "no reason given"), w, min(n, 2))...)
+		out = append(out, paraN(st.Bad.Render, "", "aborted: "+show(orText(ci.Reason, "no reason given")), w, min(n, 2))...)
 	case ci.State == ceremony.StateExpired:
 		out = append(out, st.Bad.Render("expired: the deadline passed before the thresholds were met"))
 	case p.Met:
 		out = append(out, st.Good.Render("threshold met — press f to finalize"))
 	case p.Blocked != nil:
-		out = append(out, paraN(st.Bad.Render, "✗ blocked: ", orText(p.Missing, p.Blocked.Error()), w, n)...)
+		out = append(out, paraN(st.Bad.Render, "✗ blocked: ", show(orText(p.Missing, p.Blocked.Error())), w, n)...)
 	default:
-		out = append(out, paraN(st.Warn.Render, "", orText(p.Missing, "waiting for signatures"), w, n)...)
+		out = append(out, paraN(st.Warn.Render, "", show(orText(p.Missing, "waiting for signatures")), w, n)...)
 	}
 	return out
 }
@@ -244,7 +244,7 @@ func (s *collectScreen) View() string {
 	w, h := s.c.width, s.c.bodyHeight()
 	ci, ok := s.c.snap.Ceremony(s.id)
 	if !ok {
-		return st.Subtle.Render("ceremony "+s.id+" is not on this device yet:") + "\n" +
+		return st.Subtle.Render("ceremony "+show(s.id)+" is not on this device yet:") + "\n" +
 			st.Subtle.Render("it shows here once this device records its proposal.")
 	}
 	top, bottom := s.top(ci), s.bottom(ci)
@@ -263,7 +263,7 @@ func (s *collectScreen) View() string {
 	b.WriteByte('\n')
 	lw := 8
 	for _, sl := range slots {
-		lw = max(lw, min(len(sl.Label), 16))
+		lw = max(lw, min(len(show(sl.Label)), 16))
 	}
 	weights := s.weights(ci.Progress.KtThreshold)
 	for _, sl := range slots[off:end] {
@@ -318,7 +318,7 @@ func (s *collectScreen) membersLine(ci CeremonyInfo, off, end, rows int) string 
 // slotLine is one member: mark, label, position and status in words.
 func (s *collectScreen) slotLine(sl ceremony.Slot, open, rotation bool, lw int, weights []string) string {
 	st := s.c.styles
-	label := sl.Label
+	label := show(sl.Label)
 	if len(label) > lw {
 		label = truncate(label, lw)
 	}
@@ -352,7 +352,7 @@ func (s *collectScreen) slotLine(sl ceremony.Slot, open, rotation bool, lw int, 
 		text = "waiting"
 	case sl.Status == ceremony.SlotInvalid:
 		mark = st.Bad.Render("✗")
-		text = st.Bad.Render("invalid: " + orText(sl.Why, "the signature was refused"))
+		text = st.Bad.Render("invalid: " + show(orText(sl.Why, "the signature was refused")))
 	default:
 		mark = "–"
 		text = st.Subtle.Render(fmt.Sprintf("not signing (%s)", sl.Role))

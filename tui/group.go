@@ -22,7 +22,7 @@ func newGroupScreen(c *common, prefix string) *groupScreen { return &groupScreen
 
 func (g *groupScreen) Title() string {
 	if gi, ok := g.c.snap.Group(g.prefix); ok {
-		return "Group " + gi.Name()
+		return "Group " + show(gi.Name())
 	}
 	return "Group"
 }
@@ -57,27 +57,27 @@ func (g *groupScreen) View() string {
 	st := g.c.styles
 	gi, ok := g.c.snap.Group(g.prefix)
 	if !ok {
-		return st.Subtle.Render("this device holds no kel of " + g.prefix)
+		return st.Subtle.Render("this device holds no kel of " + show(g.prefix))
 	}
 	s := gi.State
 	var b strings.Builder
-	fmt.Fprintf(&b, "identifier   %s\n", gi.Prefix)
+	fmt.Fprintf(&b, "identifier   %s\n", show(gi.Prefix))
 	fmt.Fprintf(&b, "fingerprint  %s\n", ceremony.Fingerprint(gi.Prefix))
 	fmt.Fprintf(&b, "sequence     sn %d (last establishment event sn %d)\n", s.Sn, s.EstSn)
-	fmt.Fprintf(&b, "signing      %s\n", gi.KtText)
-	fmt.Fprintf(&b, "rotation     %s\n", gi.NtText)
+	fmt.Fprintf(&b, "signing      %s\n", show(gi.KtText))
+	fmt.Fprintf(&b, "rotation     %s\n", show(gi.NtText))
 	if s.Delegator != "" {
-		fmt.Fprintf(&b, "delegator    %s\n", s.Delegator)
+		fmt.Fprintf(&b, "delegator    %s\n", show(s.Delegator))
 	}
 	b.WriteString("\n" + st.Section.Render("Current keys") + "\n")
 	for i, k := range s.Keys {
-		fmt.Fprintf(&b, "  k[%d] %-14s %s\n", i, label(gi.Labels, i), shortID(k))
+		fmt.Fprintf(&b, "  k[%d] %-14s %s\n", i, show(label(gi.Labels, i)), shortID(k))
 	}
 	b.WriteString(st.Section.Render("Next key digests") + "\n")
 	for i, n := range s.Next {
-		fmt.Fprintf(&b, "  n[%d] %-14s %s\n", i, label(gi.NextLabels, i), shortID(n))
+		fmt.Fprintf(&b, "  n[%d] %-14s %s\n", i, show(label(gi.NextLabels, i)), shortID(n))
 	}
-	b.WriteString("\n" + st.Section.Render("This device in "+gi.Name()) + "\n")
+	b.WriteString("\n" + st.Section.Render("This device in "+show(gi.Name())) + "\n")
 	if len(gi.Seats) == 0 {
 		b.WriteString(st.Subtle.Render("  no member of this device sits in this group") + "\n")
 	}
@@ -86,7 +86,7 @@ func (g *groupScreen) View() string {
 		if si.RotationPending {
 			role += "; rotation prepared"
 		}
-		for _, l := range para(func(t ...string) string { return strings.Join(t, " ") }, "  "+si.Member+": ", role, g.c.width) {
+		for _, l := range para(func(t ...string) string { return strings.Join(t, " ") }, "  "+show(si.Member)+": ", role, g.c.width) {
 			b.WriteString(l + "\n")
 		}
 	}

@@ -277,7 +277,7 @@ func (h *homeScreen) View() string {
 	add := func(text string, row int) { lines = append(lines, line{text, row}) }
 	heading := func(t string) { add(st.Section.Render(t), -1) }
 	if w := checkWarning(h.c); w != "" {
-		add(st.Warn.Render(truncate(w, h.c.width-2)), -1)
+		add(st.Warn.Render(truncate(show(w), h.c.width-2)), -1)
 	}
 	ri := 0
 	if len(s.Inbox) > 0 {
@@ -285,9 +285,9 @@ func (h *homeScreen) View() string {
 		for _, i := range inboxOrder(s.Inbox) {
 			it := s.Inbox[i]
 			if it.Stale != "" {
-				add(fmt.Sprintf("%-12s %s  %s", it.Kind, it.Label, st.Warn.Render("⚠ stale: it no longer works (enter says why)")), ri)
+				add(fmt.Sprintf("%-12s %s  %s", it.Kind, show(it.Label), st.Warn.Render("⚠ stale: it no longer works (enter says why)")), ri)
 			} else {
-				add(fmt.Sprintf("%-12s %s  %s", it.Kind, it.Label, st.Subtle.Render("from "+it.Source)), ri)
+				add(fmt.Sprintf("%-12s %s  %s", it.Kind, show(it.Label), st.Subtle.Render("from "+show(it.Source))), ri)
 			}
 			ri++
 		}
@@ -297,7 +297,7 @@ func (h *homeScreen) View() string {
 		add(st.Subtle.Render("  none yet: g starts a group, r or a on a group rotates or anchors"), -1)
 	}
 	for _, c := range s.Ceremonies {
-		add(fmt.Sprintf("%-9s %-10s %s sn %d  %s", shortID(c.ID), c.Kind, truncate(c.Group, 18), c.Sn, ceremonyState(st, c)), ri)
+		add(fmt.Sprintf("%-9s %-10s %s sn %d  %s", shortID(c.ID), c.Kind, truncate(show(c.Group), 18), c.Sn, ceremonyState(st, c)), ri)
 		ri++
 	}
 	heading("Groups")
@@ -305,7 +305,7 @@ func (h *homeScreen) View() string {
 		add(st.Subtle.Render("  none yet"), -1)
 	}
 	for _, g := range s.Groups {
-		add(fmt.Sprintf("%-14s %s  sn %d  %s", truncate(g.Name(), 14), shortID(g.Prefix), g.State.Sn, truncate(g.KtText, 30)), ri)
+		add(fmt.Sprintf("%-14s %s  sn %d  %s", truncate(show(g.Name()), 14), shortID(g.Prefix), g.State.Sn, truncate(show(g.KtText), 30)), ri)
 		ri++
 	}
 	heading("Members of this device")
@@ -315,9 +315,9 @@ func (h *homeScreen) View() string {
 			extra = st.Warn.Render("  rotation prepared")
 		}
 		if len(m.Groups) > 0 {
-			extra += st.Subtle.Render("  in " + strings.Join(m.Groups, ", "))
+			extra += st.Subtle.Render("  in " + strings.Join(showAll(m.Groups), ", "))
 		}
-		add(fmt.Sprintf("%-14s %s%s", m.Alias, shortID(m.Key), extra), ri)
+		add(fmt.Sprintf("%-14s %s%s", show(m.Alias), shortID(m.Key), extra), ri)
 		ri++
 	}
 	// Scroll so the cursor's line is visible.
@@ -386,12 +386,12 @@ func (h *homeScreen) welcome() string {
 	b.WriteString("needs enough of their signatures.\n\n")
 	b.WriteString("This device has no member yet. A member is you in groups: in each\n")
 	b.WriteString("group a seat of its own, a signing key and a pre-rotated next key kept\n")
-	b.WriteString("in " + orText(h.c.snap.Keystore, "the keystore") + ".\n\n")
+	b.WriteString("in " + show(orText(h.c.snap.Keystore, "the keystore")) + ".\n\n")
 	b.WriteString("  " + st.Key.Render("m") + "  create a member\n")
 	b.WriteString("  " + st.Key.Render("i") + "  import a file or QR frames\n\n")
-	b.WriteString(st.Subtle.Render("data: "+h.c.snap.Home) + "\n")
+	b.WriteString(st.Subtle.Render("data: "+show(h.c.snap.Home)) + "\n")
 	if h.c.snap.DropDir != "" {
-		b.WriteString(st.Subtle.Render("drop folder: "+h.c.snap.DropDir) + "\n")
+		b.WriteString(st.Subtle.Render("drop folder: "+show(h.c.snap.DropDir)) + "\n")
 	}
 	return b.String()
 }

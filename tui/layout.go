@@ -7,6 +7,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/keremony/keremony/internal/safetext"
 )
 
 // clip cuts s to at most width columns and height rows, so that no screen
@@ -49,8 +51,25 @@ func fit(left, right string, width int) string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
+// show is how every text that came from outside (labels, aliases, group
+// names, file names, reasons, seal text, errors quoting input) reaches the
+// screen: through safetext, which shows control, bidirectional and
+// zero-width characters as escapes instead of letting them steer the
+// terminal.
+func show(s string) string { return safetext.Show(s) }
+
+// showAll is show of each text.
+func showAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = show(s)
+	}
+	return out
+}
+
 // shortID shortens a ceremony id or a prefix for lists.
 func shortID(s string) string {
+	s = show(s)
 	if len(s) <= 12 {
 		return s
 	}

@@ -94,10 +94,12 @@ func (l *logScreen) View() string {
 	return l.vp.View()
 }
 
-// wrapLines hard-wraps each line at width, indenting continuations.
+// wrapLines hard-wraps each line (plain text, shown through safetext) at
+// width, indenting continuations.
 func wrapLines(lines []string, width int) string {
 	var b strings.Builder
 	for _, ln := range lines {
+		ln = show(ln)
 		for len([]rune(ln)) > width && width > 4 {
 			r := []rune(ln)
 			b.WriteString(string(r[:width]) + "\n")

@@ -80,7 +80,7 @@ func (p *passphraseScreen) View() string {
 	}
 	s += fieldLine(p.c.styles, p.in) + "\n"
 	if p.err != nil {
-		s += "\n" + st.Bad.Render("✗ "+p.err.Error()) + "\n"
+		s += "\n" + st.Bad.Render("✗ "+show(p.err.Error())) + "\n"
 	}
 	s += "\n" + st.Subtle.Render("enter to continue · esc to cancel") + "\n"
 	return s

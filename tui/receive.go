@@ -227,7 +227,7 @@ func (r *receiveScreen) View() string {
 	st := r.c.styles
 	var b strings.Builder
 	if r.context != "" {
-		b.WriteString(st.Subtle.Render(r.context) + "\n")
+		b.WriteString(st.Subtle.Render(show(r.context)) + "\n")
 	}
 	for i, name := range receiveModeNames {
 		mark := "  "

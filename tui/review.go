@@ -106,7 +106,7 @@ func (r *reviewScreen) load(label string) tea.Cmd {
 	})
 }
 
-func (r *reviewScreen) Title() string { return "Review " + shortID(r.id) }
+func (r *reviewScreen) Title() string { return "Review " + shortID(show(r.id)) }
 
 // Typing is true while the confirmation waits (every key then reaches the
 // screen, and any key but y cancels, esc and q included) and while the
@@ -319,10 +319,10 @@ func (r *reviewScreen) signed(msg signedMsg) tea.Cmd {
 // signAs names who signs where: "as alice at k[1]".
 func (r *reviewScreen) signAs() string {
 	in := r.info
-	who := in.Member
+	who := show(in.Member)
 	if rv := in.Review; rv != nil {
-		if rv.Label != "" && rv.Label != who {
-			who += " (" + rv.Label + " in the group)"
+		if rv.Label != "" && rv.Label != in.Member {
+			who += " (" + show(rv.Label) + " in the group)"
 		}
 		return fmt.Sprintf("as %s at k[%d]", who, rv.Index)
 	}

@@ -185,7 +185,7 @@ func (r *reviewScreen) rosterLines(width int) []string {
 	out := []string{"", st.Section.Render("Members")}
 	lw := 6
 	for _, l := range ls {
-		lw = max(lw, min(len(l.Label), 14))
+		lw = max(lw, min(len(show(l.Label)), 14))
 	}
 	for _, l := range ls {
 		pos := "–"
@@ -196,7 +196,7 @@ func (r *reviewScreen) rosterLines(width int) []string {
 		if l.Digest {
 			key = "next " + shortID(l.Key)
 		}
-		who := truncate(l.Label, lw)
+		who := truncate(show(l.Label), lw)
 		if l.You {
 			who = st.Strong.Render(fmt.Sprintf("%-*s", lw, who))
 		} else {

@@ -22,9 +22,9 @@ func (r *reviewScreen) header() []string {
 	st := r.c.styles
 	w := r.c.width
 	kind, group, sn, said := r.event()
-	line := fmt.Sprintf("%s of %s · sn %d", kind, group, sn)
+	line := fmt.Sprintf("%s of %s · sn %d", kind, show(group), sn)
 	if r.info.From != "" {
-		line += " · proposed by " + r.info.From
+		line += " · proposed by " + show(r.info.From)
 	}
 	out := []string{truncate(st.Strong.Render(line), w)}
 	fp := ceremony.Fingerprint(said)
@@ -132,7 +132,7 @@ func (r *reviewScreen) View() string {
 				strings.Join(para(st.Bad.Render, "  ", r.loadErr.Error(), w), "\n") + "\n\n" +
 				st.Subtle.Render("Nothing was signed. esc goes back.")
 		}
-		return st.Subtle.Render("reviewing proposal " + r.id + "…")
+		return st.Subtle.Render("reviewing proposal " + show(r.id) + "…")
 	}
 	r.layout(false)
 	head := r.header()

@@ -448,7 +448,7 @@ func (s *shareScreen) problemView() string {
 	st := s.c.styles
 	w := s.c.width
 	var out []string
-	out = append(out, truncate(st.Strong.Render(s.out.Title), w))
+	out = append(out, truncate(st.Strong.Render(show(s.out.Title)), w))
 	if errors.Is(s.err, qr.ErrWindowTooSmall) {
 		c, r := minWindow(qr.Options{Density: s.density, Mode: s.mode, Palette: s.palette}, s.c.chrome)
 		text := fmt.Sprintf("The window is too small for a QR code: make the window at least %dx%d", c, r)
@@ -495,7 +495,7 @@ func (s *shareScreen) caption(width int, side bool) []string {
 	dens := fmt.Sprintf("density %s (v%d) · %s", s.density, l.Version, frames)
 	if !side {
 		out := []string{
-			truncate(st.Strong.Render(s.out.Title), width),
+			truncate(st.Strong.Render(show(s.out.Title)), width),
 			truncate(fmt.Sprintf("%s · %s · density %s (v%d)", pos, mode, s.density, l.Version), width),
 		}
 		if n := s.noteLines(width); len(n) > 0 {

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -92,7 +93,7 @@ func (w *anchorWizard) group() (GroupInfo, bool) { return w.c.snap.Group(w.prefi
 
 func (w *anchorWizard) Title() string {
 	if g, ok := w.group(); ok {
-		return "Anchor in " + g.Name()
+		return "Anchor in " + show(g.Name())
 	}
 	return "Anchor"
 }
@@ -263,7 +264,7 @@ func (w *anchorWizard) request() AnchoringRequest {
 func (w *anchorWizard) propose() tea.Cmd {
 	return wizStart(w.c, &w.wizNav, w.request, func(req AnchoringRequest) (string, string) {
 		g, _ := w.group()
-		return "proposing the anchoring in " + g.Name(), fmt.Sprintf("the anchoring of %d seals in %s", len(req.Seals), g.Name())
+		return "proposing the anchoring in " + show(g.Name()), safetext.Sprintf("the anchoring of %d seals in %s", len(req.Seals), g.Name())
 	}, Backend.ProposeAnchoring)
 }
 
@@ -275,7 +276,7 @@ func (w *anchorWizard) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if i := strings.LastIndexAny(name, `/\`); i >= 0 && i < len(name)-1 {
 			name = name[i+1:]
 		}
-		s := anchorSeal{seal: msg.seal, what: fmt.Sprintf("document %s (%s)", name, byteWords(msg.size))}
+		s := anchorSeal{seal: msg.seal, what: safetext.Sprintf("document %s (%s)", name, byteWords(msg.size))}
 		if n, ok := ceremony.NoteDocument(msg.path, msg.seal.D, int64(msg.size)); ok {
 			s.note = &n
 		}
@@ -356,14 +357,14 @@ func (w *anchorWizard) View() string {
 	width, height := w.c.width, w.c.bodyHeight()
 	g, ok := w.group()
 	if !ok {
-		return wizBody([]string{st.Bad.Render("✗ ") + fmt.Sprintf("%v: %s", errNoGroup, w.prefix)}, nil, width, height)
+		return wizBody([]string{st.Bad.Render("✗ ") + safetext.Sprintf("%v: %s", errNoGroup, w.prefix)}, nil, width, height)
 	}
 	main := []string{wizTrail(st, ancSteps, w.step, width)}
 	if w.step == ancPropose {
 		main, hints := w.summary(g, main, width, height)
 		return wizBody(main, hints, width, height)
 	}
-	main = append(main, wizWrap(fmt.Sprintf("Seals to anchor in %s (an interaction event at sn %d):", g.Name(), g.State.Sn+1), width, "")...)
+	main = append(main, wizWrap(safetext.Sprintf("Seals to anchor in %s (an interaction event at sn %d):", g.Name(), g.State.Sn+1), width, "")...)
 	if slices.Contains(g.State.Config, "EO") {
 		main = append(main, wizWrap(st.Bad.Render("✗ ")+errAnchorEO.Error(), width, "  ")...)
 	}
@@ -372,7 +373,7 @@ func (w *anchorWizard) View() string {
 	form = append(form, fieldLine(st, w.aid))
 	if prefix, name := w.resolveAID(); name != "" {
 		if h, ok := w.c.snap.Group(prefix); ok {
-			form = append(form, truncate(st.Subtle.Render(fmt.Sprintf("    %s: latest event sn %d, SAID %s", name, h.State.Sn, h.State.Last)), width))
+			form = append(form, truncate(st.Subtle.Render(safetext.Sprintf("    %s: latest event sn %d, SAID %s", name, h.State.Sn, h.State.Last)), width))
 		}
 	}
 	formErr := func() {
@@ -385,7 +386,7 @@ func (w *anchorWizard) View() string {
 	form = append(form, st.Strong.Render("Add the digest of a document")+" (enter reads it)")
 	form = append(form, fieldLine(st, w.file))
 	if w.reading != "" {
-		form = append(form, st.Info.Render("    … "+w.reading))
+		form = append(form, st.Info.Render("    … "+show(w.reading)))
 	}
 	if w.formErr != nil && w.docErr {
 		formErr()
@@ -394,7 +395,7 @@ func (w *anchorWizard) View() string {
 	form = append(form, w.errLines(st, width)...)
 	focused := w.focus[ancSeals] == ancFocusList
 	rows := w.seals.lines(st, width, max(height-len(main)-len(form), 1), focused, func(i int, s anchorSeal) string {
-		return fmt.Sprintf("%d. %s  %s", i+1, s.what, sealDigest(s.seal))
+		return safetext.Sprintf("%d. %s  %s", i+1, s.what, sealDigest(s.seal))
 	})
 	if len(rows) == 0 {
 		line := "  none yet: add an event seal or a document below"
@@ -416,14 +417,14 @@ func sealDigest(s kel.Seal) string { return shortID(s.D) }
 
 func (w *anchorWizard) summary(g GroupInfo, main []string, width, height int) ([]string, []string) {
 	st := w.c.styles
-	main = append(main, st.Section.Render(fmt.Sprintf("Anchoring in %s: an interaction event at sn %d", g.Name(), g.State.Sn+1)))
+	main = append(main, st.Section.Render(safetext.Sprintf("Anchoring in %s: an interaction event at sn %d", g.Name(), g.State.Sn+1)))
 	room := max((height-9)/2, 1)
 	for i, s := range w.seals.items {
 		if i == room-1 && len(w.seals.items) > room {
 			main = append(main, st.Subtle.Render(fmt.Sprintf("  … and %d more", len(w.seals.items)-i)))
 			break
 		}
-		main = append(main, truncate(fmt.Sprintf("  %d. %s", i+1, s.what), width))
+		main = append(main, truncate(safetext.Sprintf("  %d. %s", i+1, s.what), width))
 		switch s.seal.Kind {
 		case kel.SealEvent:
 			main = append(main, truncate(fmt.Sprintf("     %s SAID %s", shortID(s.seal.I), s.seal.D), width))
@@ -431,7 +432,7 @@ func (w *anchorWizard) summary(g GroupInfo, main []string, width, height int) ([
 			main = append(main, truncate("     digest "+s.seal.D, width))
 		}
 	}
-	main = append(main, wizWrap(fmt.Sprintf("  signers   %s (the group's current keys)", g.KtText), width, "            ")...)
+	main = append(main, wizWrap(safetext.Sprintf("  signers   %s (the group's current keys)", g.KtText), width, "            ")...)
 	exp, _ := parseExpiry(w.expires.Value())
 	main = append(main, "  expires   "+expiryWords(w.c, exp))
 	main = append(main, w.statusLines(st, width)...)

@@ -86,7 +86,7 @@ func (f *thresholdField) check(n int, labels []string) {
 	}
 	f.th, f.err, f.reading = th, err, ""
 	if err == nil {
-		f.reading = th.Describe(labels)
+		f.reading = show(th.Describe(labels))
 	}
 }
 
@@ -118,7 +118,7 @@ func (f *thresholdField) lines(st Styles, width int) []string {
 	out := []string{fieldLine(st, f.in)}
 	switch {
 	case f.err != nil:
-		out = append(out, wizWrap("    "+st.Bad.Render("✗ ")+f.err.Error(), width, "      ")...)
+		out = append(out, wizWrap("    "+st.Bad.Render("✗ ")+show(f.err.Error()), width, "      ")...)
 	case f.reading != "":
 		out = append(out, wizWrap("    "+st.Good.Render("✓ ")+f.reading, width, "      ")...)
 	}
@@ -192,7 +192,7 @@ func expiryLines(c *common, in textinput.Model, width int) []string {
 	out := []string{fieldLine(st, in)}
 	d, err := parseExpiry(in.Value())
 	if err != nil {
-		return append(out, wizWrap("    "+st.Bad.Render("✗ ")+err.Error(), width, "      ")...)
+		return append(out, wizWrap("    "+st.Bad.Render("✗ ")+show(err.Error()), width, "      ")...)
 	}
 	if d > 0 {
 		out = append(out, "    "+st.Subtle.Render("the ceremony expires "+expiryWords(c, d)))

@@ -51,7 +51,7 @@ type incMember struct {
 // localSource says where a local member's keys come from.
 func (m incMember) localSource() string {
 	if m.freshSeat {
-		return "this device · fresh seat (already in " + strings.Join(m.sitsIn, ", ") + ")"
+		return "this device · fresh seat (already in " + strings.Join(showAll(m.sitsIn), ", ") + ")"
 	}
 	return "this device"
 }
@@ -144,7 +144,7 @@ func (w *inceptionWizard) sync() {
 		if card.Label == "" {
 			card.Label = it.Label
 		}
-		fresh = append(fresh, incMember{card: card, source: it.Source})
+		fresh = append(fresh, incMember{card: card, source: show(it.Source)})
 	}
 	w.members.resync(fresh, incMember.id, func(old incMember, m *incMember) { m.chosen = old.chosen })
 }
@@ -218,7 +218,7 @@ func (w *inceptionWizard) checkStep(step int) error {
 		local := 0
 		for _, m := range ch {
 			if seen[m.card.Label] {
-				return fmt.Errorf("%w: %s is chosen twice (a member of this device and a card, or two cards): keep one", errSameLabel, m.card.Label)
+				return fmt.Errorf("%w: %s is chosen twice (a member of this device and a card, or two cards): keep one", errSameLabel, show(m.card.Label))
 			}
 			seen[m.card.Label] = true
 			if m.local {
@@ -271,7 +271,7 @@ func (w *inceptionWizard) request() InceptionRequest {
 
 func (w *inceptionWizard) propose() tea.Cmd {
 	return wizStart(w.c, &w.wizNav, w.request, func(req InceptionRequest) (string, string) {
-		return "proposing group " + req.Alias, "group " + req.Alias
+		return "proposing group " + show(req.Alias), "group " + show(req.Alias)
 	}, Backend.ProposeInception)
 }
 
@@ -441,7 +441,7 @@ func (w *inceptionWizard) memberRow(i int, m incMember) string {
 			src = "card · " + m.source + " · rotation only"
 		}
 	}
-	return fmt.Sprintf("%s %-4s %-16s %s", box, pos, truncate(m.card.Label, 16), src)
+	return fmt.Sprintf("%s %-4s %-16s %s", box, pos, truncate(show(m.card.Label), 16), src)
 }
 
 func (w *inceptionWizard) toggleLine(focus int, on bool, text string) string {
@@ -479,7 +479,7 @@ func (w *inceptionWizard) summary(main []string, width, height int) ([]string, [
 		if !m.local {
 			src = "card from " + m.source
 		}
-		main = append(main, fmt.Sprintf("  %-6s %-16s %s", pos, truncate(m.card.Label, 16), src))
+		main = append(main, fmt.Sprintf("  %-6s %-16s %s", pos, truncate(show(m.card.Label), 16), src))
 	}
 	keys, next := w.labels()
 	main = append(main, wizWrap(fmt.Sprintf("  signing   %s (kt %s)", w.kt.reading, thresholdShort(w.kt.th, len(keys))), width, "            ")...)

@@ -128,7 +128,7 @@ func (n *wizNav) errLines(st Styles, width int) []string {
 	if n.err == nil {
 		return nil
 	}
-	return wizWrap(st.Bad.Render("✗ ")+n.err.Error(), width, "  ")
+	return wizWrap(st.Bad.Render("✗ ")+show(n.err.Error()), width, "  ")
 }
 
 // statusLines end the summary: the proposal in flight, or the refusal.

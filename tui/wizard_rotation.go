@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/keremony/keremony/ceremony"
+	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -128,7 +129,7 @@ func (w *rotationWizard) group() (GroupInfo, bool) { return w.c.snap.Group(w.pre
 
 func (w *rotationWizard) Title() string {
 	if g, ok := w.group(); ok {
-		return "Rotate " + g.Name()
+		return "Rotate " + show(g.Name())
 	}
 	return "Rotate"
 }
@@ -178,7 +179,7 @@ func (w *rotationWizard) sync() {
 			if card.Label == "" {
 				card.Label = it.Label
 			}
-			r := rotRow{kind: rotCard, card: card, source: it.Source, roles: []ceremony.Role{""}}
+			r := rotRow{kind: rotCard, card: card, source: show(it.Source), roles: []ceremony.Role{""}}
 			if card.Key != "" {
 				r.roles = append(r.roles, ceremony.RoleFresh)
 			}
@@ -192,7 +193,7 @@ func (w *rotationWizard) sync() {
 		}
 		cb := it.Contribution
 		if err := ceremony.CheckContribution(st, cb); err != nil {
-			w.refused = append(w.refused, fmt.Sprintf("%s (%s): %v", cb.Label, it.Source, err))
+			w.refused = append(w.refused, safetext.Sprintf("%s (%s): %v", cb.Label, it.Source, err))
 			continue
 		}
 		switch cb.Role {
@@ -205,7 +206,7 @@ func (w *rotationWizard) sync() {
 				defaults[cb.Prior] = cb.Role
 			}
 		case ceremony.RoleFresh, ceremony.RoleNextOnly:
-			joins = append(joins, rotRow{kind: rotJoin, label: cb.Label, contrib: &cb, source: it.Source,
+			joins = append(joins, rotRow{kind: rotJoin, label: cb.Label, contrib: &cb, source: show(it.Source),
 				roles: []ceremony.Role{cb.Role, ""}, role: cb.Role})
 		}
 	}
@@ -217,7 +218,7 @@ func (w *rotationWizard) sync() {
 			r.local, r.source = a, "this device"
 		} else if it, ok := rotBy[d]; ok {
 			cb := it.Contribution
-			r.contrib, r.source = &cb, it.Source
+			r.contrib, r.source = &cb, show(it.Source)
 		}
 		if r.local != "" || r.contrib != nil {
 			r.roles = []ceremony.Role{ceremony.RoleRotate, ceremony.RoleReserve, ceremony.RoleDrop}
@@ -332,7 +333,7 @@ func (w *rotationWizard) checkStep(step int) error {
 				continue
 			}
 			if seen[r.label] {
-				return fmt.Errorf("%w: two parts are labelled %s: leave one out", errSameLabel, r.label)
+				return fmt.Errorf("%w: two parts are labelled %s: leave one out", errSameLabel, show(r.label))
 			}
 			seen[r.label] = true
 		}
@@ -341,7 +342,7 @@ func (w *rotationWizard) checkStep(step int) error {
 			return fmt.Errorf("%w: rotate or add at least one member", errNoKeys)
 		}
 		if len(next) == 0 {
-			return fmt.Errorf("%w: %s could never rotate again", errNoNext, g.Name())
+			return fmt.Errorf("%w: %s could never rotate again", errNoNext, show(g.Name()))
 		}
 		if _, _, err := w.priorNext(); err != nil {
 			return err
@@ -375,7 +376,7 @@ func (w *rotationWizard) request() RotationRequest {
 func (w *rotationWizard) propose() tea.Cmd {
 	return wizStart(w.c, &w.wizNav, w.request, func(RotationRequest) (string, string) {
 		g, _ := w.group()
-		return "proposing the rotation of " + g.Name(), "the rotation of " + g.Name()
+		return "proposing the rotation of " + show(g.Name()), "the rotation of " + show(g.Name())
 	}, Backend.ProposeRotation)
 }
 
@@ -403,7 +404,7 @@ func (w *rotationWizard) key(msg tea.KeyMsg) tea.Cmd {
 			}
 		case key.Matches(msg, k.Import):
 			g, _ := w.group()
-			return push(newReceiveScreen(w.c, "contributions and member cards for the rotation of "+g.Name()))
+			return push(newReceiveScreen(w.c, "contributions and member cards for the rotation of "+show(g.Name())))
 		case key.Matches(msg, k.Recover):
 			w.cycleRecovery()
 		default:
@@ -455,23 +456,23 @@ func (w *rotationWizard) View() string {
 	width, height := w.c.width, w.c.bodyHeight()
 	g, ok := w.group()
 	if !ok {
-		return wizBody([]string{st.Bad.Render("✗ ") + fmt.Sprintf("%v: %s", errNoGroup, w.prefix)}, nil, width, height)
+		return wizBody([]string{st.Bad.Render("✗ ") + safetext.Sprintf("%v: %s", errNoGroup, w.prefix)}, nil, width, height)
 	}
 	main := []string{wizTrail(st, rotSteps, w.step, width)}
 	var hints []string
 	switch w.step {
 	case rotMembers:
-		main = append(main, wizWrap(fmt.Sprintf("%s now: sn %d, keys %s; signing %s; rotation %s.", g.Name(), g.State.Sn,
+		main = append(main, wizWrap(safetext.Sprintf("%s now: sn %d, keys %s; signing %s; rotation %s.", g.Name(), g.State.Sn,
 			strings.Join(labelsOf(g.Labels, len(g.State.Keys)), ", "), g.KtText, g.NtText), width, "  ")...)
 		var tail []string
 		if r, ok := w.rows.current(); ok {
-			tail = append(tail, wizWrap(st.Subtle.Render(r.label+": "+rotRoleWords[r.role][1]), width, "  ")...)
+			tail = append(tail, wizWrap(st.Subtle.Render(show(r.label)+": "+rotRoleWords[r.role][1]), width, "  ")...)
 		}
 		switch who, reading, err := w.priorNext(); {
 		case err != nil:
-			tail = append(tail, wizWrap(st.Bad.Render("✗ ")+err.Error(), width, "  ")...)
+			tail = append(tail, wizWrap(st.Bad.Render("✗ ")+show(err.Error()), width, "  ")...)
 		default:
-			tail = append(tail, wizWrap(st.Good.Render("✓ ")+fmt.Sprintf("the current rotation threshold (%s) is met by %s", reading, strings.Join(who, ", ")), width, "  ")...)
+			tail = append(tail, wizWrap(st.Good.Render("✓ ")+safetext.Sprintf("the current rotation threshold (%s) is met by %s", reading, strings.Join(who, ", ")), width, "  ")...)
 		}
 		tail = append(tail, w.recoveryLines(g, width)...)
 		if !errors.Is(w.err, errPriorNext) {
@@ -542,7 +543,7 @@ func (w *rotationWizard) row(_ int, r rotRow) string {
 	case r.kind == rotCurrent && r.local != "":
 		src = "this device"
 		if r.local != r.label {
-			src += " (" + r.local + ")"
+			src += " (" + show(r.local) + ")"
 		}
 	case r.kind == rotCurrent && r.contrib != nil:
 		src = "contribution · " + r.source
@@ -553,7 +554,7 @@ func (w *rotationWizard) row(_ int, r rotRow) string {
 	default:
 		src = "card · " + r.source
 	}
-	return fmt.Sprintf("%-5s %-14s %-12s %s", pos, truncate(r.label, 14), "["+rotRoleWords[r.role][0]+"]", src)
+	return fmt.Sprintf("%-5s %-14s %-12s %s", pos, truncate(show(r.label), 14), "["+rotRoleWords[r.role][0]+"]", src)
 }
 
 func (w *rotationWizard) summary(g GroupInfo, main []string, width, height int) ([]string, []string) {
@@ -562,7 +563,7 @@ func (w *rotationWizard) summary(g GroupInfo, main []string, width, height int) 
 		main = append(main, st.Section.Render(fmt.Sprintf("RECOVERY rotation of %s at sn %d", g.Name(), w.supersede)))
 		main = append(main, w.recoveryLines(g, width)...)
 	} else {
-		main = append(main, st.Section.Render(fmt.Sprintf("Rotation of %s to sn %d", g.Name(), g.State.Sn+1)))
+		main = append(main, st.Section.Render(safetext.Sprintf("Rotation of %s to sn %d", g.Name(), g.State.Sn+1)))
 	}
 	var parts []rotRow
 	for _, r := range w.rows.items {
@@ -580,7 +581,7 @@ func (w *rotationWizard) summary(g GroupInfo, main []string, width, height int) 
 		if r.local != "" && r.role == ceremony.RoleRotate {
 			how += " (this device makes its contribution now)"
 		}
-		main = append(main, fmt.Sprintf("  %-14s %s", truncate(r.label, 14), how))
+		main = append(main, fmt.Sprintf("  %-14s %s", truncate(show(r.label), 14), show(how)))
 	}
 	keys, _ := w.labels()
 	kt, nt := w.thresholdChanges(g)

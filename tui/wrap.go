@@ -6,11 +6,12 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// para wraps text at width after prefix, indents the continuation lines
-// under the text, and styles every line.
+// para wraps plain text at width after prefix, indents the continuation
+// lines under the text, and styles every line. The text is shown through
+// safetext: it may quote labels, file names and errors from outside.
 func para(style func(...string) string, prefix, text string, width int) []string {
 	pw := ansi.StringWidth(prefix)
-	lines := wrapWords(text, max(width-pw, 8))
+	lines := wrapWords(show(text), max(width-pw, 8))
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		p := prefix
