@@ -64,6 +64,7 @@ func TestScript(t *testing.T) {
 			"witness":  cmdWitness,
 			"setaid":   cmdSetAID,
 			"envfrom":  cmdEnvFrom,
+			"append":   cmdAppend,
 		},
 	})
 }
@@ -83,6 +84,20 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s has only %d bytes", args[0], len(data))
 	}
 	ts.Check(os.WriteFile(path, data[:n], 0o644))
+}
+
+// cmdAppend is `append FILE "GO-QUOTED"`: add bytes (control characters
+// written as Go escapes, "\r\n") at the end of FILE.
+func cmdAppend(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: append FILE \"GO-QUOTED\"")
+	}
+	text, err := strconv.Unquote(args[1])
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, append(data, text...), 0o644))
 }
 
 // cmdReplace is `replace FILE REGEXP REPL`: rewrite the first match of

@@ -11,6 +11,7 @@ import (
 	"github.com/keremony/keremony/device"
 	"github.com/keremony/keremony/internal/safetext"
 	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/transport"
 )
 
 // maxVerifyInput caps one input file of `keremony verify`.
@@ -48,11 +49,18 @@ type verifyStreamError struct {
 }
 
 type verifyOutput struct {
-	OK           bool                    `json:"ok"`
-	Events       []verifyEvent           `json:"events"`
-	StreamErrors []verifyStreamError     `json:"stream_errors,omitempty"`
-	States       map[string]kel.KeyState `json:"states"`
+	OK             bool                    `json:"ok"`
+	Events         []verifyEvent           `json:"events"`
+	StreamErrors   []verifyStreamError     `json:"stream_errors,omitempty"`
+	StreamWarnings []verifyStreamError     `json:"stream_warnings,omitempty"`
+	States         map[string]kel.KeyState `json:"states"`
 }
+
+// Codes of verify's own stream errors and warnings.
+const (
+	codeNoEvents      = "no_events"
+	codeTrailingSpace = "trailing_whitespace"
+)
 
 const verifyUsage = `usage: keremony verify [--json] [--ignore-witnesses] [--allow-unanchored-delegation] FILE... (- for stdin)
 Replays CESR streams through one verifier and checks every signature. Files may come
@@ -93,6 +101,12 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			safetext.Fprintf(stderr, "keremony verify: %v\n", err)
 			return 2
 		}
+		data, trailing := transport.TrailingSpace(data)
+		if len(data) == 0 {
+			out.OK = false
+			out.StreamErrors = append(out.StreamErrors, verifyStreamError{File: name, Error: codeNoEvents, Message: "no events"})
+			continue
+		}
 		rs, err := v.AcceptStream(data)
 		for range rs {
 			files = append(files, name)
@@ -101,6 +115,8 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			out.OK = false
 			out.StreamErrors = append(out.StreamErrors, verifyStreamError{File: name, Error: kel.ErrorCode(err), Message: err.Error()})
+		} else if trailing > 0 {
+			out.StreamWarnings = append(out.StreamWarnings, verifyStreamError{File: name, Error: codeTrailingSpace, Message: transport.TrailingWarning(trailing)})
 		}
 	}
 	n := len(results)
@@ -184,7 +200,14 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 		}
 		safetext.Fprintf(w, "%s sn %d %s %s %s\n", e.Pre, e.Sn, e.Ilk, e.SAID, verdict)
 	}
+	for _, s := range out.StreamWarnings {
+		safetext.Fprintf(w, "%s: warning: %s\n", s.File, s.Message)
+	}
 	for _, s := range out.StreamErrors {
+		if s.Error == codeNoEvents {
+			safetext.Fprintf(w, "%s: no events\n", s.File)
+			continue
+		}
 		safetext.Fprintf(w, "%s: stream stopped: %s\n", s.File, s.Message)
 	}
 	for _, p := range prefixes {
@@ -211,6 +234,8 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 		notes = append(notes, fmt.Sprintf("%d delegated with NO delegator's anchor: accepted only because of --allow-unanchored-delegation", unanchored))
 	}
 	switch {
+	case len(out.Events) == 0 && !slices.ContainsFunc(out.StreamErrors, func(e verifyStreamError) bool { return e.Error != codeNoEvents }):
+		safetext.Fprintf(w, "\nINVALID: no events\n")
 	case !out.OK:
 		safetext.Fprintf(w, "\nINVALID: not every event is valid\n")
 	case len(notes) > 0:

@@ -124,8 +124,11 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 			err = aerr
 		}
 	}
+	if s.Trailing > 0 {
+		out.Notices = append(out.Notices, api.Notice{Text: "warning: " + transport.TrailingWarning(s.Trailing)})
+	}
 	if len(out.Fresh) > 0 || len(out.Released) > 0 {
-		out.Notices = d.syncRotations(freshFrom(append(slices.Clone(out.Fresh), out.Released...)))
+		out.Notices = append(out.Notices, d.syncRotations(freshFrom(append(slices.Clone(out.Fresh), out.Released...)))...)
 	}
 	return out, err
 }

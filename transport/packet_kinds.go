@@ -492,6 +492,24 @@ func (a Abort) checkFields() (ed25519.PublicKey, error) {
 type Stream struct {
 	Raw      []byte
 	Messages []kel.Message
+	// Trailing counts the CR, LF and space bytes after the last message
+	// (an editor's final newline), which were dropped: the reader warns.
+	Trailing int
+}
+
+// TrailingSpace splits a CESR stream from the carriage returns, line
+// feeds and spaces after its last message: keremony never writes them, and
+// its readers (kel import, verify, the drop folder) accept them with a
+// warning. Nothing else is tolerated around a stream.
+func TrailingSpace(b []byte) (stream []byte, trailing int) {
+	stream = bytes.TrimRight(b, " \r\n")
+	return stream, len(b) - len(stream)
+}
+
+// TrailingWarning is the warning about n bytes of white space after a
+// stream's last message.
+func TrailingWarning(n int) string {
+	return fmt.Sprintf("%d bytes of white space (CR, LF, space) after the last message were ignored", n)
 }
 
 func (Stream) PacketType() PacketType { return PacketCESR }
@@ -499,17 +517,20 @@ func (Stream) PacketType() PacketType { return PacketCESR }
 // Marshal returns the stream's bytes.
 func (s Stream) Marshal() []byte { return bytes.Clone(s.Raw) }
 
-// ParseCESR reads an event stream. White space around it (a final newline
-// an editor added) is dropped; anything else that does not frame is
-// refused.
+// ParseCESR reads an event stream. CR, LF and space after the last
+// message (a final newline an editor added) are dropped and counted in
+// Trailing; anything else that does not frame is refused.
 func ParseCESR(b []byte) (Stream, error) {
 	if len(b) > MaxCESRSize {
 		return Stream{}, fmt.Errorf("%w: event stream of %d bytes, the limit is %d", ErrPacketTooLarge, len(b), MaxCESRSize)
 	}
-	raw := bytes.Trim(b, " \t\r\n")
+	raw, trailing := TrailingSpace(b)
 	if !bytes.HasPrefix(raw, []byte(cesrStart)) {
-		if t, err := Sniff(b); err == nil {
+		if t, err := Sniff(b); err == nil && t != PacketCESR {
 			return Stream{}, wrongType(t, PacketCESR)
+		}
+		if bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte(cesrStart)) {
+			return Stream{}, fmt.Errorf("%w: white space before the event stream", ErrMalformedPacket)
 		}
 		return Stream{}, fmt.Errorf("%w: not a keri event stream (want %s…)", ErrMalformedPacket, cesrStart)
 	}
@@ -517,7 +538,7 @@ func ParseCESR(b []byte) (Stream, error) {
 	if err != nil {
 		return Stream{}, fmt.Errorf("%w: event stream: %w", ErrMalformedPacket, err)
 	}
-	return Stream{Raw: bytes.Clone(raw), Messages: msgs}, nil
+	return Stream{Raw: bytes.Clone(raw), Messages: msgs, Trailing: trailing}, nil
 }
 
 // String renders a packet type for flags and messages.

@@ -335,10 +335,19 @@ func TestParseCESRHostile(t *testing.T) {
 		{"garbage after", s + "xyz", ErrMalformedPacket},
 		{"oversized", s + strings.Repeat(" ", MaxCESRSize), ErrPacketTooLarge},
 	})
-	got, err := ParseCESR([]byte("\n" + s + "\n"))
-	if err != nil || !bytes.Equal(got.Raw, stream) || len(got.Messages) != 1 || got.Messages[0].Event.SAID() != ev.SAID() {
-		t.Fatalf("stream with a final newline: %v", err)
+	got, err := ParseCESR([]byte(s + "\r\n \n"))
+	if err != nil || !bytes.Equal(got.Raw, stream) || len(got.Messages) != 1 || got.Messages[0].Event.SAID() != ev.SAID() || got.Trailing != 4 {
+		t.Fatalf("stream with a final CR LF, space and LF: %+v %v", got, err)
 	}
+	if got, err := ParseCESR(stream); err != nil || got.Trailing != 0 {
+		t.Fatalf("stream without trailing space: %+v %v", got, err)
+	}
+	// Only CR, LF and space after the stream are tolerated.
+	runHostile(t, func(b []byte) error { _, err := ParseCESR(b); return err }, []hostile{
+		{"a leading newline", "\n" + s, ErrMalformedPacket},
+		{"a trailing tab", s + "\t", ErrMalformedPacket},
+		{"a trailing NUL", s + "\n\x00", ErrMalformedPacket},
+	})
 }
 
 func TestParseCardAsPacket(t *testing.T) {
