@@ -206,6 +206,13 @@ func (d *Device) toCeremony(cer *ceremony.Ceremony, pk transport.Packet, explici
 // signaturesFor adds an envelope's signatures to cer. A late envelope (the
 // ceremony is closed) is no fault of the file.
 func (d *Device) signaturesFor(cer *ceremony.Ceremony, env transport.Signatures, explicit bool) ([]api.Notice, error) {
+	if !explicit && env.SAID != cer.SAID() {
+		// Another proposal reused this ceremony's id: the envelope may be
+		// good for the devices that hold that one, so it stays in the
+		// shared folder.
+		return []api.Notice{notice(cer.ID(), "the signature of %s names event %s, ceremony %s here signs %s: left in the drop folder for the devices of that event",
+			env.Signer, env.SAID, ShortID(cer.ID()), cer.SAID())}, nil
+	}
 	_, intakes, err := deliverSignatures(cer, env)
 	if isNotCollecting(err) && len(intakes) == 0 {
 		if explicit {
@@ -240,6 +247,10 @@ func (d *Device) abortFor(cer *ceremony.Ceremony, a transport.Abort, explicit bo
 			return []api.Notice{notice(cer.ID(), "ceremony %s is %s already", ShortID(cer.ID()), cer.State())}, nil
 		}
 		return nil, nil
+	}
+	if !explicit && a.SAID != cer.SAID() {
+		return []api.Notice{notice(cer.ID(), "the abort record of %s names event %s, ceremony %s here signs %s: left in the drop folder",
+			a.By, a.SAID, ShortID(cer.ID()), cer.SAID())}, nil
 	}
 	if err := d.applyAbortRecord(cer, a); err != nil {
 		return nil, err

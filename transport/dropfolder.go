@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keremony/keremony/internal/fileio"
+	"github.com/keremony/keremony/internal/safetext"
 )
 
 // Drop-folder errors. Events carry them wrapped with %w.
@@ -75,8 +76,9 @@ type fileState struct {
 	sum   [32]byte
 }
 
-// NewDropFolder watches dir, handing files of at most MaxMessageSize bytes
-// to handler. The directory must exist.
+// NewDropFolder watches dir, handing files of at most MaxPacketSize bytes
+// (the largest packet of any kind: the handler applies each kind's own
+// limit) to handler. The directory must exist.
 func NewDropFolder(dir string, handler func(name string, data []byte) error) (*DropFolder, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -91,7 +93,7 @@ func NewDropFolder(dir string, handler func(name string, data []byte) error) (*D
 	return &DropFolder{
 		dir:     dir,
 		handler: handler,
-		maxSize: MaxMessageSize,
+		maxSize: MaxPacketSize,
 		pending: map[string]fileState{},
 		done:    map[string]fileState{},
 	}, nil
@@ -203,9 +205,13 @@ func (d *DropFolder) ingest(name string, st fileState) (DropEvent, bool) {
 	return DropEvent{Name: name, Accepted: true}, true
 }
 
+// ReasonSuffix names the text file written next to a file moved to
+// rejected/: why it was refused.
+const ReasonSuffix = ".reason.txt"
+
 // reject moves a refused file into rejected/ (renaming it if that name is
-// taken) and records it; if it cannot be moved, the record alone keeps it
-// from being retried until it changes.
+// taken), writes the reason next to it, and records it; if it cannot be
+// moved, the record alone keeps it from being retried until it changes.
 func (d *DropFolder) reject(name string, st fileState, cause error) DropEvent {
 	ev := DropEvent{Name: name, Err: cause}
 	rdir := filepath.Join(d.dir, RejectedDir)
@@ -227,6 +233,12 @@ func (d *DropFolder) reject(name string, st fileState, cause error) DropEvent {
 		return ev
 	}
 	ev.MovedTo = target
+	// The reason is outside text (it may quote the file's name and
+	// contents): shown through safetext, so that reading it with cat
+	// cannot steer a terminal. A name too long for the suffix keeps the
+	// reason in the event only.
+	reason := fmt.Sprintf("%s was refused at %s:\n%s\n", safetext.Show(name), time.Now().UTC().Format(time.RFC3339), safetext.Show(cause.Error()))
+	_ = fileio.WriteFile(target+ReasonSuffix, []byte(reason), 0o600)
 	return ev
 }
 

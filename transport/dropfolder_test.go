@@ -158,6 +158,11 @@ func TestDropFolderRejects(t *testing.T) {
 	if ev[0].MovedTo != filepath.Join(dir, RejectedDir, "bad.sig.json") {
 		t.Fatalf("moved to %q", ev[0].MovedTo)
 	}
+	// The reason is beside it.
+	reason, err := os.ReadFile(ev[0].MovedTo + ReasonSuffix)
+	if err != nil || !strings.Contains(string(reason), errBadFile.Error()) || !strings.HasPrefix(string(reason), "bad.sig.json was refused at ") {
+		t.Fatalf("reason file: %q %v", reason, err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "bad.sig.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("bad file still in the folder")
 	}
@@ -175,6 +180,38 @@ func TestDropFolderRejects(t *testing.T) {
 	}
 	if h.count("bad.sig.json") != 2 {
 		t.Fatal("handler calls")
+	}
+}
+
+// TestDropFolderReadsEveryPacketSize: the folder hands over files up to
+// the largest packet (a 64 MiB KEL); each kind's own limit is the
+// handler's. It once refused anything over 1 MiB, the KC1 message limit.
+func TestDropFolderReadsEveryPacketSize(t *testing.T) {
+	dir := t.TempDir()
+	h := newHandled()
+	d, _ := NewDropFolder(dir, h.handle)
+	write(t, dir, "kel.cesr", strings.Repeat("x", 3<<20))
+	poll(t, d)
+	if ev := poll(t, d); len(ev) != 1 || !ev[0].Accepted || h.count("kel.cesr") != 1 {
+		t.Fatalf("a 3 MiB file: %+v", ev)
+	}
+}
+
+// TestDropFolderReasonShowsNoControls: the reason beside a refused file
+// quotes its name; the control characters of a hostile name are escaped.
+func TestDropFolderReasonShowsNoControls(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := NewDropFolder(dir, func(string, []byte) error { return errBadFile })
+	name := "x\x1b]0;T\x07\x1b[2Jy.sig"
+	write(t, dir, name, "bad")
+	poll(t, d)
+	ev := poll(t, d)
+	if len(ev) != 1 || ev[0].MovedTo == "" {
+		t.Fatalf("events %+v", ev)
+	}
+	reason, err := os.ReadFile(ev[0].MovedTo + ReasonSuffix)
+	if err != nil || strings.ContainsAny(string(reason), "\x1b\x07") || !strings.Contains(string(reason), `x\x1b]0;T\x07\x1b[2Jy.sig`) {
+		t.Fatalf("reason file: %q %v", reason, err)
 	}
 }
 
