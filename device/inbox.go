@@ -20,10 +20,15 @@ import (
 	"github.com/keremony/keremony/transport"
 )
 
-// Bounds of what a device keeps in memory for packets that arrive.
+// Bounds of what a device keeps in memory for packets that arrive. Anyone
+// can make member cards (a card needs only a fresh key), so the inbox is
+// bounded per sender and in all, always keeping the newest; proposals for
+// this device's groups (signed by a key of the group) are never displaced
+// by anything but newer proposals of the same signer.
 const (
-	maxInbox = 1024 // inbox items
-	maxHeld  = 1024 // signatures and abort records held for unknown ceremonies
+	maxInbox     = 1024 // inbox items other than proposals for this device's groups
+	maxPerSender = 16   // items of one sender: a card's key, a contribution's or proposal's signer
+	maxHeld      = 1024 // signatures and abort records held for unknown ceremonies
 )
 
 // inbox is what arrived and waits: items for the user, the proposals seen,
@@ -41,10 +46,13 @@ func newInbox() inbox {
 	return inbox{seen: map[string]*Incoming{}, held: map[string][]heldPacket{}}
 }
 
-// inboxEntry is an inbox item and the key that de-duplicates it.
+// inboxEntry is an inbox item, the key that de-duplicates it, its sender
+// and whether it is a proposal for this device's groups (kept).
 type inboxEntry struct {
-	key  string
-	item api.InboxItem
+	key    string
+	sender string
+	kept   bool
+	item   api.InboxItem
 }
 
 // heldPacket is a signature envelope or abort record for a ceremony this
@@ -58,16 +66,54 @@ func notice(ceremonyID, format string, a ...any) api.Notice {
 	return api.Notice{Ceremony: ceremonyID, Text: fmt.Sprintf(format, a...)}
 }
 
-// addItem adds an item under key; an item of the same key is replaced. It
-// reports false when the inbox is full.
-func (d *Device) addItem(key string, it api.InboxItem) bool {
+// addItem adds an item of sender under key (an item of the same key is
+// replaced); kept marks a proposal for this device's groups. The inbox
+// keeps the newest: past maxPerSender the sender's oldest item gives way,
+// past maxInbox the oldest item that is not kept. It says what gave way.
+func (d *Device) addItem(key, sender string, kept bool, it api.InboxItem) []api.Notice {
 	d.removeItem(key)
-	if len(d.items) >= maxInbox {
-		return false
-	}
 	it.At = d.now()
-	d.items = append(d.items, inboxEntry{key: key, item: it})
-	return true
+	d.items = append(d.items, inboxEntry{key: key, sender: sender, kept: kept, item: it})
+	var ns []api.Notice
+	evict := func(match func(inboxEntry) bool, why string) {
+		i := slices.IndexFunc(d.items, match)
+		if i < 0 || i == len(d.items)-1 {
+			return
+		}
+		e := d.items[i]
+		d.items = slices.Delete(d.items, i, i+1)
+		if e.item.Kind == api.InboxProposal {
+			d.forget(e.item.ID)
+		}
+		ns = append(ns, api.Notice{Text: fmt.Sprintf("%s: the oldest %s (%s, from %s) left the inbox for a newer one", why, e.item.Kind, e.item.Label, e.item.Source)})
+	}
+	n := 0
+	for _, e := range d.items {
+		if e.sender == sender {
+			n++
+		}
+	}
+	if n > maxPerSender {
+		evict(func(e inboxEntry) bool { return e.sender == sender }, fmt.Sprintf("more than %d packets of one sender", maxPerSender))
+	}
+	n = 0
+	for _, e := range d.items {
+		if !e.kept {
+			n++
+		}
+	}
+	if n > maxInbox {
+		evict(func(e inboxEntry) bool { return !e.kept }, "inbox full")
+	}
+	return ns
+}
+
+// forget drops an inbox proposal from the proposals seen (those made on
+// this device stay).
+func (d *Device) forget(ref string) {
+	if in := d.seen[ref]; in != nil && in.Source != thisDevice {
+		delete(d.seen, ref)
+	}
 }
 
 func (d *Device) removeItem(key string) {

@@ -102,11 +102,9 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 		return nil, nil
 	}
 	it := api.InboxItem{Kind: api.InboxProposal, Source: source, Label: d.proposalLabel(in), ID: id, From: in.Packet.From}
-	if !d.addItem("proposal/"+id, it) {
-		return []api.Notice{notice(id, "inbox full: proposal %s not kept", ShortID(id))}, nil
-	}
 	d.seen[id] = in
-	return []api.Notice{notice(id, "proposal %s (%s) in the inbox", ShortID(id), it.Label)}, nil
+	ns := d.addItem("proposal/"+id, "proposal/"+in.Packet.From, d.concerns(in), it)
+	return append(ns, notice(id, "proposal %s (%s) in the inbox", ShortID(id), it.Label)), nil
 }
 
 // concerns reports whether a member of this device takes part in a
@@ -152,10 +150,8 @@ func (d *Device) takeCard(source string, card transport.Card) ([]api.Notice, err
 	if _, dup := d.item(key); dup {
 		return nil, nil
 	}
-	if !d.addItem(key, api.InboxItem{Kind: api.InboxCard, Source: source, Label: card.Label, Card: card.Card}) {
-		return []api.Notice{notice("", "inbox full: the member card of %s was not kept", card.Label)}, nil
-	}
-	return []api.Notice{notice("", "member card of %s in the inbox", card.Label)}, nil
+	ns := d.addItem(key, card.Key, false, api.InboxItem{Kind: api.InboxCard, Source: source, Label: card.Label, Card: card.Card})
+	return append(ns, notice("", "member card of %s in the inbox", card.Label)), nil
 }
 
 // takeContribution puts a rotation contribution in the inbox (a newer one
@@ -185,14 +181,12 @@ func (d *Device) takeContribution(source string, t transport.Contribution, expli
 	if old, dup := d.item(key); dup && old.Contribution == cc {
 		return nil, nil
 	}
-	if !d.addItem(key, api.InboxItem{Kind: api.InboxContribution, Source: source, Label: t.Label, ID: t.Group, Contribution: cc}) {
-		return []api.Notice{notice("", "inbox full: the contribution of %s was not kept", t.Label)}, nil
-	}
+	ns := d.addItem(key, t.Signer, false, api.InboxItem{Kind: api.InboxContribution, Source: source, Label: t.Label, ID: t.Group, Contribution: cc})
 	text := fmt.Sprintf("rotation contribution of %s to %s in the inbox", t.Label, d.nameOf(t.Group))
 	if !slices.Contains(st.Keys, t.Signer) {
 		text += fmt.Sprintf("; it is signed by %s, not a current key of the group: make sure it came from %s", t.Signer, t.Label)
 	}
-	return []api.Notice{{Text: text}}, nil
+	return append(ns, api.Notice{Text: text}), nil
 }
 
 // takeStream imports a final event or KEL through authenticated replay
@@ -374,11 +368,14 @@ func (d *Device) adoptAlias(in *Incoming) {
 // proposed remembers the proposal packet of a ceremony made here and puts
 // it in the drop folder.
 func (d *Device) proposed(cer *ceremony.Ceremony, pk transport.Proposal) {
-	if in, err := incomingOf("this device", pk); err == nil {
+	if in, err := incomingOf(thisDevice, pk); err == nil {
 		d.seen[cer.ID()] = in
 	}
 	d.dropLater(cer.ID(), "the proposal", proposalName(cer.ID()), pk.Marshal())
 }
+
+// thisDevice is the source of the proposals made here.
+const thisDevice = "this device"
 
 func proposalName(id string) string { return dropName("proposal", fileID(id)) + ".json" }
 
