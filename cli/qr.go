@@ -312,6 +312,10 @@ func qrReceive(sub string, args []string, stdin io.Reader, stdout, stderr io.Wri
 		safetext.Fprintf(stderr, "%s%v\n", prefix, err)
 		return 1
 	}
-	safetext.Fprintf(stderr, "%sreceived %d bytes (type %s, MID %s)\n", prefix, len(msg), typ, r.Progress().MID)
+	p := r.Progress()
+	safetext.Fprintf(stderr, "%sreceived %d bytes (type %s, MID %s)\n", prefix, len(msg), typ, p.MID)
+	if p.Discarded > 0 {
+		safetext.Fprintf(stderr, "%s%d frames of this MID did not belong to the message and were discarded\n", prefix, p.Discarded)
+	}
 	return 0
 }

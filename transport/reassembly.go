@@ -1,12 +1,8 @@
 package transport
 
 import (
-	"bytes"
-	"compress/flate"
-	"errors"
 	"fmt"
-	"io"
-	"math/bits"
+	"slices"
 )
 
 // Progress describes the message a Receiver is collecting.
@@ -20,6 +16,14 @@ type Progress struct {
 	Frames       int       // frames accepted for this message, duplicates included
 	New          bool      // the last accepted frame brought new information
 	Done         bool      // the message is complete and verified
+	// Contradicting counts the frames held as candidates because they
+	// contradict the others (one of them is bogus); the message completes
+	// from whichever consistent set reassembles to its MID.
+	Contradicting int
+	// Discarded counts, once the message is complete, the frames that
+	// turned out not to belong to it: parts that disagree with it, and
+	// frames of its MID in another shape (type, n or F).
+	Discarded int
 }
 
 // Fraction returns the share of the message's information held, in
@@ -46,53 +50,100 @@ func (p Progress) String() string {
 	if p.Mixed > 0 {
 		s += fmt.Sprintf(" + %d mixed", p.Mixed)
 	}
+	if p.Contradicting > 0 && !p.Done {
+		s += fmt.Sprintf(", %d contradicting", p.Contradicting)
+	}
 	if p.Done {
 		s += ", complete"
+		if p.Discarded > 0 {
+			s += fmt.Sprintf(" (%d frames discarded)", p.Discarded)
+		}
 	}
 	return s
 }
 
 // Receiver reassembles one KC1 message from frames arriving in any order,
 // pure or fountain, with duplicates and losses. It decodes fountain parts
-// by GF(2) elimination. Frames of another message are refused with
-// ErrOtherMessage and never mixed in; call Reset to switch. Every refused
-// frame leaves the collected state exactly as it was. The zero value is
-// ready to use. A Receiver is not safe for concurrent use.
+// by GF(2) elimination. Frames of another MID are refused with
+// ErrOtherMessage and never mixed in; call Reset to switch. A frame of the
+// message's MID trusts nothing for having come first: one in another shape
+// (type, n or F, as after a density change on the sender, or a bogus frame)
+// starts a candidate collection beside the first, and a part that
+// contradicts the others is held as a candidate too (see collection); the
+// message completes as soon as some consistent set of parts reassembles to
+// the MID, and Progress counts the frames discarded. Every refused frame
+// leaves the collected state exactly as it was. The zero value is ready to
+// use. A Receiver is not safe for concurrent use.
 type Receiver struct {
-	c *collection
+	mid   string
+	cands []*collection // by shape, in order of arrival; at most maxShapes
+	done  *collection
+	// other counts the frames of the MID in a shape other than the one
+	// that completed.
+	other int
 }
+
+// maxShapes bounds the candidate collections of one MID.
+const maxShapes = 4
 
 // NewReceiver returns an empty Receiver.
 func NewReceiver() *Receiver { return &Receiver{} }
 
 // Reset forgets the current message.
-func (r *Receiver) Reset() { r.c = nil }
+func (r *Receiver) Reset() { *r = Receiver{} }
+
+// best is the collection whose progress is shown: the completed one, else
+// the candidate holding the most information (the earliest on a tie).
+func (r *Receiver) best() *collection {
+	if r.done != nil {
+		return r.done
+	}
+	var b *collection
+	for _, c := range r.cands {
+		if b == nil || len(c.dec.rows)*b.n > len(b.dec.rows)*c.n {
+			b = c
+		}
+	}
+	return b
+}
 
 // Progress reports the current collection.
 func (r *Receiver) Progress() Progress {
-	if r.c == nil {
+	c := r.best()
+	if c == nil {
 		return Progress{}
 	}
-	return r.c.progress()
+	p := c.progress()
+	if r.done != nil {
+		p.Discarded += r.other
+	} else {
+		for _, o := range r.cands {
+			if o != c {
+				p.Frames += o.count
+			}
+		}
+	}
+	return p
 }
 
 // Message returns the reassembled message once Progress().Done is true.
 // The returned slice must not be modified.
 func (r *Receiver) Message() (FrameType, []byte, bool) {
-	if r.c == nil || !r.c.done {
+	if r.done == nil {
 		return 0, nil, false
 	}
-	return r.c.typ, r.c.msg, true
+	return r.done.typ, r.done.msg, true
 }
 
 // Have reports which fragments are known, for a per-fragment progress strip.
 func (r *Receiver) Have() []bool {
-	if r.c == nil {
+	c := r.best()
+	if c == nil {
 		return nil
 	}
-	h := make([]bool, r.c.n)
+	h := make([]bool, c.n)
 	for i := range h {
-		h[i] = r.c.known(i)
+		h[i] = c.known(i)
 	}
 	return h
 }
@@ -107,40 +158,58 @@ func (r *Receiver) Add(line string) (Progress, error) {
 }
 
 // AddFrame adds a parsed frame and returns the new progress. Errors wrap
-// ErrOtherMessage (another MID or type; with ErrFragmentSize too when only n
-// or F differ, as after a density change on the sender), ErrBadChecksum
-// (the completed message does not verify, or the part contradicts held
-// fragments), ErrMessageTooLarge or ErrFrameSyntax. On error the state is
+// ErrOtherMessage (another MID; with ErrFragmentSize when the MID already
+// has as many shapes as a receiver keeps), ErrBadChecksum (a collection
+// holds as many frames as it may and none of their consistent sets
+// reassembles), ErrMessageTooLarge or ErrFrameSyntax. On error the state is
 // unchanged and the returned progress is the unchanged one.
 func (r *Receiver) AddFrame(f Frame) (Progress, error) {
 	if err := checkFrame(f); err != nil {
 		return r.Progress(), err
 	}
-	if r.c == nil {
+	if r.mid != "" && f.MID != r.mid {
+		return r.Progress(), fmt.Errorf("%w: frame %d of message %s while collecting %s (reset to switch)", ErrOtherMessage, f.Seq, f.MID, r.mid)
+	}
+	shape := func(c *collection) bool { return c.typ == f.Type && c.n == f.Total && c.fsize == len(f.Data) }
+	if r.done != nil {
+		if shape(r.done) {
+			_ = r.done.add(f)
+		} else {
+			r.other++
+		}
+		return r.Progress(), nil
+	}
+	i := slices.IndexFunc(r.cands, shape)
+	if i < 0 {
+		if len(r.cands) >= maxShapes {
+			return r.Progress(), fmt.Errorf("%w: %w: frame %d of message %s has %d fragments of %d bytes (type %s), and %d other shapes of it are held already (reset to start over)",
+				ErrOtherMessage, ErrFragmentSize, f.Seq, f.MID, f.Total, len(f.Data), f.Type, maxShapes)
+		}
 		c, err := newCollection(f)
 		if err != nil {
-			return Progress{}, err
+			return r.Progress(), err
 		}
-		if err := c.add(f); err != nil {
-			return Progress{}, err
-		}
-		r.c = c
-		return c.progress(), nil
+		r.cands = append(r.cands, c)
+		i = len(r.cands) - 1
 	}
-	c := r.c
-	switch {
-	case f.MID != c.mid:
-		return c.progress(), fmt.Errorf("%w: frame %d of message %s while collecting %s (reset to switch)", ErrOtherMessage, f.Seq, f.MID, c.mid)
-	case f.Type != c.typ:
-		return c.progress(), fmt.Errorf("%w: frame %d of message %s has type %s, collecting type %s", ErrOtherMessage, f.Seq, f.MID, f.Type, c.typ)
-	case f.Total != c.n || len(f.Data) != c.fsize:
-		return c.progress(), fmt.Errorf("%w: %w: frame %d of message %s has %d fragments of %d bytes, collecting %d of %d (the sender's density changed; reset to switch)",
-			ErrOtherMessage, ErrFragmentSize, f.Seq, f.MID, f.Total, len(f.Data), c.n, c.fsize)
-	}
+	c := r.cands[i]
 	if err := c.add(f); err != nil {
-		return c.progress(), err
+		if len(c.frames) == 0 && c.count == 0 {
+			r.cands = slices.Delete(r.cands, i, i+1)
+		}
+		return r.Progress(), err
 	}
-	return c.progress(), nil
+	r.mid = f.MID
+	if c.done {
+		r.done = c
+		for _, o := range r.cands {
+			if o != c {
+				r.other += o.count
+			}
+		}
+		r.cands = nil
+	}
+	return r.Progress(), nil
 }
 
 // checkFrame validates a Frame built by a caller rather than by ParseFrame.
@@ -157,243 +226,4 @@ func checkFrame(f Frame) error {
 	}
 	_, err := midChecksum(f.MID)
 	return err
-}
-
-// The decoder is GF(2) elimination: every accepted part is an equation
-// "XOR of the fragments in S = data", kept in reduced row echelon form, so a
-// message completes as soon as the parts received span all n fragments
-// (the optimum for any subset of parts; a peeling decoder can need more).
-// Rows are only modified while the rank stays below n-1; the part that
-// would complete the message is solved into fresh buffers and committed
-// only if the message verifies, so a failed Add changes nothing.
-
-// row is one equation: bits is the set of fragments, data their XOR.
-type row struct {
-	bits   []uint64
-	data   []byte
-	weight int // number of fragments in bits
-}
-
-type collection struct {
-	typ      FrameType
-	mid      string
-	checksum uint32
-	n        int
-	fsize    int
-	chooser  *fragmentChooser
-
-	rows     []*row
-	pivotRow []int // fragment index -> position in rows, or -1
-	held     int   // rows of weight 1: fragments known
-
-	frames  int
-	lastNew bool
-	done    bool
-	msg     []byte
-}
-
-func newCollection(f Frame) (*collection, error) {
-	sum, err := midChecksum(f.MID)
-	if err != nil {
-		return nil, err
-	}
-	c := &collection{
-		typ:      f.Type,
-		mid:      f.MID,
-		checksum: sum,
-		n:        f.Total,
-		fsize:    len(f.Data),
-		chooser:  newFragmentChooser(f.Total),
-		pivotRow: make([]int, f.Total),
-	}
-	for i := range c.pivotRow {
-		c.pivotRow[i] = -1
-	}
-	return c, nil
-}
-
-func (c *collection) progress() Progress {
-	p := Progress{
-		Type:         c.typ,
-		MID:          c.mid,
-		Total:        c.n,
-		FragmentSize: c.fsize,
-		Held:         c.held,
-		Mixed:        len(c.rows) - c.held,
-		Frames:       c.frames,
-		New:          c.lastNew,
-		Done:         c.done,
-	}
-	if c.done {
-		p.Held, p.Mixed = c.n, 0
-	}
-	return p
-}
-
-func (c *collection) known(i int) bool {
-	if c.done {
-		return true
-	}
-	r := c.pivotRow[i]
-	return r >= 0 && c.rows[r].weight == 1
-}
-
-// accept records an accepted frame.
-func (c *collection) accept(isNew bool) {
-	c.frames++
-	c.lastNew = isNew
-}
-
-// add processes one frame already checked to belong to this collection.
-// It changes nothing when it returns an error.
-func (c *collection) add(f Frame) error {
-	if c.done {
-		c.accept(false)
-		return nil
-	}
-	words := (c.n + 63) / 64
-	v := make([]uint64, words)
-	for _, i := range c.chooser.choose(f.Seq, c.checksum) {
-		v[i/64] |= 1 << (i % 64)
-	}
-	d := append([]byte(nil), f.Data...)
-	// Reduce by the rows whose pivots v contains. A row has no other pivot
-	// column, so XORing it only clears its own pivot among pivot columns:
-	// one pass over v's bits as they were suffices.
-	for w := range v {
-		for x := v[w]; x != 0; x &= x - 1 {
-			col := w*64 + bits.TrailingZeros64(x)
-			if r := c.pivotRow[col]; r >= 0 {
-				xorWords(v, c.rows[r].bits)
-				xorInto(d, c.rows[r].data)
-			}
-		}
-	}
-	p := lowestBit(v)
-	if p < 0 {
-		if !allZero(d) {
-			return fmt.Errorf("%w: part %d of message %s contradicts the parts already held", ErrBadChecksum, f.Seq, c.mid)
-		}
-		c.accept(false)
-		return nil
-	}
-	if len(c.rows) == c.n-1 {
-		return c.complete(p, d)
-	}
-	// Eliminate column p from the other rows, then insert the new row.
-	nw := popcount(v)
-	for _, r := range c.rows {
-		if r.bits[p/64]&(1<<(p%64)) == 0 {
-			continue
-		}
-		xorWords(r.bits, v)
-		xorInto(r.data, d)
-		r.weight = popcount(r.bits)
-		if r.weight == 1 {
-			c.held++
-		}
-	}
-	c.pivotRow[p] = len(c.rows)
-	c.rows = append(c.rows, &row{bits: v, data: d, weight: nw})
-	if nw == 1 {
-		c.held++
-	}
-	c.accept(true)
-	return nil
-}
-
-// complete solves the system that the new row (pivot p, which is then the
-// only non-pivot column, so the reduced row is fragment p alone) brings to
-// full rank, verifies the message and commits it.
-func (c *collection) complete(p int, d []byte) error {
-	frags := make([][]byte, c.n)
-	frags[p] = d
-	for col, ri := range c.pivotRow {
-		if ri < 0 {
-			continue
-		}
-		r := c.rows[ri]
-		if r.bits[p/64]&(1<<(p%64)) == 0 {
-			frags[col] = r.data
-			continue
-		}
-		x := append([]byte(nil), r.data...)
-		xorInto(x, d)
-		frags[col] = x
-	}
-	msg, err := c.assemble(frags)
-	if err != nil {
-		return err
-	}
-	c.msg = msg
-	c.done = true
-	c.rows, c.pivotRow = nil, nil
-	c.accept(true)
-	return nil
-}
-
-func xorWords(dst, src []uint64) {
-	for i := range dst {
-		dst[i] ^= src[i]
-	}
-}
-
-func lowestBit(v []uint64) int {
-	for w, x := range v {
-		if x != 0 {
-			return w*64 + bits.TrailingZeros64(x)
-		}
-	}
-	return -1
-}
-
-func popcount(v []uint64) int {
-	n := 0
-	for _, x := range v {
-		n += bits.OnesCount64(x)
-	}
-	return n
-}
-
-// assemble concatenates the fragments, inflates them with a size cap and
-// checks padding and MID.
-func (c *collection) assemble(frags [][]byte) ([]byte, error) {
-	z := make([]byte, 0, c.n*c.fsize)
-	for _, f := range frags {
-		z = append(z, f...)
-	}
-	br := bytes.NewReader(z)
-	fr := flate.NewReader(br)
-	var out bytes.Buffer
-	_, err := io.Copy(&out, io.LimitReader(fr, MaxMessageSize+1))
-	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%w: message %s: reassembled data is truncated", ErrBadChecksum, c.mid)
-		}
-		return nil, fmt.Errorf("%w: message %s: reassembled data does not inflate: %v", ErrBadChecksum, c.mid, err)
-	}
-	if out.Len() > MaxMessageSize {
-		return nil, fmt.Errorf("%w: message %s inflates beyond %d bytes", ErrMessageTooLarge, c.mid, MaxMessageSize)
-	}
-	rest := z[len(z)-br.Len():]
-	if !allZero(rest) {
-		return nil, fmt.Errorf("%w: message %s: non-zero bytes after the compressed data", ErrBadChecksum, c.mid)
-	}
-	if len(rest) >= c.fsize && c.n > 1 {
-		return nil, fmt.Errorf("%w: message %s: a whole fragment of padding", ErrBadChecksum, c.mid)
-	}
-	msg := out.Bytes()
-	if got := MessageID(msg); got != c.mid {
-		return nil, fmt.Errorf("%w: message %s reassembled to bytes whose id is %s", ErrBadChecksum, c.mid, got)
-	}
-	return msg, nil
-}
-
-func allZero(b []byte) bool {
-	for _, v := range b {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -214,10 +214,14 @@ func (r *receiveScreen) frame(text, source string) tea.Cmd {
 	r.prog = transport.Progress{}
 	r.doneMID, r.ignored = p.MID, 0
 	r.last, r.lastErr = fmt.Sprintf("message %s complete (%d frames): importing…", p.MID, p.Frames), false
+	discarded := p.Discarded
 	return r.c.work("importing", func(b Backend) tea.Msg {
 		ns, err := b.Receive(source, data)
 		if err != nil {
 			return errMsg{source, fmt.Errorf("%w: %w", errImport, err)}
+		}
+		if discarded > 0 {
+			ns = append(ns, Notice{Text: fmt.Sprintf("%d frames of this message's id did not belong to it and were discarded", discarded)})
 		}
 		return received{ns}
 	})
@@ -243,6 +247,9 @@ func (r *receiveScreen) View() string {
 		p := r.prog
 		if p.Total > 0 {
 			b.WriteString(fmt.Sprintf("frames: %d received, %d of %d parts known %s\n", p.Frames, p.Held, p.Total, bar(p.Fraction(), 20)))
+			if p.Contradicting > 0 {
+				b.WriteString(st.Warn.Render(fmt.Sprintf("%d frames contradict the others: held aside until the message checks out", p.Contradicting)) + "\n")
+			}
 		} else if r.last == "" {
 			b.WriteString(st.Subtle.Render("Point a keyboard-wedge scanner at the other screen (each frame ends with\nenter), or type a frame. Frames may come in any order; repeats are fine.") + "\n")
 		}
