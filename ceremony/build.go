@@ -484,6 +484,9 @@ func checkLabel(label string, i int, seen map[string]bool) error {
 	case seen[label]:
 		return fmt.Errorf("%w: label %q is used twice", ErrInvalidParams, label)
 	}
+	if err := checkLabelText("label", label); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidParams, err)
+	}
 	seen[label] = true
 	return nil
 }

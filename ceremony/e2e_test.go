@@ -40,7 +40,7 @@ func TestE2ESingleSig(t *testing.T) {
 	wantKeyState(t, d, prefix, 0, keysOf(solo.keys[0]), digsOf(solo.keys[1]))
 
 	st, _ := d.store.State(prefix)
-	rp, err := ProposeRotation(st, RotationParams{Prefix: prefix, Members: []Contribution{solo.rotate(1)}, Kt: kel.IntThreshold(1), Nt: kel.IntThreshold(1)})
+	rp, err := ProposeRotation(st, signedParts(RotationParams{Prefix: prefix, Members: []Contribution{solo.rotate(1)}, Kt: kel.IntThreshold(1), Nt: kel.IntThreshold(1)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func rotate2of2(t *testing.T, g group, i int, extra ...Contribution) (*Ceremony,
 	t.Helper()
 	st, _ := g.a.store.State(g.prefix)
 	members := append([]Contribution{g.a.m.rotate(i), g.b.m.rotate(i)}, extra...)
-	p, err := ProposeRotation(st, RotationParams{Prefix: g.prefix, Members: members, Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
+	p, err := ProposeRotation(st, signedParts(RotationParams{Prefix: g.prefix, Members: members, Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,8 +304,8 @@ func TestE2EGrowTo2of3(t *testing.T) {
 			t.Fatalf("contribution %+v: %v", c, err)
 		}
 	}
-	p, err := ProposeRotation(st, RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(1), g.b.m.rotate(1), joinCarol},
-		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
+	p, err := ProposeRotation(st, signedParts(RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(1), g.b.m.rotate(1), joinCarol},
+		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,8 +332,8 @@ func TestE2EGrowTo2of3(t *testing.T) {
 
 	// rot2: all three reveal; bob and carol sign, alice is away.
 	st, _ = g.a.store.State(g.prefix)
-	p2, err := ProposeRotation(st, RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(2), g.b.m.rotate(2), carol.rotate(0)},
-		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
+	p2, err := ProposeRotation(st, signedParts(RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(2), g.b.m.rotate(2), carol.rotate(0)},
+		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ func TestE2EWeighted(t *testing.T) {
 	}
 
 	// Weighted rotation: ann alone (1/2) meets neither; ann and ben do.
-	rp, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{ms[0].rotate(1), ms[1].rotate(1), ms[2].rotate(1)}, Kt: w, Nt: w})
+	rp, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{ms[0].rotate(1), ms[1].rotate(1), ms[2].rotate(1)}, Kt: w, Nt: w}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,8 +476,8 @@ func TestE2EPartialRotationReserve(t *testing.T) {
 	// digest for keys[1] is carried unexposed).
 	st, _ := a.store.State(prefix)
 	reserve := Contribution{Label: "carol", Role: RoleReserve, Prior: carol.keys[1].Dig()}
-	r1, err := ProposeRotation(st, RotationParams{Prefix: prefix, Members: []Contribution{alice.rotate(1), bob.rotate(1), reserve},
-		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
+	r1, err := ProposeRotation(st, signedParts(RotationParams{Prefix: prefix, Members: []Contribution{alice.rotate(1), bob.rotate(1), reserve},
+		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,8 +507,8 @@ func TestE2EPartialRotationReserve(t *testing.T) {
 	// rot2: carol returns first (prior n[2] → k[0]), alice moves to k[1]
 	// (prior n[0]); bob stays out and keeps his commitment in reserve.
 	st, _ = c.store.State(prefix)
-	r2, err := ProposeRotation(st, RotationParams{Prefix: prefix, Members: []Contribution{carol.rotate(1), alice.rotate(2),
-		{Label: "bob", Role: RoleReserve, Prior: bob.keys[2].Dig()}}, Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
+	r2, err := ProposeRotation(st, signedParts(RotationParams{Prefix: prefix, Members: []Contribution{carol.rotate(1), alice.rotate(2),
+		{Label: "bob", Role: RoleReserve, Prior: bob.keys[2].Dig()}}, Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,8 @@ var (
 	ErrDoesNotChain      = errors.New("proposal does not chain on the local kel")
 	ErrAnchorConflict    = errors.New("seal contradicts an event this device holds")
 	ErrReviewRequired    = errors.New("signing requires a review that passed")
+	ErrUnsigned          = errors.New("proposal is not signed by its proposer")
+	ErrUnboundLabel      = errors.New("member label is not bound by a signed card or contribution")
 
 	// Signature intake and local signing.
 	ErrWrongCeremony   = errors.New("signature belongs to another ceremony")

@@ -67,15 +67,62 @@ type member struct {
 func newMember(name string, n int) *member {
 	m := &member{name: name, journal: &journal{signed: map[string]string{}}}
 	for i := 0; i < n; i++ {
-		seed := sha256.Sum256([]byte(fmt.Sprintf("ceremony-test/%s#%d", name, i)))
-		m.keys = append(m.keys, &fakeSigner{name: fmt.Sprintf("%s#%d", name, i), priv: ed25519.NewKeyFromSeed(seed[:]), journal: m.journal})
+		m.keys = append(m.keys, &fakeSigner{name: fmt.Sprintf("%s#%d", name, i), priv: testKey(name, i), journal: m.journal})
 	}
 	return m
 }
 
-// card is the member's inception card with keys[i] current.
+// testKey is key i of the test member name (the same in every test).
+func testKey(name string, i int) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte(fmt.Sprintf("ceremony-test/%s#%d", name, i)))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// card is the member's inception card with keys[i] current, signed.
 func (m *member) card(i int) Card {
-	return Card{Label: m.name, Key: m.keys[i].Key(), Next: m.keys[i+1].Dig()}
+	c := Card{Label: m.name, Key: m.keys[i].Key(), Next: m.keys[i+1].Dig()}
+	c.Sig = kel.EncodeSignature(ed25519.Sign(m.keys[i].priv, c.SigningBytes()))
+	return c
+}
+
+// signedParts signs the contributions of a rotation as their members do:
+// one revealing or adding key i of member L is signed by L's key i-1 (the
+// key it held, or i for a key of a member joining now), a member joining
+// through the next commitment carries its card's signature by its key 0; a
+// reserve or a drop is left unsigned. Members are found by label among the
+// test keys (their keys are the same in every test), up to 8 keys each.
+func signedParts(p RotationParams) RotationParams {
+	p.Members = slices.Clone(p.Members)
+	for j, c := range p.Members {
+		keyOf := func(k string) (ed25519.PrivateKey, int) {
+			for i := range 8 {
+				if priv := testKey(c.Label, i); kel.EncodeVerKey(priv.Public().(ed25519.PublicKey)) == k {
+					return priv, i
+				}
+			}
+			return nil, -1
+		}
+		switch c.Role {
+		case RoleRotate, RoleFresh:
+			_, i := keyOf(c.Key)
+			if i < 0 {
+				continue
+			}
+			signer := testKey(c.Label, max(i-1, 0))
+			if c.Role == RoleFresh {
+				signer = testKey(c.Label, i)
+			}
+			c.Signer = kel.EncodeVerKey(signer.Public().(ed25519.PublicKey))
+			c.Sig = kel.EncodeSignature(ed25519.Sign(signer, c.SigningBytes(p.Prefix)))
+		case RoleNextOnly:
+			signer := testKey(c.Label, 0)
+			c.Signer = kel.EncodeVerKey(signer.Public().(ed25519.PublicKey))
+			card := Card{Label: c.Label, Key: c.Signer, Next: c.Next}
+			c.Sig = kel.EncodeSignature(ed25519.Sign(signer, card.SigningBytes()))
+		}
+		p.Members[j] = c
+	}
+	return p
 }
 
 // rotate is the member's contribution revealing keys[i].

@@ -352,8 +352,8 @@ func TestSignLocalGuards(t *testing.T) {
 	}
 	// A review of another event.
 	st, _ := g.a.store.State(g.prefix)
-	other, err := ProposeRotation(st, RotationParams{Prefix: g.prefix, Members: []Contribution{alice.rotate(1), g.b.m.rotate(1)},
-		Kt: kel.IntThreshold(1), Nt: kel.IntThreshold(2)})
+	other, err := ProposeRotation(st, signedParts(RotationParams{Prefix: g.prefix, Members: []Contribution{alice.rotate(1), g.b.m.rotate(1)},
+		Kt: kel.IntThreshold(1), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}

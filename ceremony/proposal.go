@@ -24,6 +24,9 @@ type Proposal struct {
 	Rotation  *RotationParams
 	Anchoring *AnchoringParams
 	Event     []byte // the proposed event's exact body
+	// Proposer is who proposed it and the signature (see Sign); nil
+	// before it is signed.
+	Proposer *Proposer
 }
 
 // ProposeInception builds an inception proposal.
@@ -212,6 +215,7 @@ type proposalWire struct {
 	Inception *inceptionWire `json:"inception,omitempty"`
 	Rotation  *rotationWire  `json:"rotation,omitempty"`
 	Anchoring *anchoringWire `json:"anchoring,omitempty"`
+	Proposer  *Proposer      `json:"proposer,omitempty"`
 }
 
 type inceptionWire struct {
@@ -291,7 +295,7 @@ func (p Proposal) Marshal() ([]byte, error) {
 	if err := checkID(p.ID); err != nil {
 		return nil, err
 	}
-	w := proposalWire{Format: proposalFormat, ID: p.ID, Kind: p.Kind, Event: string(p.Event)}
+	w := proposalWire{Format: proposalFormat, ID: p.ID, Kind: p.Kind, Event: string(p.Event), Proposer: p.Proposer}
 	switch {
 	case p.Inception != nil:
 		i := p.Inception
@@ -332,7 +336,7 @@ func ParseProposal(b []byte) (Proposal, error) {
 	if err := checkID(w.ID); err != nil {
 		return Proposal{}, err
 	}
-	p := Proposal{ID: w.ID, Kind: w.Kind, Event: []byte(w.Event)}
+	p := Proposal{ID: w.ID, Kind: w.Kind, Event: []byte(w.Event), Proposer: w.Proposer}
 	if w.Inception != nil {
 		i := w.Inception
 		p.Inception = &InceptionParams{Members: i.Members, Kt: kel.Threshold(i.Kt), Nt: kel.Threshold(i.Nt),
@@ -353,10 +357,41 @@ func ParseProposal(b []byte) (Proposal, error) {
 	if err := p.checkShape(); err != nil {
 		return Proposal{}, err
 	}
+	if err := p.checkLabels(); err != nil {
+		return Proposal{}, err
+	}
 	if _, err := kel.ParseEvent(p.Event); err != nil {
 		return Proposal{}, fmt.Errorf("%w: event: %w", ErrMalformedProposal, err)
 	}
 	return p, nil
+}
+
+// checkLabels checks the text of every label the proposal carries.
+func (p Proposal) checkLabels() error {
+	var labels []string
+	switch {
+	case p.Inception != nil:
+		for _, c := range p.Inception.Members {
+			labels = append(labels, c.Label)
+		}
+	case p.Rotation != nil:
+		for _, c := range p.Rotation.Members {
+			labels = append(labels, c.Label)
+		}
+	case p.Anchoring != nil:
+		for _, c := range p.Anchoring.Members {
+			labels = append(labels, c.Label)
+		}
+	}
+	for _, l := range labels {
+		if err := checkLabelText("member label", l); err != nil {
+			return err
+		}
+	}
+	if p.Proposer != nil {
+		return checkProposerFields(*p.Proposer)
+	}
+	return nil
 }
 
 // clone copies the proposal's slices so callers cannot alter a ceremony's.
@@ -377,6 +412,10 @@ func (p Proposal) clone() Proposal {
 		a := *p.Anchoring
 		a.Seals, a.Members, a.Documents = slices.Clone(a.Seals), slices.Clone(a.Members), slices.Clone(a.Documents)
 		q.Anchoring = &a
+	}
+	if p.Proposer != nil {
+		pr := *p.Proposer
+		q.Proposer = &pr
 	}
 	return q
 }

@@ -47,8 +47,8 @@ func TestE2ERecoveryRotation(t *testing.T) {
 	late, _ := g.a.propose(op)
 
 	v := g.a.store.Verifier()
-	params := RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(1), g.b.m.rotate(1)},
-		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2), Supersede: 1}
+	params := signedParts(RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(1), g.b.m.rotate(1)},
+		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2), Supersede: 1})
 	base, err := RotationBase(v, params)
 	if err != nil || base.Sn != 0 {
 		t.Fatalf("recovery base %+v %v", base, err)
@@ -173,7 +173,7 @@ func TestE2EDelegatedRotation(t *testing.T) {
 	mustFinalize(t, cd)
 
 	st, _ := dd.store.State(dip.Prefix())
-	rp, err := ProposeRotation(st, RotationParams{Prefix: dip.Prefix(), Members: []Contribution{dora.rotate(1)}, Kt: kel.IntThreshold(1), Nt: kel.IntThreshold(1)})
+	rp, err := ProposeRotation(st, signedParts(RotationParams{Prefix: dip.Prefix(), Members: []Contribution{dora.rotate(1)}, Kt: kel.IntThreshold(1), Nt: kel.IntThreshold(1)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,9 +112,10 @@ func (r *Review) Raw() []byte { return slices.Clone(r.raw) }
 // event from the proposal's declared parameters and the local KEL copy with
 // kel's builders, requires byte equality with the proposed bytes,
 // recomputes the SAID, checks that the event chains on the local copy (for
-// an inception: that the prefix is the SAID and unknown here) and that no
-// event seal contradicts an event held here. local may be nil for an
-// inception.
+// an inception: that the prefix is the SAID and unknown here), that every
+// member's label is bound by its signed card or contribution and agrees
+// with me.Labels (checkLabels), and that no event seal contradicts an event
+// held here. local may be nil for an inception.
 func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, error) {
 	if local == nil {
 		local = kel.NewVerifier()
@@ -134,6 +135,10 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 		}
 	}
 	b, err := rebuildProposed(p, proposed, local)
+	if err != nil {
+		return nil, err
+	}
+	labelWarnings, err := checkLabels(p, me.Labels)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +165,7 @@ func ReviewProposal(p Proposal, local *kel.Verifier, me Reviewer) (*Review, erro
 		r.Recovery = p.Rotation.Supersede != 0
 		r.Supersedes, r.SupersedesText = superseded(ev, local)
 	}
-	r.Warnings = reviewWarnings(r, b, prior, me)
+	r.Warnings = append(reviewWarnings(r, b, prior, me), labelWarnings...)
 	r.passed = true
 	return r, nil
 }

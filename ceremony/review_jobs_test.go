@@ -15,7 +15,7 @@ func TestCheckChain(t *testing.T) {
 	two := kel.IntThreshold(2)
 	v, st := memGroup(t, two, two, nil, a, b)
 	icp := v.Messages(st.Prefix)[0].Event
-	rot, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two})
+	rot, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestRebuildProposed(t *testing.T) {
 	a, b := newMember("alice", 3), newMember("bob", 3)
 	two := kel.IntThreshold(2)
 	v, st := memGroup(t, two, two, nil, a, b)
-	rot, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two})
+	rot, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestReviewWarningsAndYou(t *testing.T) {
 	}
 	dnd := mustPropose(ProposeInception(InceptionParams{Members: []Card{a.card(1), b.card(1)}, Kt: two, Nt: one(), Config: []string{"DND"}}))
 	witness := "B" + newMember("witness", 1).keys[0].Key()[1:]
-	addWitness := mustPropose(ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two, Bt: 1, Adds: []string{witness}}))
+	addWitness := mustPropose(ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two, Bt: 1, Adds: []string{witness}})))
 	noNext := a.reviewer(1)
 	noNext.Next = ""
 	tests := []struct {

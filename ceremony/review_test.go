@@ -1,6 +1,7 @@
 package ceremony
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -16,11 +17,11 @@ func TestReviewRefusesWhatItCannotRebuild(t *testing.T) {
 	a, b, c := newMember("alice", 3), newMember("bob", 3), newMember("carol", 3)
 	v, st := memGroup(t, kel.IntThreshold(2), kel.IntThreshold(2), nil, a, b)
 	two := kel.IntThreshold(2)
-	honest, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two})
+	honest, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: two, Nt: two}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lowered, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: one(), Nt: one()})
+	lowered, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: one(), Nt: one()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,10 @@ func TestReviewRefusesWhatItCannotRebuild(t *testing.T) {
 // is refused.
 func TestReviewSaysYouAreLeftOut(t *testing.T) {
 	a, b, m := newMember("alice", 2), newMember("bob", 2), newMember("mallory", 2)
-	p, err := ProposeInception(InceptionParams{Members: []Card{a.card(0), {Label: "bob", Key: m.keys[0].Key(), Next: m.keys[1].Dig()}},
+	fake := m.card(0) // mallory's own card, calling itself bob
+	fake.Label = "bob"
+	fake.Sig = kel.EncodeSignature(ed25519.Sign(m.keys[0].priv, fake.SigningBytes()))
+	p, err := ProposeInception(InceptionParams{Members: []Card{a.card(0), fake},
 		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
 	if err != nil {
 		t.Fatal(err)
@@ -147,21 +151,21 @@ func TestReviewSaysYouAreLeftOut(t *testing.T) {
 func TestReviewRotationDiff(t *testing.T) {
 	a, b, c, d := newMember("alice", 3), newMember("bob", 3), newMember("carol", 3), newMember("dave", 2)
 	v, st := memGroup(t, kel.IntThreshold(2), kel.IntThreshold(2), nil, a, b, c)
-	p, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{
+	p, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{
 		a.rotate(1),
 		{Label: "dave", Role: RoleFresh, Key: d.keys[0].Key(), Next: d.keys[1].Dig()},
 		{Label: "carol", Role: RoleDrop, Prior: c.keys[1].Dig()},
-	}, Kt: one(), Nt: one()})
+	}, Kt: one(), Nt: one()}))
 	// Only alice reveals: prior nt 2 cannot be met.
 	if !errors.Is(err, ErrPriorNextUnreachable) {
 		t.Fatalf("pre-flight: %v", err)
 	}
-	p, err = ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{
+	p, err = ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{
 		a.rotate(1),
 		{Label: "dave", Role: RoleFresh, Key: d.keys[0].Key(), Next: d.keys[1].Dig()},
 		b.rotate(1),
 		{Label: "carol", Role: RoleDrop, Prior: c.keys[1].Dig()},
-	}, Kt: one(), Nt: kel.IntThreshold(2)})
+	}, Kt: one(), Nt: kel.IntThreshold(2)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +237,8 @@ func TestProposalWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, err := ProposeRotation(st, RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: w, Nt: w,
-		Seals: []kel.Seal{kel.DigestSeal([]byte("r"))}})
+	p2, err := ProposeRotation(st, signedParts(RotationParams{Prefix: st.Prefix, Members: []Contribution{a.rotate(1), b.rotate(1)}, Kt: w, Nt: w,
+		Seals: []kel.Seal{kel.DigestSeal([]byte("r"))}}))
 	if err != nil {
 		t.Fatal(err)
 	}

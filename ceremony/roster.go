@@ -20,6 +20,9 @@ type Card struct {
 	Label string `json:"label"`
 	Key   string `json:"key,omitempty"`  // current signing key, qb64 D…; "" for a member with rotation authority only
 	Next  string `json:"next,omitempty"` // next-key digest, qb64 E…; "" for a member with signing authority only
+	// Sig is the member's signature by Key over SigningBytes (qb64 0B…):
+	// the card as its holder made it, which binds Label to the keys.
+	Sig string `json:"sig,omitempty"`
 }
 
 // Role is what a member does in a ceremony.
@@ -57,6 +60,13 @@ type Contribution struct {
 	// Prior is the member's digest in the group's prior n (RoleReserve,
 	// RoleDrop; for RoleRotate it is derived from Key and may be left empty).
 	Prior string `json:"prior,omitempty"`
+	// Signer (the member's current key, qb64 D…) and Sig (qb64 0B…) are
+	// the member's signature over SigningBytes, which binds Label to the
+	// keys; a member joining through its card carries the card's key and
+	// signature. A proposer's --reserve or --drop of a member that is not
+	// there has neither.
+	Signer string `json:"signer,omitempty"`
+	Sig    string `json:"sig,omitempty"`
 }
 
 // Member is one roster entry: who a key or digest of the proposed event

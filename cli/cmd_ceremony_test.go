@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"io"
 	"os"
@@ -305,7 +306,9 @@ func TestCLIHostileProposals(t *testing.T) {
 		{"garbage", write("garbage", []byte("garbage")), transport.ErrUnknownPacket.Error()},
 		{"oversized", write("big", bytes.Repeat([]byte("x"), transport.MaxProposalSize+1)), transport.ErrPacketTooLarge.Error()},
 		{"a card", filepath.Join(wire, "bob.card"), transport.ErrWrongPacketType.Error()},
-		{"params changed", write("lowered", lowered), ceremony.ErrProposalMismatch.Error()},
+		{"params changed", write("lowered", lowered), transport.ErrBadPacketSignature.Error()},
+		{"signed by a stranger", write("stranger", strangerSigned(t, good)), device.ErrProposer.Error()},
+		{"unsigned", write("unsigned", unsignedProposal(t, good)), ceremony.ErrUnsigned.Error()},
 	}
 	for _, tc := range cases {
 		out, errOut := b.fails(1, "review", tc.file, "--member", "bob")
@@ -330,6 +333,51 @@ func TestCLIHostileProposals(t *testing.T) {
 	c.ok("member", "new", "carol")
 	out, errOut := c.fails(1, "sign", p, "--member", "carol")
 	mustContain(t, "outsider", out+errOut, "not among the signing keys")
+
+	// A file name that would steer the terminal is shown, not obeyed.
+	hostile := write("x\x1b]0;pwned\x07\x1b[2J\u202e.proposal", good)
+	out = b.ok("review", hostile)
+	mustContain(t, "review of a hostile name", out, `x\x1b]0;pwned\x07\x1b[2J\u202e.proposal --member bob)`)
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("review prints control characters: %q", out)
+	}
+	_, errOut = b.fails(1, "review", hostile+".missing")
+	if strings.ContainsAny(errOut, "\x1b\x07\u202e") || !strings.Contains(errOut, `\x1b]0;pwned`) {
+		t.Errorf("an error naming the file prints control characters: %q", errOut)
+	}
+}
+
+// strangerSigned is the proposal packet good with its proposal signed by
+// a key that is none of the inception's.
+func strangerSigned(t *testing.T, good []byte) []byte {
+	t.Helper()
+	pk, err := transport.ParseProposal(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	cp := pk.Proposal
+	pr := *cp.Proposer
+	pr.Key = kel.EncodeVerKey(priv.Public().(ed25519.PublicKey))
+	if err := cp.Sign(pr, func(b []byte) ([]byte, error) { return ed25519.Sign(priv, b), nil }); err != nil {
+		t.Fatal(err)
+	}
+	out, err := transport.NewProposal(cp, pk.KEL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Marshal()
+}
+
+// unsignedProposal is good without its proposer.
+func unsignedProposal(t *testing.T, good []byte) []byte {
+	t.Helper()
+	i := bytes.Index(good, []byte(`,"proposer":{`))
+	j := bytes.Index(good[i:], []byte("}"))
+	if i < 0 || j < 0 {
+		t.Fatalf("no proposer in %s", good)
+	}
+	return append(append([]byte(nil), good[:i]...), good[i+j+1:]...)
 }
 
 // TestCLIRotationRefusals: a member must prepare its rotation, and a

@@ -114,6 +114,7 @@ func printReview(c *cmd, d *device.Device, r *device.Reviewed) {
 		group = fmt.Sprintf("%s (%s)", in.Packet.Group, ev.Prefix())
 	}
 	c.printf("proposal %s: %s%s for group %s\n", in.ID(), in.Proposal.Kind, from, group)
+	c.printf("proposer:    %s, whose key %s signed the proposal\n", in.Packet.From, in.ProposerKey())
 	c.printf("event:       %s\n", device.EventLine(ev))
 	c.printf("fingerprint: %s   (compare with the other members before signing)\n", ceremony.Fingerprint(ev.SAID()))
 	if words := ceremony.FingerprintWords(ev.SAID()); len(words) > 0 {

@@ -443,7 +443,7 @@ func (b backend) Review(proposalID string, documents ...string) (api.ReviewInfo,
 	if err != nil {
 		return api.ReviewInfo{}, err
 	}
-	info := api.ReviewInfo{ProposalID: in.ID(), From: in.Packet.From, Event: in.Event, Review: r.Review, Refusals: r.Refusals,
+	info := api.ReviewInfo{ProposalID: proposalID, From: in.Packet.From, FromKey: in.ProposerKey(), Event: in.Event, Review: r.Review, Refusals: r.Refusals,
 		Warnings: r.Warnings, Critical: r.Critical, Roster: r.Roster, Documents: checks, Group: r.Group, Member: r.Member,
 		Signed: r.Signed(), CanSign: r.CanSign(), Effect: r.Effect}
 	if r.Local != nil {

@@ -363,7 +363,7 @@ func TestTUIBackendReceiveRefusals(t *testing.T) {
 	}
 	bob, _ := other.Card("bob", "")
 	contrib := transport.Contribution{Group: kel.Digest([]byte("unknown group")), Contribution: ceremony.Contribution{Label: "bob", Role: ceremony.RoleRotate,
-		Key: kel.EncodeVerKey(ed25519.PublicKey(bytes.Repeat([]byte{1}, 32))), Next: kel.Digest([]byte("n"))}, Signer: "D" + strings.Repeat("A", 43), Sig: "0B" + strings.Repeat("A", 86)}
+		Key: kel.EncodeVerKey(ed25519.PublicKey(bytes.Repeat([]byte{1}, 32))), Next: kel.Digest([]byte("n")), Signer: "D" + strings.Repeat("A", 43), Sig: "0B" + strings.Repeat("A", 86)}}
 	cases := []struct {
 		name string
 		data []byte

@@ -131,14 +131,27 @@ func (d *Device) item(key string) (api.InboxItem, bool) {
 
 // pruneInbox drops proposals whose event this device has recorded or
 // holds (or whose sequence number its KEL has passed), and contributions
-// that no longer fit their group's key state.
+// that no longer fit their group's key state; the conflict flags of the
+// proposals left are refreshed.
 func (d *Device) pruneInbox() {
+	defer func() {
+		for _, e := range d.items {
+			if in := d.seen[e.item.ID]; e.item.Kind == api.InboxProposal && in != nil {
+				d.flagConflicts(in.ID())
+			}
+		}
+	}()
 	d.items = slices.DeleteFunc(d.items, func(e inboxEntry) bool {
 		switch e.item.Kind {
 		case api.InboxProposal:
 			in := d.seen[e.item.ID]
-			_, err := d.store.Ceremony(e.item.ID)
-			return in == nil || err == nil || d.passed(in.Event)
+			if in == nil || d.passed(in.Event) {
+				return true
+			}
+			// Recorded here (signed): gone; a ceremony of another event
+			// under its id leaves it in, flagged.
+			cer, err := d.store.Ceremony(in.ID())
+			return err == nil && cer.SAID() == in.Event.SAID()
 		case api.InboxContribution:
 			st, ok := d.store.State(e.item.ID)
 			return !ok || ceremony.CheckContribution(st, e.item.Contribution) != nil

@@ -106,13 +106,14 @@ func (d *Device) CardPacket(alias, forGroup string) (card transport.Card, ks Sea
 
 // MemberCard is member alias of this device as a member of the new group
 // alias group, through its free seat (see FreeSeat; note says when a fresh
-// seat was made).
+// seat was made): its card, signed, as the proposal carries it (the label
+// it binds is what the other members' reviews show).
 func (d *Device) MemberCard(alias, group string) (ceremony.Card, string, error) {
-	ks, note, err := d.FreeSeat(alias, group)
+	card, _, note, err := d.CardPacket(alias, group)
 	if err != nil {
 		return ceremony.Card{}, "", err
 	}
-	return ceremony.Card{Label: ks.Member, Key: kel.EncodeVerKey(ks.PublicKey), Next: ks.NextDigest}, note, nil
+	return card.Card, note, nil
 }
 
 // CancelRotation discards the prepared rotation of member alias's seat in

@@ -24,6 +24,14 @@ type Incoming struct {
 // ID is the proposal's (and its ceremony's) id.
 func (in *Incoming) ID() string { return in.Proposal.ID }
 
+// ProposerKey is the key that signed the proposal.
+func (in *Incoming) ProposerKey() string {
+	if pr := in.Proposal.Proposer; pr != nil {
+		return pr.Key
+	}
+	return ""
+}
+
 // ReadProposal reads a proposal packet file ("-": stdin).
 func ReadProposal(path string, stdin io.Reader) (*Incoming, error) {
 	pk, err := ReadPacket(path, stdin, transport.PacketProposal)
@@ -34,10 +42,7 @@ func ReadProposal(path string, stdin io.Reader) (*Incoming, error) {
 }
 
 func incomingOf(source string, pk transport.Proposal) (*Incoming, error) {
-	p, err := ceremony.ParseProposal(pk.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
-	}
+	p := pk.Proposal
 	ev, err := kel.ParseEvent(p.Event)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
@@ -136,25 +141,15 @@ func (d *Device) createFromProposal(in *Incoming, expires time.Duration) (*cerem
 }
 
 // proposalPacket is the proposal packet of a ceremony of this device: its
-// proposal, the group's alias here (a suggestion for the others), the
-// proposer's label and the KELs the event builds on.
-func (d *Device) proposalPacket(cer *ceremony.Ceremony, alias, from string) (transport.Proposal, error) {
-	body, err := cer.Proposal().Marshal()
-	if err != nil {
-		return transport.Proposal{}, err
-	}
-	return transport.NewProposal(alias, from, body, d.proposalContext(cer))
+// proposal as its proposer signed it, and the KELs the event builds on.
+func (d *Device) proposalPacket(cer *ceremony.Ceremony) (transport.Proposal, error) {
+	return transport.NewProposal(cer.Proposal(), d.proposalContext(cer))
 }
 
-// ProposalOf is the proposal of a ceremony of this device, rebuilt with
-// the KELs it builds on (for sharing it again).
+// ProposalOf is the proposal of a ceremony of this device, as its proposer
+// signed it, with the KELs it builds on (for sharing it again).
 func (d *Device) ProposalOf(cer *ceremony.Ceremony) (*Incoming, error) {
-	prefix := cer.Event().Prefix()
-	from := ""
-	if st, ok := d.store.State(prefix); ok {
-		from = d.fromLabel(prefix, st)
-	}
-	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	pk, err := d.proposalPacket(cer)
 	if err != nil {
 		return nil, err
 	}

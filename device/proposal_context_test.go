@@ -1,6 +1,7 @@
 package device
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,15 +28,18 @@ func anchoringPacket(t testing.TB, v *kel.Verifier, k *benchkel.KEL) []byte {
 		t.Fatal(err)
 	}
 	p.ID = "c0123456789abcdef0123456789abcdef"
-	body, err := p.Marshal()
-	if err != nil {
+	// Signed as a proposer signs it (the key's authority is the receiver's
+	// to check, not this test's).
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	pr := ceremony.Proposer{Group: "bench", Label: "member0", Key: kel.EncodeVerKey(priv.Public().(ed25519.PublicKey))}
+	if err := p.Sign(pr, func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil }); err != nil {
 		t.Fatal(err)
 	}
 	ev, err := kel.ParseEvent(p.Event)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, err := transport.NewProposal("bench", "member0", body, contextFor(v, ceremony.KindAnchoring, ev))
+	pk, err := transport.NewProposal(p, contextFor(v, ceremony.KindAnchoring, ev))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,11 @@ func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 	if req.Nt != nil {
 		nt = *req.Nt
 	}
-	params := ceremony.InceptionParams{Members: req.Members, Kt: kt, Nt: nt, Config: req.Config}
+	members, err := d.signLocalCards(req.Members)
+	if err != nil {
+		return nil, err
+	}
+	params := ceremony.InceptionParams{Members: members, Kt: kt, Nt: nt, Config: req.Config}
 	if len(req.Witnesses) > 0 || req.Toad != 0 {
 		wits, err := d.resolveWitnesses(context.Background(), req.Witnesses)
 		if err != nil {
@@ -108,6 +112,10 @@ func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 	} else if len(foreign) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrSeatBound, strings.Join(foreign, "; "))
 	}
+	p.ID = ceremony.NewID()
+	if err := d.signProposal(&p, ev.Keys(), req.From, req.Alias, nil); err != nil {
+		return nil, err
+	}
 	cer, err := d.record(p, d.deadline(req.Expires))
 	if err != nil {
 		return nil, err
@@ -118,7 +126,7 @@ func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 	if _, err := d.groups.add(req.Alias, ev.Prefix()); err != nil {
 		return nil, err
 	}
-	pk, err := d.proposalPacket(cer, req.Alias, req.From)
+	pk, err := d.proposalPacket(cer)
 	if err != nil {
 		return nil, err
 	}
@@ -126,18 +134,24 @@ func (d *Device) ProposeInception(req Inception) (*Proposed, error) {
 	return &Proposed{Ceremony: cer, Packet: pk}, nil
 }
 
-// recordGroupProposal records a proposal for an existing group (rotation,
-// anchoring) and makes its packet, sent as from (default: the local
-// member among the group's keys).
+// recordGroupProposal signs a proposal for an existing group (rotation,
+// anchoring) as this device's member from (default: the first member of
+// this device among the group's current keys), records it and makes its
+// packet.
 func (d *Device) recordGroupProposal(p ceremony.Proposal, expires time.Duration, prefix string, st kel.KeyState, from string) (*Proposed, error) {
+	p.ID = ceremony.NewID()
+	ev, err := kel.ParseEvent(p.Event)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.signProposal(&p, proposerKeys(st, ev, p.Kind == ceremony.KindRotation), from, d.groups.aliasOf(prefix), d.rosterBook(prefix)); err != nil {
+		return nil, err
+	}
 	cer, err := d.record(p, d.deadline(expires))
 	if err != nil {
 		return nil, err
 	}
-	if from == "" {
-		from = d.fromLabel(prefix, st)
-	}
-	pk, err := d.proposalPacket(cer, d.groups.aliasOf(prefix), from)
+	pk, err := d.proposalPacket(cer)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +197,8 @@ func (d *Device) Contribute(group, alias string) (*Contributed, error) {
 	if err != nil {
 		return nil, err
 	}
-	contrib := transport.Contribution{Group: prefix, Signer: kel.EncodeVerKey(ks.PublicKey), Contribution: ceremony.Contribution{
-		Label: label, Role: ceremony.RoleRotate, Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest}}
+	contrib := transport.Contribution{Group: prefix, Contribution: ceremony.Contribution{
+		Label: label, Role: ceremony.RoleRotate, Key: kel.EncodeVerKey(rot.NewKey), Next: rot.NewNextDigest, Signer: kel.EncodeVerKey(ks.PublicKey)}}
 	if err := ceremony.CheckContribution(st, contrib.Contribution); err != nil {
 		return nil, err
 	}
@@ -271,7 +285,11 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 		}
 		members = append(members, cc)
 	}
-	for _, p := range req.Parts {
+	parts, err := d.signLocalParts(prefix, req.Parts)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
 		if err := ceremony.CheckContribution(st, p); err != nil {
 			return nil, err
 		}
@@ -292,7 +310,7 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 				return nil, err
 			}
 			card := pk.(transport.Card)
-			members = append(members, ceremony.Contribution{Label: card.Label, Role: ceremony.RoleNextOnly, Next: card.Next})
+			members = append(members, JoinByCard(card.Card))
 		case "reserve", "drop":
 			label, dig, err := d.labelDigest(prefix, st, e[1])
 			if err != nil {
@@ -356,6 +374,13 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 	}
 	out.Notices = notices
 	return out, nil
+}
+
+// JoinByCard is the part of a member joining a rotation through the next
+// commitment of its card: its label and next digest, bound by the card's
+// key and signature.
+func JoinByCard(c ceremony.Card) ceremony.Contribution {
+	return ceremony.Contribution{Label: c.Label, Role: ceremony.RoleNextOnly, Next: c.Next, Signer: c.Key, Sig: c.Sig}
 }
 
 // labelDigest finds LABEL's digest in the group's current next list, or

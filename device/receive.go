@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/device/api"
@@ -71,24 +72,17 @@ func (d *Device) Receive(source string, data []byte) ([]api.Notice, error) {
 }
 
 // takeProposal puts a proposal in the inbox, unless this device recorded
-// it already or (from the drop folder) no member of it takes part.
+// it already or (from the drop folder) no member of it takes part. Its
+// signer must be allowed to propose it (else it is refused); one that
+// shares its ceremony id with another proposal or a ceremony of this
+// device for another event is kept beside it, both flagged.
 func (d *Device) takeProposal(source string, pk transport.Proposal, explicit bool) ([]api.Notice, error) {
 	in, err := incomingOf(source, pk)
 	if err != nil {
 		return nil, err
 	}
 	id := in.ID()
-	known := d.seen[id]
-	if cer, err := d.store.Ceremony(id); err == nil {
-		if cer.SAID() != in.Event.SAID() {
-			return nil, fmt.Errorf("%w: ceremony %s on this device signs %s, the proposal %s", ErrConflict, id, cer.SAID(), in.Event.SAID())
-		}
-		return nil, nil
-	}
-	if known != nil {
-		if known.Event.SAID() != in.Event.SAID() {
-			return nil, fmt.Errorf("%w: proposal %s already came with event %s, this one has %s", ErrConflict, id, known.Event.SAID(), in.Event.SAID())
-		}
+	if cer, err := d.store.Ceremony(id); err == nil && cer.SAID() == in.Event.SAID() || d.sameProposal(in) {
 		return nil, nil
 	}
 	if d.passed(in.Event) {
@@ -98,13 +92,30 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 		}
 		return nil, nil
 	}
-	if !explicit && !d.concerns(in) {
+	concerns := d.concerns(in)
+	if !explicit && !concerns {
 		return nil, nil
 	}
-	it := api.InboxItem{Kind: api.InboxProposal, Source: source, Label: d.proposalLabel(in), ID: id, From: in.Packet.From}
-	d.seen[id] = in
-	ns := d.addItem("proposal/"+id, "proposal/"+in.Packet.From, d.concerns(in), it)
-	return append(ns, notice(id, "proposal %s (%s) in the inbox", ShortID(id), it.Label)), nil
+	v, _, err := d.contextVerifier(in.Packet.Context)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkProposer(in, v); err != nil {
+		return nil, err
+	}
+	ref := d.refFor(in)
+	it := api.InboxItem{Kind: api.InboxProposal, Source: source, Label: d.proposalLabel(in), ID: ref, From: in.Packet.From}
+	d.seen[ref] = in
+	// Keyed by id and event: signing one of two conflicting proposals
+	// leaves the other (pruneInbox drops the one recorded).
+	ns := d.addItem("proposal/"+id+"/"+in.Event.SAID(), in.Proposal.Proposer.Key, concerns, it)
+	ns = append(ns, notice(id, "proposal %s (%s) in the inbox", ShortID(ref), it.Label))
+	if others := d.conflicts(in); len(others) > 0 {
+		d.flagConflicts(id)
+		ns = append(ns, api.Notice{Ceremony: id, Text: fmt.Sprintf("proposal %s shares its ceremony id with %s: both are kept; compare fingerprints with the other members before signing either",
+			ShortID(ref), strings.Join(others, "; "))})
+	}
+	return ns, nil
 }
 
 // concerns reports whether a member of this device takes part in a
@@ -129,11 +140,7 @@ func (d *Device) concerns(in *Incoming) bool {
 // proposalLabel summarizes a proposal: "rotation of acme, sn 3, from alice".
 func (d *Device) proposalLabel(in *Incoming) string {
 	group := firstNonEmpty(d.groups.aliasOf(in.Event.Prefix()), in.Packet.Group, ShortID(in.Event.Prefix()))
-	s := fmt.Sprintf("%s of %s, sn %d", in.Proposal.Kind, group, in.Event.Sn())
-	if in.Packet.From != "" {
-		s += ", from " + in.Packet.From
-	}
-	return s
+	return fmt.Sprintf("%s of %s, sn %d, from %s", in.Proposal.Kind, group, in.Event.Sn(), in.Packet.From)
 }
 
 // takeCard puts a member card in the inbox, except the cards of this

@@ -79,7 +79,12 @@ func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Rev
 		return r, nil
 	}
 	r.Fresh = fresh
-	if cer, err := d.store.Ceremony(in.ID()); err == nil {
+	if err := d.checkProposer(in, v); err != nil {
+		r.Err = err
+		r.Refusals = append(r.Refusals, err.Error())
+		return r, nil
+	}
+	if cer, err := d.store.Ceremony(in.ID()); err == nil && cer.SAID() == in.Event.SAID() {
 		r.Local = cer
 	}
 	signing, next := seatLists(in, v)
@@ -98,6 +103,13 @@ func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Rev
 		return r, nil
 	}
 	r.Warnings = slices.Clone(r.Review.Warnings)
+	if others := d.conflicts(in); len(others) > 0 {
+		r.Warnings = append(r.Warnings, conflictText(others))
+		if cer, err := d.store.Ceremony(in.ID()); err == nil && cer.SAID() != in.Event.SAID() {
+			r.Refusals = append(r.Refusals, fmt.Sprintf("this device's ceremony %s, under the same id, signs another event (%s): this proposal cannot be signed here",
+				cer.ID(), cer.SAID()))
+		}
+	}
 	if slices.Contains(fresh, prefix) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("this device did not hold the kel of %s: it came with the proposal and replays, but only the other members can confirm it is their group: compare the identifier and its fingerprint %s",
 			prefix, ceremony.Fingerprint(prefix)))

@@ -24,8 +24,8 @@ import (
 // non-indexed Ed25519 signature (qb64 0B…) by key over SigningBytes, which
 // proves that the sender holds the private key.
 const (
-	CardType    = "keremony/member-card"
-	CardVersion = 1
+	CardType    = ceremony.CardType
+	CardVersion = ceremony.ProofVersion
 	// MaxCardSize bounds the card text ParseCard reads.
 	MaxCardSize = 4 << 10
 )
@@ -49,10 +49,10 @@ var (
 // Card is a parsed, verified member card: the member as an inception
 // roster takes it (ceremony.Card: its label, on the wire "alias", 1-32
 // letters, digits, '-', '_', '.'; its current key, qb64 D…; its next key
-// digest, qb64 E…) and the proof of possession, qb64 0B….
+// digest, qb64 E…; and the proof of possession, qb64 0B…, over
+// ceremony.Card.SigningBytes, which a proposal carries to bind the label).
 type Card struct {
 	ceremony.Card
-	Sig string
 }
 
 // cardJSON fixes the field order of Marshal.
@@ -84,13 +84,6 @@ func NewCard(alias, keyQb64, nextQb64 string, sign func([]byte) ([]byte, error))
 	}
 	c.Sig = kel.EncodeSignature(sig)
 	return c, nil
-}
-
-// SigningBytes is the canonical text the card's signature covers: type,
-// version, alias, key and next, one per line. None of the values can hold a
-// newline, so the text is unambiguous.
-func (c Card) SigningBytes() []byte {
-	return fmt.Appendf(nil, "%s\nv=%d\nalias=%s\nkey=%s\nnext=%s\n", CardType, CardVersion, c.Label, c.Key, c.Next)
 }
 
 // Marshal encodes the card as one line of JSON (with a final newline).

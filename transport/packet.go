@@ -8,8 +8,10 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/kel"
 )
 
@@ -33,8 +35,8 @@ type PacketType string
 
 const (
 	PacketCard         PacketType = CardType // member card
-	PacketContribution PacketType = "keremony/rotation-contribution"
-	PacketProposal     PacketType = "keremony/proposal"
+	PacketContribution PacketType = ceremony.ContributionType
+	PacketProposal     PacketType = ceremony.ProposalType
 	PacketSignatures   PacketType = "keremony/signatures"
 	PacketAbort        PacketType = "keremony/abort"
 	// PacketCESR is a KERI CESR text stream: events with their attachments
@@ -456,6 +458,21 @@ func checkText(kind PacketType, field, s string, maxLen int) error {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 {
 			return fmt.Errorf("%w: %s field %q holds a control character", ErrMalformedPacket, kind.Describe(), field)
+		}
+	}
+	return nil
+}
+
+// checkLabel is checkText for a member label, which also refuses format
+// characters (bidirectional overrides, zero-width characters): a label is
+// shown in rosters and thresholds and must read as what it is.
+func checkLabel(kind PacketType, field, s string) error {
+	if err := checkText(kind, field, s, MaxLabelSize); err != nil {
+		return err
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%w: %s field %q holds the format character %U", ErrMalformedPacket, kind.Describe(), field, r)
 		}
 	}
 	return nil

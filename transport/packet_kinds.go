@@ -28,11 +28,10 @@ import (
 // encodings.
 type Contribution struct {
 	Group string
-	// Contribution is the member's part of the rotation (label, role, and
-	// the keys or digests the role needs), as the ceremony takes it.
+	// Contribution is the member's part of the rotation (label, role, the
+	// keys or digests the role needs, and the signer with its signature),
+	// as the ceremony takes it.
 	ceremony.Contribution
-	Signer string // D…
-	Sig    string // 0B…
 }
 
 // ContributionRoles are the roles a contribution may carry.
@@ -59,11 +58,9 @@ func NewContribution(c Contribution, sign func([]byte) ([]byte, error)) (Contrib
 }
 
 // SigningBytes is the text the signature covers, one field per line (no
-// value can hold a newline).
-func (c Contribution) SigningBytes() []byte {
-	return fmt.Appendf(nil, "%s\nv=%d\ngroup=%s\nlabel=%s\nrole=%s\nkey=%s\nnext=%s\nprior=%s\nsigner=%s\n",
-		PacketContribution, PacketVersion, c.Group, c.Label, c.Role, c.Key, c.Next, c.Prior, c.Signer)
-}
+// value can hold a newline): ceremony.Contribution.SigningBytes for the
+// group.
+func (c Contribution) SigningBytes() []byte { return c.Contribution.SigningBytes(c.Group) }
 
 func (Contribution) PacketType() PacketType { return PacketContribution }
 
@@ -120,7 +117,7 @@ func (c Contribution) checkFields() (ed25519.PublicKey, error) {
 	if err := checkPrefix(k, "group", c.Group); err != nil {
 		return nil, err
 	}
-	if err := checkText(k, "label", c.Label, MaxLabelSize); err != nil {
+	if err := checkLabel(k, "label", c.Label); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(ContributionRoles, c.Role) {
@@ -148,21 +145,30 @@ func (c Contribution) checkFields() (ed25519.PublicKey, error) {
 // Proposal: a proposed group event and what a co-signer needs to review
 // it.
 //
-//	{"type":"keremony/proposal","v":1,"group":"team","from":"alice","proposal":{…},"kel":"{\"v\":\"KERI10JSON…"}
+//	{"type":"keremony/proposal","v":1,"proposal":{…,"proposer":{"group":"team","label":"alice","key":"D…","sig":"0B…"}},"kel":"{\"v\":\"KERI10JSON…"}
 //
 // proposal is the ceremony's own proposal object (the exact event bytes,
-// the parameters it was built from, member labels; format
-// "keremony-proposal/1"), carried as opaque JSON: the ceremony package
-// parses and checks it, and every co-signer rebuilds the event from it.
-// group is the group's alias on the proposer's device (a suggestion), from
-// the proposer's label, and kel a CESR stream of the KELs the event chains
-// on or refers to (the group's KEL, the KELs of anchored events), which a
-// receiver accepts only through authenticated replay.
+// the parameters it was built from, the members' labels with their signed
+// cards or contributions; format "keremony-proposal/1"), which the
+// ceremony package parses and checks and every co-signer rebuilds the
+// event from. Its proposer is who proposed: the group's alias on the
+// proposer's device (a suggestion), the proposer's label, its key and its
+// signature over the proposal object (ceremony.Proposal.Sign). A reader
+// refuses a proposal without a proposer or whose signature does not verify
+// (ErrBadPacketSignature); whether the key may propose (one of the listed
+// keys of an inception, else a current key of the group) is the
+// receiver's to check against its KELs. kel is a CESR stream of the KELs
+// the event chains on or refers to (the group's KEL, the KELs of anchored
+// events), which a receiver accepts only through authenticated replay.
 type Proposal struct {
-	Group string          // optional
-	From  string          // optional
+	// Group and From are the signed proposer's group alias ("" when none)
+	// and label.
+	Group string
+	From  string
 	Body  json.RawMessage // the ceremony proposal object
 	KEL   []byte          // optional CESR stream
+	// Proposal is Body parsed, its proposer's signature verified.
+	Proposal ceremony.Proposal
 	// Context is KEL parsed (once, when the packet is made or read); the
 	// receiver replays it.
 	Context []kel.Message
@@ -176,12 +182,6 @@ func (Proposal) PacketType() PacketType { return PacketProposal }
 // Marshal writes the proposal as one line of JSON (the body compacted).
 func (p Proposal) Marshal() []byte {
 	kv := []any{"type", string(PacketProposal), "v", PacketVersion}
-	if p.Group != "" {
-		kv = append(kv, "group", p.Group)
-	}
-	if p.From != "" {
-		kv = append(kv, "from", p.From)
-	}
 	var body bytes.Buffer
 	if err := json.Compact(&body, p.Body); err != nil {
 		body.Reset()
@@ -194,33 +194,35 @@ func (p Proposal) Marshal() []byte {
 	return marshalObject(kv...)
 }
 
-// NewProposal checks the parts of a proposal packet.
-func NewProposal(group, from string, body []byte, kelStream []byte) (Proposal, error) {
-	p := Proposal{Group: group, From: from, Body: bytes.Clone(body), KEL: bytes.Clone(kelStream)}
+// NewProposal makes the packet of a proposal its proposer signed, with the
+// KELs it builds on.
+func NewProposal(cp ceremony.Proposal, kelStream []byte) (Proposal, error) {
+	body, err := cp.Marshal()
+	if err != nil {
+		return Proposal{}, fmt.Errorf("%w: %w", ErrMalformedPacket, err)
+	}
+	p := Proposal{Body: body, KEL: bytes.Clone(kelStream)}
 	if err := p.check(); err != nil {
 		return Proposal{}, err
 	}
 	return p, nil
 }
 
-// ParseProposal reads a proposal packet. The body is checked to be one JSON
-// object and the KEL to frame as a CESR stream; their meaning is the
-// receiver's to check.
+// ParseProposal reads a proposal packet: the body must be a ceremony
+// proposal signed by its proposer, and the KEL must frame as a CESR stream;
+// what they mean is the receiver's to check.
 func ParseProposal(b []byte) (Proposal, error) {
-	e, err := openEnvelope(b, PacketProposal, "group", "from", "proposal", "kel")
+	e, err := openEnvelope(b, PacketProposal, "proposal", "kel")
 	if err != nil {
 		return Proposal{}, err
 	}
 	var p Proposal
-	if p.Group, err = e.str("group", false); err != nil {
-		return Proposal{}, err
-	}
-	if p.From, err = e.str("from", false); err != nil {
-		return Proposal{}, err
-	}
 	k, err := e.str("kel", false)
 	if err != nil {
 		return Proposal{}, err
+	}
+	if _, present := e.fields["kel"]; present && k == "" {
+		return Proposal{}, fmt.Errorf("%w: proposal field \"kel\" is empty (leave it out)", ErrMalformedPacket)
 	}
 	p.KEL = []byte(k)
 	raw, ok := e.fields["proposal"]
@@ -228,27 +230,14 @@ func ParseProposal(b []byte) (Proposal, error) {
 		return Proposal{}, fmt.Errorf("%w: proposal packet without \"proposal\"", ErrMalformedPacket)
 	}
 	p.Body = bytes.Clone(raw)
-	for _, f := range []string{"group", "from", "kel"} {
-		if string(e.fields[f]) == `""` {
-			return Proposal{}, fmt.Errorf("%w: proposal field %q is empty (leave it out)", ErrMalformedPacket, f)
-		}
-	}
 	if err := p.check(); err != nil {
 		return Proposal{}, err
 	}
 	return p, nil
 }
 
-// check checks the fields and parses the KEL into Context.
+// check parses the body (the proposer's signature verified) and the KEL.
 func (p *Proposal) check() error {
-	if p.Group != "" && !validAlias(p.Group) {
-		return fmt.Errorf("%w: proposal group alias %q: want 1 to 32 letters, digits, '-', '_' or '.'", ErrMalformedPacket, clipText(p.Group))
-	}
-	if p.From != "" {
-		if err := checkText(PacketProposal, "from", p.From, MaxLabelSize); err != nil {
-			return err
-		}
-	}
 	body := bytes.TrimSpace(p.Body)
 	if len(body) == 0 || body[0] != '{' || !json.Valid(body) {
 		return fmt.Errorf("%w: proposal field \"proposal\" is not a json object", ErrMalformedPacket)
@@ -256,6 +245,17 @@ func (p *Proposal) check() error {
 	if len(body) > MaxProposalBodySize {
 		return fmt.Errorf("%w: proposal object of %d bytes, the limit is %d", ErrPacketTooLarge, len(body), MaxProposalBodySize)
 	}
+	cp, err := ceremony.ParseProposal(body)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedPacket, err)
+	}
+	if err := cp.CheckProposer(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadPacketSignature, err)
+	}
+	if cp.Proposer.Group != "" && !validAlias(cp.Proposer.Group) {
+		return fmt.Errorf("%w: proposal group alias %q: want 1 to 32 letters, digits, '-', '_' or '.'", ErrMalformedPacket, clipText(cp.Proposer.Group))
+	}
+	p.Proposal, p.Group, p.From = cp, cp.Proposer.Group, cp.Proposer.Label
 	if len(p.KEL) > 0 {
 		if !bytes.HasPrefix(p.KEL, []byte(cesrStart)) {
 			return fmt.Errorf("%w: proposal field \"kel\" is not a keri event stream", ErrMalformedPacket)
@@ -353,7 +353,7 @@ func (s Signatures) check() error {
 	if err := checkMatter(k, "said", s.SAID, "said", kel.CodeBlake3_256); err != nil {
 		return err
 	}
-	if err := checkText(k, "signer", s.Signer, MaxLabelSize); err != nil {
+	if err := checkLabel(k, "signer", s.Signer); err != nil {
 		return err
 	}
 	if len(s.Sigs) == 0 || len(s.Sigs) > MaxEnvelopeSignatures {
@@ -473,7 +473,7 @@ func (a Abort) checkFields() (ed25519.PublicKey, error) {
 	if err := checkText(k, "reason", a.Reason, MaxReasonSize); err != nil {
 		return nil, err
 	}
-	if err := checkText(k, "by", a.By, MaxLabelSize); err != nil {
+	if err := checkLabel(k, "by", a.By); err != nil {
 		return nil, err
 	}
 	pub, err := kel.DecodeMatter(a.Key, kel.CodeEd25519)

@@ -42,7 +42,7 @@ func testContribution(t testing.TB) Contribution {
 	revealed, _ := testKeys(2)
 	fresh, _ := testKeys(3)
 	c, err := NewContribution(Contribution{Group: ev.Prefix(), Contribution: ceremony.Contribution{Label: "alice", Role: ceremony.RoleRotate, Key: revealed,
-		Next: kel.NextDigest(fresh)}, Signer: signer}, sign)
+		Next: kel.NextDigest(fresh), Signer: signer}}, sign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +76,28 @@ func testAbort(t testing.TB) Abort {
 	return a
 }
 
+// testCeremonyProposal is alice's signed proposal of a 1-of-1 inception
+// of her card.
+func testCeremonyProposal(t testing.TB) ceremony.Proposal {
+	t.Helper()
+	card := testCard(t)
+	one := kel.IntThreshold(1)
+	cp, err := ceremony.ProposeInception(ceremony.InceptionParams{Members: []ceremony.Card{card.Card}, Kt: one, Nt: one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.ID = "c1"
+	_, sign := testCardKeys(1)
+	if err := cp.Sign(ceremony.Proposer{Group: "team", Label: "alice", Key: card.Key}, sign); err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
 func testProposal(t testing.TB) Proposal {
 	t.Helper()
 	stream, _ := testStream(t)
-	p, err := NewProposal("team", "alice", []byte(`{"format":"keremony-proposal/1","id":"c1","kind":"anchoring"}`), stream)
+	p, err := NewProposal(testCeremonyProposal(t), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +147,21 @@ func TestPacketRoundTrip(t *testing.T) {
 		t.Errorf("signatures:\n%s\nwant\n%s", s.Marshal(), want)
 	}
 	p := testProposal(t)
-	if !strings.HasPrefix(string(p.Marshal()), `{"type":"keremony/proposal","v":1,"group":"team","from":"alice","proposal":{"format":"keremony-proposal/1"`) {
+	if !strings.HasPrefix(string(p.Marshal()), `{"type":"keremony/proposal","v":1,"proposal":{"format":"keremony-proposal/1"`) ||
+		!strings.Contains(string(p.Marshal()), `"proposer":{"group":"team","label":"alice","key":"`+testCard(t).Key+`","sig":"0B`) ||
+		p.Group != "team" || p.From != "alice" {
 		t.Errorf("proposal: %s", p.Marshal())
 	}
-	// A proposal without a KEL or group leaves the fields out.
-	bare, err := NewProposal("", "", []byte(`{ "a" : 1 }`), nil)
-	if err != nil || string(bare.Marshal()) != `{"type":"keremony/proposal","v":1,"proposal":{"a":1}}`+"\n" {
+	// A proposal without a KEL leaves the field out.
+	bare, err := NewProposal(testCeremonyProposal(t), nil)
+	if err != nil || strings.Contains(string(bare.Marshal()), `"kel"`) {
 		t.Errorf("bare proposal %s %v", bare.Marshal(), err)
+	}
+	// An unsigned proposal is no packet.
+	unsigned := testCeremonyProposal(t)
+	unsigned.Proposer = nil
+	if _, err := NewProposal(unsigned, nil); !errors.Is(err, ErrBadPacketSignature) || !errors.Is(err, ceremony.ErrUnsigned) {
+		t.Errorf("unsigned proposal: %v", err)
 	}
 }
 
@@ -249,7 +275,7 @@ func TestParseContributionHostile(t *testing.T) {
 	c := testContribution(t)
 	b := c.Marshal()
 	other, sign := testKeys(9)
-	forged, _ := NewContribution(Contribution{Group: c.Group, Contribution: ceremony.Contribution{Label: "alice", Role: ceremony.RoleRotate, Key: c.Key, Next: c.Next}, Signer: other}, sign)
+	forged, _ := NewContribution(Contribution{Group: c.Group, Contribution: ceremony.Contribution{Label: "alice", Role: ceremony.RoleRotate, Key: c.Key, Next: c.Next, Signer: other}}, sign)
 	cases := append(commonHostile(t, b, PacketContribution),
 		hostile{"changed next digest", mutate(t, b, c.Next, kel.NextDigest(c.Key)), ErrBadPacketSignature},
 		hostile{"changed label", mutate(t, b, `"label":"alice"`, `"label":"mallory"`), ErrBadPacketSignature},
@@ -260,6 +286,9 @@ func TestParseContributionHostile(t *testing.T) {
 		hostile{"key is a digest", mutate(t, b, c.Key, c.Next), ErrMalformedPacket},
 		hostile{"group not a prefix", mutate(t, b, c.Group, "team"), ErrMalformedPacket},
 		hostile{"label with newline", mutate(t, b, `"label":"alice"`, `"label":"al\nice"`), ErrMalformedPacket},
+		hostile{"label with ESC", mutate(t, b, `"label":"alice"`, `"label":"\u001b]0;x\u0007alice"`), ErrMalformedPacket},
+		hostile{"label with a bidi override", mutate(t, b, `"label":"alice"`, `"label":"ali\u202ece"`), ErrMalformedPacket},
+		hostile{"label with a zero-width space", mutate(t, b, `"label":"alice"`, `"label":"al\u200bice"`), ErrMalformedPacket},
 		hostile{"long label", mutate(t, b, `"label":"alice"`, `"label":"`+strings.Repeat("a", 65)+`"`), ErrMalformedPacket},
 		hostile{"no signer", mutate(t, b, `"signer":"`+c.Signer+`",`, ``), ErrMalformedPacket},
 		hostile{"bad sig encoding", mutate(t, b, c.Sig, "0B"+c.Sig[3:]), ErrMalformedPacket},
@@ -308,15 +337,24 @@ func TestParseAbortHostile(t *testing.T) {
 func TestParseProposalHostile(t *testing.T) {
 	p := testProposal(t)
 	b := p.Marshal()
+	cp := testCeremonyProposal(t)
+	otherKey, _ := testKeys(9)
+	body, _ := cp.Marshal()
 	cases := append(commonHostile(t, b, PacketProposal),
 		hostile{"body not an object", mutate(t, b, `"proposal":{`, `"proposal":[{`)[:len(b)-3] + `}]}`, ErrMalformedPacket},
 		hostile{"body a string", `{"type":"keremony/proposal","v":1,"proposal":"{}"}`, ErrMalformedPacket},
 		hostile{"no body", `{"type":"keremony/proposal","v":1}`, ErrMalformedPacket},
 		hostile{"kel not cesr", mutate(t, b, `"kel":"{`, `"kel":"x{`), ErrMalformedPacket},
-		hostile{"kel truncated", `{"type":"keremony/proposal","v":1,"proposal":{},"kel":"{\"v\":\"KERI10JSON0000ff_\"}"}`, ErrMalformedPacket},
-		hostile{"empty kel", `{"type":"keremony/proposal","v":1,"proposal":{},"kel":""}`, ErrMalformedPacket},
-		hostile{"bad group alias", mutate(t, b, `"group":"team"`, `"group":"../team"`), ErrMalformedPacket},
+		hostile{"kel truncated", `{"type":"keremony/proposal","v":1,"proposal":` + string(body) + `,"kel":"{\"v\":\"KERI10JSON0000ff_\"}"}`, ErrMalformedPacket},
+		hostile{"empty kel", `{"type":"keremony/proposal","v":1,"proposal":` + string(body) + `,"kel":""}`, ErrMalformedPacket},
 		hostile{"big body", `{"type":"keremony/proposal","v":1,"proposal":{"x":"` + strings.Repeat("a", MaxProposalBodySize) + `"}}`, ErrPacketTooLarge},
+		hostile{"no proposer", mutate(t, b, `,"proposer":{"group":"team","label":"alice","key":"`+cp.Proposer.Key+`","sig":"`+cp.Proposer.Sig+`"}`, ``), ErrBadPacketSignature},
+		hostile{"another group alias", mutate(t, b, `"group":"team"`, `"group":"payroll"`), ErrBadPacketSignature},
+		hostile{"another proposer label", mutate(t, b, `"label":"alice","key"`, `"label":"bob","key"`), ErrBadPacketSignature},
+		hostile{"another key", mutate(t, b, `"key":"`+cp.Proposer.Key+`","sig"`, `"key":"`+otherKey+`","sig"`), ErrBadPacketSignature},
+		hostile{"a changed id", mutate(t, b, `"id":"c1"`, `"id":"c2"`), ErrBadPacketSignature},
+		hostile{"bad group alias", mutate(t, b, `"group":"team"`, `"group":"../team"`), ErrBadPacketSignature},
+		hostile{"proposer label with ESC", mutate(t, b, `"label":"alice","key"`, `"label":"\u001b]0;x\u0007","key"`), ErrMalformedPacket},
 	)
 	runHostile(t, func(b []byte) error { _, err := ParseProposal(b); return err }, cases)
 }
@@ -366,7 +404,7 @@ func TestParseCardAsPacket(t *testing.T) {
 func TestNewPacketsRefuseBadInput(t *testing.T) {
 	key, sign := testKeys(1)
 	_, ev := testStream(t)
-	if _, err := NewContribution(Contribution{Group: ev.Prefix(), Contribution: ceremony.Contribution{Label: "a", Role: ceremony.RoleRotate}, Signer: key}, func([]byte) ([]byte, error) {
+	if _, err := NewContribution(Contribution{Group: ev.Prefix(), Contribution: ceremony.Contribution{Label: "a", Role: ceremony.RoleRotate, Signer: key}}, func([]byte) ([]byte, error) {
 		return make([]byte, 64), nil
 	}); !errors.Is(err, ErrBadPacketSignature) {
 		t.Errorf("wrong signer: %v", err)
@@ -377,7 +415,9 @@ func TestNewPacketsRefuseBadInput(t *testing.T) {
 	if _, err := NewSignatures(Signatures{Ceremony: "c1", AID: ev.Prefix(), SAID: ev.SAID(), Signer: "a"}); !errors.Is(err, ErrMalformedPacket) {
 		t.Errorf("no signatures: %v", err)
 	}
-	if _, err := NewProposal("team", "", []byte(`[1]`), nil); !errors.Is(err, ErrMalformedPacket) {
-		t.Errorf("list body: %v", err)
+	noID := testCeremonyProposal(t)
+	noID.ID = ""
+	if _, err := NewProposal(noID, nil); !errors.Is(err, ErrMalformedPacket) {
+		t.Errorf("a proposal without an id: %v", err)
 	}
 }

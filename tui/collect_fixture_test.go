@@ -45,8 +45,39 @@ func newFxMember(label string) *fxMember {
 	return m
 }
 
+// card is the member's card, signed as its holder signs it.
 func (m *fxMember) card() ceremony.Card {
-	return ceremony.Card{Label: m.label, Key: m.keys[0].key(), Next: m.keys[1].dig()}
+	c := ceremony.Card{Label: m.label, Key: m.keys[0].key(), Next: m.keys[1].dig()}
+	c.Sig = kel.EncodeSignature(ed25519.Sign(m.keys[0].priv, c.SigningBytes()))
+	return c
+}
+
+// fxSigned signs the parts of a rotation of prefix as their members do
+// (the members' keys follow from their labels): a revealed key's part by
+// the member's current key, a fresh key's by itself, a joining member's
+// by its card.
+func fxSigned(prefix string, parts []ceremony.Contribution) []ceremony.Contribution {
+	out := make([]ceremony.Contribution, len(parts))
+	for i, c := range parts {
+		m := newFxMember(c.Label)
+		switch c.Role {
+		case ceremony.RoleRotate:
+			c.Signer = m.keys[0].key()
+			c.Sig = kel.EncodeSignature(ed25519.Sign(m.keys[0].priv, c.SigningBytes(prefix)))
+		case ceremony.RoleFresh:
+			for _, k := range m.keys {
+				if k.key() == c.Key {
+					c.Signer = k.key()
+					c.Sig = kel.EncodeSignature(ed25519.Sign(k.priv, c.SigningBytes(prefix)))
+				}
+			}
+		case ceremony.RoleNextOnly:
+			card := ceremony.Card{Label: c.Label, Key: m.keys[0].key(), Next: c.Next}
+			c.Signer, c.Sig = card.Key, kel.EncodeSignature(ed25519.Sign(m.keys[0].priv, card.SigningBytes()))
+		}
+		out[i] = c
+	}
+	return out
 }
 
 func (m *fxMember) reviewer(i int) ceremony.Reviewer {
@@ -162,7 +193,7 @@ func (f *fx) rotate(parts []ceremony.Contribution, kt, nt kel.Threshold) *fx {
 	if !ok {
 		f.t.Fatal("no key state after the inception")
 	}
-	p, err := ceremony.ProposeRotation(st, ceremony.RotationParams{Prefix: prefix, Members: parts, Kt: kt, Nt: nt})
+	p, err := ceremony.ProposeRotation(st, ceremony.RotationParams{Prefix: prefix, Members: fxSigned(prefix, parts), Kt: kt, Nt: nt})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -190,6 +190,9 @@ func (h *homeScreen) key(msg tea.KeyMsg) tea.Cmd {
 		case rowInbox:
 			it := s.Inbox[r.i]
 			if it.Kind == InboxProposal {
+				if it.Conflict != "" {
+					return tea.Sequence(info(it.Conflict), push(newReviewScreen(h.c, it.ID)))
+				}
 				return push(newReviewScreen(h.c, it.ID))
 			}
 			if it.Stale != "" {
@@ -284,11 +287,14 @@ func (h *homeScreen) View() string {
 		heading(fmt.Sprintf("Inbox (%d)", len(s.Inbox)))
 		for _, i := range inboxOrder(s.Inbox) {
 			it := s.Inbox[i]
+			text := fmt.Sprintf("%-12s %s  %s", it.Kind, show(it.Label), st.Subtle.Render("from "+show(it.Source)))
 			if it.Stale != "" {
-				add(fmt.Sprintf("%-12s %s  %s", it.Kind, show(it.Label), st.Warn.Render("⚠ stale: it no longer works (enter says why)")), ri)
-			} else {
-				add(fmt.Sprintf("%-12s %s  %s", it.Kind, show(it.Label), st.Subtle.Render("from "+show(it.Source))), ri)
+				text = fmt.Sprintf("%-12s %s  %s", it.Kind, show(it.Label), st.Warn.Render("⚠ stale: it no longer works (enter says why)"))
 			}
+			if it.Conflict != "" {
+				text = st.Bad.Render("✗ CONFLICT ") + text
+			}
+			add(text, ri)
 			ri++
 		}
 	}

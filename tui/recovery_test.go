@@ -104,7 +104,7 @@ func TestReviewRecovery(t *testing.T) {
 	if _, err := x.c.Finalize(); err != nil {
 		t.Fatal(err)
 	}
-	params := ceremony.RotationParams{Prefix: ixn.Prefix(), Members: []ceremony.Contribution{x.member("alice").rotateTo(), x.member("bob").rotateTo()},
+	params := ceremony.RotationParams{Prefix: ixn.Prefix(), Members: fxSigned(ixn.Prefix(), []ceremony.Contribution{x.member("alice").rotateTo(), x.member("bob").rotateTo()}),
 		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2), Supersede: 1}
 	base, err := ceremony.RotationBase(x.v, params)
 	if err != nil {

@@ -25,6 +25,9 @@ func (r *reviewScreen) header() []string {
 	line := fmt.Sprintf("%s of %s · sn %d", kind, show(group), sn)
 	if r.info.From != "" {
 		line += " · proposed by " + show(r.info.From)
+		if r.info.FromKey != "" {
+			line += " (" + shortID(r.info.FromKey) + ")"
+		}
 	}
 	out := []string{truncate(st.Strong.Render(line), w)}
 	fp := ceremony.Fingerprint(said)

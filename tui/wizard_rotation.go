@@ -95,9 +95,11 @@ func (r rotRow) part() (ceremony.Contribution, bool) {
 	case r.kind == rotJoin:
 		return *r.contrib, true
 	case r.role == ceremony.RoleFresh:
-		return ceremony.Contribution{Label: r.card.Label, Role: ceremony.RoleFresh, Key: r.card.Key, Next: r.card.Next}, true
+		// The card's signature binds the label (the reviews check it).
+		return ceremony.Contribution{Label: r.card.Label, Role: ceremony.RoleFresh, Key: r.card.Key, Next: r.card.Next,
+			Signer: r.card.Key, Sig: r.card.Sig}, true
 	}
-	return ceremony.Contribution{Label: r.card.Label, Role: ceremony.RoleNextOnly, Next: r.card.Next}, true
+	return ceremony.Contribution{Label: r.card.Label, Role: ceremony.RoleNextOnly, Next: r.card.Next, Signer: r.card.Key, Sig: r.card.Sig}, true
 }
 
 // rotationWizard proposes a rotation of a group: what each member does

@@ -30,7 +30,7 @@ func newRotFixture() rotFixture {
 	x.carolNext = next[2]
 	x.bobPart = ceremony.Contribution{Label: "bob", Role: ceremony.RoleRotate, Key: wizKey(4), Next: kel.NextDigest(wizKey(14))}
 	x.erinPart = ceremony.Contribution{Label: "erin", Role: ceremony.RoleFresh, Key: wizKey(15), Next: kel.NextDigest(wizKey(16))}
-	x.daveCard = ceremony.Card{Label: "dave", Key: wizKey(7), Next: kel.NextDigest(wizKey(8))}
+	x.daveCard = ceremony.Card{Label: "dave", Key: wizKey(7), Next: kel.NextDigest(wizKey(8)), Sig: "0B" + strings.Repeat("D", 86)}
 	x.daveNext = x.daveCard.Next
 	two := kel.IntThreshold(2)
 	x.snap = Snapshot{
@@ -140,7 +140,8 @@ func TestWizardRotationRequest(t *testing.T) {
 		x.bobPart,
 		{Label: "carol", Role: ceremony.RoleDrop, Prior: x.carolNext},
 		x.erinPart,
-		{Label: "dave", Role: ceremony.RoleNextOnly, Next: x.daveNext},
+		// dave joins by his card: its key and signature bind his label.
+		{Label: "dave", Role: ceremony.RoleNextOnly, Next: x.daveNext, Signer: x.daveCard.Key, Sig: x.daveCard.Sig},
 	}
 	if r.Group != x.prefix || !slices.Equal(r.Local, []string{"alice"}) || !slices.Equal(r.Parts, wantParts) || r.Expires != 48*time.Hour {
 		t.Errorf("request %+v\nwant parts %+v", r, wantParts)

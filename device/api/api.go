@@ -299,6 +299,10 @@ type InboxItem struct {
 	// Stale says why a card no longer works ("" when it does): its
 	// member rotated since, so no group or ceremony can use its key.
 	Stale string
+	// Conflict is set on a proposal whose ceremony id another proposal
+	// (or a ceremony of this device) uses for another event: it says
+	// which. Both are kept; only one can be signed.
+	Conflict string
 }
 
 // InceptionRequest is what the inception wizard collected.
@@ -352,6 +356,7 @@ type ReviewInfo struct {
 	ProposalID string
 	CeremonyID string // this device's ceremony of it ("" when none yet)
 	From       string // the proposer's label
+	FromKey    string // the proposer's key, whose signature the proposal carries
 	Group      string // alias, else the alias the proposal suggests, else prefix
 	Event      *kel.Event
 	// Review is the rebuilt event's review (nil when the rebuild failed).
