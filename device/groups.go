@@ -1,6 +1,7 @@
 package device
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,12 @@ type GroupAlias struct {
 	Prefix string `json:"prefix"`
 }
 
+// ErrGroupBook: HOME/groups.json does not parse.
+var ErrGroupBook = errors.New("group aliases file does not parse")
+
+// maxGroupBook bounds the group aliases file.
+const maxGroupBook = 4 << 20
+
 func loadGroupBook(home string) (*groupBook, error) {
 	b := &groupBook{path: filepath.Join(home, groupBookName), V: 1}
 	return b, b.reload()
@@ -42,19 +49,51 @@ func loadGroupBook(home string) (*groupBook, error) {
 // reload reads the book from its file (another process may have added to
 // it); a missing file is an empty book.
 func (b *groupBook) reload() error {
-	data, err := os.ReadFile(b.path)
+	data, err := ReadBounded(b.path, nil, maxGroupBook, ErrGroupBook)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	var in groupBook
-	if err := json.Unmarshal(data, &in); err != nil || in.V != 1 {
-		return fmt.Errorf("group aliases %s do not parse (version %d): %v", b.path, in.V, err)
+	in, err := parseGroupBook(b.path, data)
+	if err != nil {
+		return err
 	}
 	b.Groups = in.Groups
 	return nil
+}
+
+// parseGroupBook reads the group aliases strictly: version 1, no unknown
+// fields, every alias a valid alias and every prefix an identifier, each
+// once.
+func parseGroupBook(path string, data []byte) (*groupBook, error) {
+	var in groupBook
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrGroupBook, path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: %s: data after the object", ErrGroupBook, path)
+	}
+	if in.V != 1 {
+		return nil, fmt.Errorf("%w: %s: version %d", ErrGroupBook, path, in.V)
+	}
+	seen := map[string]bool{}
+	for i, g := range in.Groups {
+		if err := keystore.CheckAlias(g.Alias); err != nil {
+			return nil, fmt.Errorf("%w: %s: group %d: %w", ErrGroupBook, path, i, err)
+		}
+		if _, err := kel.DecodeMatter(g.Prefix, kel.CodeBlake3_256, kel.CodeEd25519, kel.CodeEd25519N); err != nil {
+			return nil, fmt.Errorf("%w: %s: group %q: prefix: %w", ErrGroupBook, path, g.Alias, err)
+		}
+		if seen["a"+g.Alias] || seen["p"+g.Prefix] {
+			return nil, fmt.Errorf("%w: %s: group %q or its prefix %s appears twice", ErrGroupBook, path, g.Alias, g.Prefix)
+		}
+		seen["a"+g.Alias], seen["p"+g.Prefix] = true, true
+	}
+	return &groupBook{path: path, V: 1, Groups: in.Groups}, nil
 }
 
 // aliasOf is the local alias of prefix ("" when none).

@@ -1,6 +1,7 @@
 package qr
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -116,14 +117,17 @@ func decodeLuminance(src gozxing.LuminanceSource) (string, error) {
 	return "", fmt.Errorf("%w: %v", ErrNoCode, lastErr)
 }
 
-// DecodeReader decodes an image (PNG, JPEG or GIF) and returns its QR text.
-func DecodeReader(r io.Reader) (string, error) {
-	img, _, err := image.Decode(r)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrImage, err)
-	}
-	return DecodeImage(img)
-}
+// maxImageBytes bounds an image file read for decoding.
+const maxImageBytes = 64 << 20
+
+// DecodeReader decodes an image (PNG, JPEG or GIF, at most 64 MiB and
+// maxImagePixels pixels) and returns its QR text.
+func DecodeReader(r io.Reader) (string, error) { return decodeReader("", r) }
+
+// DecodeBytes decodes an image held in memory. Its size is read from the
+// header first: an image of more than maxImagePixels pixels is refused
+// before any pixel is decoded.
+func DecodeBytes(data []byte) (string, error) { return decodeBytes("", data) }
 
 // DecodeFile decodes the image file at path and returns its QR text.
 func DecodeFile(path string) (string, error) {
@@ -132,19 +136,44 @@ func DecodeFile(path string) (string, error) {
 		return "", fmt.Errorf("%w: %v", ErrImage, err)
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	return decodeReader(path, f)
+}
+
+// decodeReader and decodeBytes name the image (name, when not "") in
+// their errors.
+func decodeReader(name string, r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxImageBytes+1))
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %v", ErrImage, path, err)
+		return "", imageErr(name, err)
 	}
-	if cfg.Width*cfg.Height > maxImagePixels {
-		return "", fmt.Errorf("%w: %s: %dx%d pixels is too large", ErrImage, path, cfg.Width, cfg.Height)
+	if len(data) > maxImageBytes {
+		return "", imageErr(name, fmt.Errorf("more than %d bytes", maxImageBytes))
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", fmt.Errorf("%w: %s: %v", ErrImage, path, err)
-	}
-	text, err := DecodeReader(f)
+	return decodeBytes(name, data)
+}
+
+func decodeBytes(name string, data []byte) (string, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		return "", imageErr(name, err)
 	}
-	return text, nil
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return "", imageErr(name, fmt.Errorf("%dx%d pixels is too large", cfg.Width, cfg.Height))
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return "", imageErr(name, err)
+	}
+	text, err := DecodeImage(img)
+	if err != nil && name != "" {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return text, err
+}
+
+func imageErr(name string, err error) error {
+	if name == "" {
+		return fmt.Errorf("%w: %v", ErrImage, err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrImage, name, err)
 }
