@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/keremony/keremony/keystore"
 	"github.com/keremony/keremony/kel"
+	"github.com/keremony/keremony/keystore"
 )
 
 // FuzzGroupBook: no groups.json makes the reader panic; a refusal wraps
