@@ -288,3 +288,40 @@ func TestConflictingProposalsBothKept(t *testing.T) {
 		t.Error("something went to rejected/")
 	}
 }
+
+// TestInboxBoundPerSender: one member's key floods the inbox with
+// proposals: it keeps that sender's newest maxPerSender, and the other
+// senders' packets stay.
+func TestInboxBoundPerSender(t *testing.T) {
+	drop := filepath.Join(cliSetup(t), "drop")
+	a, b, prefix := pairTeam(t, drop)
+	if _, err := b.Receive("junk.card", junkCard(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := a.dev.ks.Member("alice")
+	seat := alice.Seats[0]
+	sign := func(m []byte) ([]byte, error) { return a.dev.ks.SignProof(seat.SeatRef, m) }
+	const flood = maxPerSender + 5
+	var ids []string
+	for i := range flood {
+		id := ceremony.NewID()
+		ids = append(ids, id)
+		p := anchoringWithID(t, b, prefix, id, fmt.Sprintf("doc %d", i), "alice", kel.EncodeVerKey(seat.PublicKey), sign)
+		if _, err := b.Receive(fmt.Sprintf("p%d.json", i), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := b.snapshot()
+	props := inboxOf(s, api.InboxProposal)
+	if len(props) != maxPerSender {
+		t.Fatalf("%d proposals of one sender kept, want %d", len(props), maxPerSender)
+	}
+	for i, p := range props { // newest first
+		if want := ids[flood-1-i]; p.ID != want {
+			t.Errorf("proposal %d is %s, want %s (the newest kept)", i, p.ID, want)
+		}
+	}
+	if cards := inboxOf(s, api.InboxCard); len(cards) != 1 {
+		t.Errorf("the other sender's card: %+v", cards)
+	}
+}
