@@ -14,13 +14,16 @@ this device: --seal-event anchors an event of another identifier (AID is a prefi
 alias; SN and SAID default to that identifier's latest event on this device), --seal-file
 commits to a document by its Blake3-256 digest. Seals are anchored in command-line order.
 The proposal carries the group's KEL and the KELs of anchored identifiers this device holds.
+
+  --member M     the member of this device that signs the proposal (default: the first one
+                 holding a current key of the group: only those may propose)
 `
 
 func runAnchor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := newCmd("anchor", anchorUsage, stdin, stdout, stderr)
 	c.expiresFlag()
 	group := c.fs.String("group", "", "group alias or prefix")
-	member := c.fs.String("member", "", "proposer's label")
+	member := c.fs.String("member", "", "this device's member that proposes (signs the proposal)")
 	var seals [][2]string
 	c.fs.Var(orderedFlag{"event", &seals}, "seal-event", "event seal AID[:SN[:SAID]]")
 	c.fs.Var(orderedFlag{"file", &seals}, "seal-file", "digest seal of a file")

@@ -47,6 +47,9 @@ propose flags:
                     anchor the rotation.
   --at SN           with --recover: supersede from sn SN on (default: the first interaction after
                     the last establishment event)
+  --member M        the member of this device that signs the proposal (default: the first
+                    one holding a current key of the group, or revealing one: only those may
+                    propose)
 `
 
 func runRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
