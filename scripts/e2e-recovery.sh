@@ -78,7 +78,9 @@ for n in alice bob carol; do
   tm_wait "$n" 'acme +E'
   home_group "$n"
   tm_keys "$n" Enter; tm_wait "$n" 'the latest 2 events are interactions: r, then R'
-  tm_keys "$n" t; tm_wait "$n" 'rotation contribution of'
+  # The share screen's title, not "rotation contribution of": that is also
+  # the notice of another member's contribution arriving.
+  tm_keys "$n" t; tm_wait "$n" 'keremony · Share'
   tm_keys "$n" d; tm_wait "$n" 'put in the drop folder'
   tm_keys "$n" Escape; tm_wait "$n" 'Group acme'
   tm_keys "$n" Escape; tm_wait "$n" 'Groups'
