@@ -42,7 +42,6 @@ var (
 	ErrNoProposal     = errors.New("no such proposal on this device")
 	ErrNotFinalized   = errors.New("ceremony is not finalized")
 	ErrNothingSigned  = errors.New("no member of this device has signed this ceremony")
-	ErrConflict       = errors.New("proposal conflicts with another of the same id")
 )
 
 // Errors of the packages below that a front-end gives hints for.
