@@ -35,7 +35,8 @@ func (m *memberScreen) Bindings() []key.Binding {
 func (m *memberScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case memberCreatedMsg:
-		return m, tea.Sequence(pop, m.c.refresh(), info("created member "+msg.alias+": press c on it to share its card with the other members"))
+		// The start-up check may have found no member at all: check again.
+		return m, tea.Sequence(pop, m.c.refresh(), runCheck(m.c, true), info("created member "+msg.alias+": press c on it to share its card with the other members"))
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, m.c.keys.Back):
