@@ -115,12 +115,6 @@ func TestMemberFlagsAnywhere(t *testing.T) {
 	}
 }
 
-func dispatchOut(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	code := dispatch(args, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
 func TestMemberFailures(t *testing.T) {
 	home := fileMode(t)
 	mustMember(t, "new", "alice")

@@ -35,11 +35,6 @@ exit status: 0 success, 1 failure, 2 usage
 // errUsage marks a usage error found by the command line itself.
 var errUsage = errors.New("usage")
 
-// usagef makes a usage error.
-func usagef(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
-}
-
 // testOnlyKDF, set by tests, makes new keystore files cheap to open.
 var testOnlyKDF *device.KDFParams
 

@@ -185,8 +185,9 @@ func (d *Device) listing(ks keystore.Seat) []string {
 
 // groupInfo describes one identifier whose KEL this device holds.
 func (d *Device) groupInfo(v *kel.Verifier, prefix string, st kel.KeyState, seats []keystore.Seat) api.GroupInfo {
+	book := d.labelBook(prefix)
 	g := api.GroupInfo{Alias: d.groups.aliasOf(prefix), Prefix: prefix, State: st,
-		Labels: d.LabelsOf(prefix, st.Keys), NextLabels: d.LabelsOf(prefix, st.Next)}
+		Labels: labelsIn(book, st.Keys), NextLabels: labelsIn(book, st.Next)}
 	g.KtText, g.NtText = st.Kt.Describe(g.Labels), st.Nt.Describe(g.NextLabels)
 	_, g.Recoverable = recoverableIn(v, prefix)
 	g.Superseded = v.Superseded(prefix)

@@ -253,10 +253,8 @@ func (d *Device) rosterBook(prefix string) map[string]string {
 	return book
 }
 
-// LabelsOf names items (keys or digests of prefix) by member where this
-// device knows them, else "#i".
-func (d *Device) LabelsOf(prefix string, items []string) []string {
-	book := d.labelBook(prefix)
+// labelsIn names items (keys or digests) by member from book, else "#i".
+func labelsIn(book map[string]string, items []string) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = book[it]
@@ -265,29 +263,6 @@ func (d *Device) LabelsOf(prefix string, items []string) []string {
 		}
 	}
 	return out
-}
-
-// fromLabel is the label of a seat of this device among the group's
-// current keys or next digests ("" when none).
-func (d *Device) fromLabel(prefix string, st kel.KeyState) string {
-	ss, _ := d.ks.Seats()
-	book := d.rosterBook(prefix)
-	for _, ks := range ss {
-		if ks.Group != prefix && ks.Group != "" {
-			continue
-		}
-		cur := kel.EncodeVerKey(ks.PublicKey)
-		if slices.Contains(st.Keys, cur) || slices.Contains(st.Next, ks.NextDigest) {
-			if l := book[cur]; l != "" {
-				return l
-			}
-			if l := book[ks.NextDigest]; l != "" {
-				return l
-			}
-			return ks.Member
-		}
-	}
-	return ""
 }
 
 // localMembersIn names the members of this device with a seat whose

@@ -231,6 +231,12 @@ func (s *Store) SettleSeat(ref SeatRef, groups []Settle) ([]Seat, error) {
 
 // changeSeat applies fn to one seat and writes the record.
 func (s *Store) changeSeat(ref SeatRef, needKeys bool, fn func(*memberRecord, *seatRecord) error) (Seat, error) {
+	return s.changeSeatThen(ref, needKeys, fn, nil)
+}
+
+// changeSeatThen is changeSeat with a step after the record is written
+// (then may be nil), inside the same change.
+func (s *Store) changeSeatThen(ref SeatRef, needKeys bool, fn func(*memberRecord, *seatRecord) error, then func(*memberRecord) error) (Seat, error) {
 	var out Seat
 	err := s.change(needKeys, func() error {
 		rec, err := s.recordFor(ref.Member, needKeys)
@@ -248,6 +254,9 @@ func (s *Store) changeSeat(ref SeatRef, needKeys bool, fn func(*memberRecord, *s
 			return err
 		}
 		out = rec.seatView(st)
+		if then != nil {
+			return then(rec)
+		}
 		return nil
 	})
 	return out, err
@@ -368,29 +377,12 @@ func (s *Store) AbortRotation(ref SeatRef) (Seat, error) {
 // nothing lists any more are destroyed. A failure there leaves the change
 // made and the deletion to the next change of the member.
 func (s *Store) retireSeatKey(ref SeatRef, done, which string, fn func(*memberRecord, *seatRecord) error) (Seat, error) {
-	var out Seat
-	err := s.change(true, func() error {
-		rec, err := s.recordFor(ref.Member, true)
-		if err != nil {
-			return err
-		}
-		st, err := rec.seat(ref)
-		if err != nil {
-			return err
-		}
-		if err := fn(rec, st); err != nil {
-			return err
-		}
-		if err := s.writeRecord(rec); err != nil {
-			return err
-		}
-		out = rec.seatView(st)
+	return s.changeSeatThen(ref, true, fn, func(rec *memberRecord) error {
 		if err := s.finishDestroy(rec); err != nil {
 			return fmt.Errorf("rotation of seat %s %s, but the %s key is not destroyed yet (retried on the next change): %w", ref, done, which, err)
 		}
 		return nil
 	})
-	return out, err
 }
 
 // recordFor reads a record for a change and, when the change unlocked the
