@@ -56,6 +56,9 @@ var (
 	ErrDelegationMismatch = errors.New("delegation source seal does not anchor the event")
 	ErrDelegatorRefuses   = errors.New("delegator does not delegate")
 	ErrAnchorMismatch     = errors.New("anchored seal contradicts the anchored event")
+
+	// Stored records.
+	ErrKeyState = errors.New("malformed key state record")
 )
 
 // ErrThresholdForm refines ErrThreshold: the text given to ParseThresholdText
@@ -135,6 +138,7 @@ var errorCodes = []struct {
 	{ErrNotWitness, "not_a_witness"},
 	{ErrReceipt, "receipt_invalid"},
 	{ErrReply, "reply_invalid"},
+	{ErrKeyState, "key_state_invalid"},
 }
 
 // ErrorCode returns the primary reason code of err: the outermost kel

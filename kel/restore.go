@@ -55,8 +55,10 @@ func trustSig(int, ed25519.PublicKey) bool { return true }
 // rules, signature indices within the signing keys, the current threshold
 // (and for a rotation the prior next threshold) satisfied by the indices of
 // the signatures present, witness indices, delegation through the anchor
-// index, and seals that must not contradict accepted events. What it does
-// not do is Ed25519: a signature whose bytes were changed after acceptance
+// index. What it does not do is Ed25519, nor compare event seals with
+// the other identifiers' KELs (those depend on which KELs the caller
+// restored, and in which order; Accept compared them when the messages
+// arrived): a signature whose bytes were changed after acceptance
 // but whose index is intact is NOT caught here. A caller restoring from
 // storage must rule that out by other means (the ceremony store keeps a
 // digest of the entries it accepted).

@@ -149,8 +149,6 @@ func TestRestoreRefusesBrokenKEL(t *testing.T) {
 	wrongPrior := mustInteract(t, InteractionOptions{Prefix: gd.Prefix(), Sn: 2, Prior: gd.SAID()})
 	skip := mustInteract(t, InteractionOptions{Prefix: gd.Prefix(), Sn: 3, Prior: f.gIx.SAID()})
 	plain := mustInteract(t, InteractionOptions{Prefix: gd.Prefix(), Sn: 2, Prior: f.gIx.SAID()})
-	wrongAnchor := mustInteract(t, InteractionOptions{Prefix: gd.Prefix(), Sn: 2, Prior: f.gIx.SAID(),
-		Seals: []Seal{EventSeal(f.dIcp.Prefix(), 0, f.gIx.SAID())}})
 	// A rotation signed by the new keys without exposing the prior next digests.
 	gk := func(i int) []tKey { return []tKey{f.g[0].keys[i], f.g[1].keys[i], f.g[2].keys[i]} }
 	base := f.msgs[:4] // D icp, D ixn, G dip, G ixn
@@ -170,7 +168,6 @@ func TestRestoreRefusesBrokenKEL(t *testing.T) {
 		{"one signature of two", NewMessage(plain, f.gSigs(t, plain, 0, 2)), ErrThresholdNotMet, nil},
 		{"the same index twice", NewMessage(plain, append(f.gSigs(t, plain, 0, 1), f.gSigs(t, plain, 0, 1)...)), ErrThresholdNotMet, nil},
 		{"an index past the keys", NewMessage(plain, append(f.gSigs(t, plain, 0, 0, 1), signB(t, f.g[0].keys[0], plain, 7))), ErrIndexOutOfRange, nil},
-		{"a seal contradicting an accepted event", NewMessage(wrongAnchor, f.gSigs(t, wrongAnchor, 0, 0, 1)), ErrAnchorMismatch, nil},
 		{"a rotation exposing no prior next key", NewMessage(unexposed, f.gSigs(t, unexposed, 1, 0, 1)), // B codes: no ondex
 			ErrPriorNextNotMet, []Message{NewMessage(dAnchor, []Siger{signA(t, f.d[0].keys[0], dAnchor, 0, 0)})}},
 	} {
@@ -345,5 +342,29 @@ func TestParseMessages(t *testing.T) {
 	}
 	if msgs, err := ParseMessages(nil); err != nil || len(msgs) != 0 {
 		t.Errorf("no entries: %v %v", msgs, err)
+	}
+}
+
+// A seal contradicting another identifier's accepted event is refused when
+// it arrives, and restored when a store reloads what it accepted: whether
+// the other KEL is loaded then, and before or after, is the store's choice.
+func TestRestoreLeavesSealsToAccept(t *testing.T) {
+	f := newRestoreFixture(t)
+	gd := f.gDip
+	wrongAnchor := mustInteract(t, InteractionOptions{Prefix: gd.Prefix(), Sn: 2, Prior: f.gIx.SAID(),
+		Seals: []Seal{EventSeal(f.dIcp.Prefix(), 0, f.gIx.SAID())}})
+	msgs, err := ParseMessages(entriesOf(append(slices.Clone(f.msgs[:4]), NewMessage(wrongAnchor, f.gSigs(t, wrongAnchor, 0, 0, 1)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := NewVerifier().AcceptMessages(msgs)[4]; !errors.Is(r.Err, ErrAnchorMismatch) {
+		t.Errorf("accept: %v, want %v", r.Err, ErrAnchorMismatch)
+	}
+	v := NewVerifier()
+	if r := v.RestoreAccepted(msgs)[4]; !r.OK() {
+		t.Errorf("restore: %v", r.Err)
+	}
+	if st, _ := v.State(gd.Prefix()); st.Sn != 2 {
+		t.Errorf("restored to sn %d, want 2", st.Sn)
 	}
 }
