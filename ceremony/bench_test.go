@@ -112,7 +112,7 @@ func BenchmarkStoreVerifier10k(b *testing.B) {
 	}
 	defer s.Close()
 	for b.Loop() {
-		if v := s.Verifier(); len(v.Prefixes()) != 1 {
+		if v := mustVerifier(b, s); len(v.Prefixes()) != 1 {
 			b.Fatal("verifier holds no kel")
 		}
 	}

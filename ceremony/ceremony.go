@@ -166,6 +166,12 @@ func (c *Ceremony) prepare(ch change) change {
 // and applies it. Nothing changes in memory when any step fails.
 func (c *Ceremony) commit(ch change) error {
 	ch = c.prepare(ch)
+	if ch.kelMsg != nil && c.store != nil {
+		// The KELs its seals name, for Accept to compare them with.
+		if err := c.store.ensureMessages([]kel.Message{*ch.kelMsg}); err != nil {
+			return err
+		}
+	}
 	if ch.kelMsg != nil {
 		if r := c.v.Accept(*ch.kelMsg); !r.OK() {
 			return fmt.Errorf("%w: %w", ErrRejected, r.Err)

@@ -55,13 +55,13 @@ func TestE2ESingleSig(t *testing.T) {
 	}
 	rot := mustFinalize(t, rc)
 	wantKeyState(t, d, prefix, 1, keysOf(solo.keys[1]), digsOf(solo.keys[2]))
-	if got := d.store.Export(prefix); !bytes.Equal(got, append(slices.Clone(icp), rot...)) || !bytes.Equal(got, rc.KEL()) {
+	if got := mustExport(t, d.store, prefix); !bytes.Equal(got, append(slices.Clone(icp), rot...)) || !bytes.Equal(got, rc.KEL()) {
 		t.Errorf("export is not the two finalized messages")
 	}
 	// A restart replays the KEL.
 	d.reopen()
 	wantKeyState(t, d, prefix, 1, keysOf(solo.keys[1]), digsOf(solo.keys[2]))
-	if rep := kel.Replay(d.store.Export(prefix)); !rep.OK() {
+	if rep := kel.Replay(mustExport(t, d.store, prefix)); !rep.OK() {
 		t.Errorf("export does not replay: %+v", rep)
 	}
 }
@@ -114,7 +114,7 @@ func incept2of2(t *testing.T, clk *clock) group {
 // Scenario 2: 2-of-2 inception signed by both.
 func TestE2ETwoOfTwoInception(t *testing.T) {
 	g := incept2of2(t, newClock())
-	if !bytes.Equal(g.a.store.Export(g.prefix), g.b.store.Export(g.prefix)) {
+	if !bytes.Equal(mustExport(t, g.a.store, g.prefix), mustExport(t, g.b.store, g.prefix)) {
 		t.Errorf("devices hold different KELs")
 	}
 	// Both ceremonies are closed and on record.
@@ -184,7 +184,7 @@ func TestE2EAnchorOtherInception(t *testing.T) {
 		t.Errorf("warnings %q", revB.Warnings)
 	}
 	// With C's KEL imported, the seal is checked.
-	if _, err := g.b.store.ImportKEL(dc.store.Export(icpC.Prefix())); err != nil {
+	if _, err := g.b.store.ImportKEL(mustExport(t, dc.store, icpC.Prefix())); err != nil {
 		t.Fatal(err)
 	}
 	if revB, err = g.b.store.Review(pp, me); err != nil || !revB.Seals[0].Known || len(revB.Warnings) != 0 {
@@ -205,7 +205,7 @@ func TestE2EAnchorOtherInception(t *testing.T) {
 	g.b.importFinal(final, cb)
 
 	v := kel.NewVerifier()
-	for _, s := range [][]byte{dc.store.Export(icpC.Prefix()), g.a.store.Export(g.prefix)} {
+	for _, s := range [][]byte{mustExport(t, dc.store, icpC.Prefix()), mustExport(t, g.a.store, g.prefix)} {
 		if res, err := v.AcceptStream(s); err != nil || slices.ContainsFunc(res, func(r kel.Result) bool { return !r.OK() }) {
 			t.Fatalf("replay: %v %+v", err, res)
 		}
@@ -214,7 +214,7 @@ func TestE2EAnchorOtherInception(t *testing.T) {
 	if want := (kel.AnchorRef{Prefix: g.prefix, Sn: 1, SAID: ca.SAID()}); !ok || ref != want {
 		t.Errorf("AnchorOf = %+v %v, want %+v", ref, ok, want)
 	}
-	if ref, ok := g.b.store.AnchorOf(icpC.Prefix(), 0, icpC.SAID()); !ok || ref.SAID != ca.SAID() {
+	if ref, ok := mustVerifier(t, g.b.store).AnchorOf(icpC.Prefix(), 0, icpC.SAID()); !ok || ref.SAID != ca.SAID() {
 		t.Errorf("bob's store does not link the anchor: %+v", ref)
 	}
 }
@@ -293,7 +293,7 @@ func TestE2EGrowTo2of3(t *testing.T) {
 	g := incept2of2(t, clk)
 	carol := newMember("carol", 3)
 	dc := newDevice(t, carol, clk)
-	if _, err := dc.store.ImportKEL(g.a.store.Export(g.prefix)); err != nil {
+	if _, err := dc.store.ImportKEL(mustExport(t, g.a.store, g.prefix)); err != nil {
 		t.Fatal(err)
 	}
 	// Round one: contributions; carol only commits her first key's digest.
@@ -527,7 +527,7 @@ func TestE2EPartialRotationReserve(t *testing.T) {
 	a.importFinal(rot2, ra2)
 	b.importFinal(rot2, nil)
 	wantKeyState(t, b, prefix, 2, keysOf(carol.keys[1], alice.keys[2]), digsOf(carol.keys[2], alice.keys[3], bob.keys[2]))
-	if rep := kel.Replay(b.store.Export(prefix)); !rep.OK() {
+	if rep := kel.Replay(mustExport(t, b.store, prefix)); !rep.OK() {
 		t.Errorf("export does not replay: %+v", rep)
 	}
 }
@@ -567,7 +567,7 @@ func TestE2EDelegatedInception(t *testing.T) {
 	g.a.sign(ca, g.a.review(ca, 0), 0)
 	g.b.importFinal(mustFinalize(t, ca), cb)
 	// Dora imports the delegator's KEL; the dip can now finalize.
-	if _, err := dd.store.ImportKEL(g.a.store.Export(g.prefix)); err != nil {
+	if _, err := dd.store.ImportKEL(mustExport(t, g.a.store, g.prefix)); err != nil {
 		t.Fatal(err)
 	}
 	if pr := cd.Progress(); !pr.Met || pr.AwaitingAnchor {
@@ -577,7 +577,7 @@ func TestE2EDelegatedInception(t *testing.T) {
 	if !strings.HasSuffix(string(final), "-GAB0AAAAAAAAAAAAAAAAAAAAAAB"+ca.SAID()) {
 		t.Errorf("dip without the source couple: %s", final[dip.Size():])
 	}
-	rep := kel.Replay(g.a.store.Export(g.prefix), dd.store.Export(dip.Prefix()))
+	rep := kel.Replay(mustExport(t, g.a.store, g.prefix), mustExport(t, dd.store, dip.Prefix()))
 	if !rep.OK() || rep.States[dip.Prefix()].Delegator != g.prefix {
 		t.Fatalf("replay %+v", rep)
 	}

@@ -30,7 +30,7 @@ func TestIntakeHostile(t *testing.T) {
 	bob := g.b.m
 	ev := ca.Event()
 	g.a.sign(ca, g.a.review(ca, 1), 1)
-	msgs, _ := kel.ParseStream(g.a.store.Export(g.prefix))
+	msgs, _ := kel.ParseStream(mustExport(t, g.a.store, g.prefix))
 	icpRaw := msgs[0].Event.Raw()
 	goodBob := rawSig(t, bob.keys[1], ev.Raw(), 1, 1, false)
 	aSig := goodBob.Qb64()
@@ -70,7 +70,7 @@ func TestIntakeHostile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before, n := snap(ca), len(ca.Transcript())
-			kelBefore := string(g.a.store.Export(g.prefix))
+			kelBefore := string(mustExport(t, g.a.store, g.prefix))
 			var err error
 			if tc.env != nil {
 				_, err = g.a.receive(*tc.env)
@@ -87,7 +87,7 @@ func TestIntakeHostile(t *testing.T) {
 			if after := snap(ca); !sameSnap(before, after) {
 				t.Errorf("collected state changed: %+v → %+v", before, after)
 			}
-			if string(g.a.store.Export(g.prefix)) != kelBefore {
+			if string(mustExport(t, g.a.store, g.prefix)) != kelBefore {
 				t.Errorf("kel changed")
 			}
 			tr := ca.Transcript()

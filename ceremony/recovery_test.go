@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestE2ERecoveryRotation(t *testing.T) {
 	g := incept2of2(t, clk)
 	anchor2of2(t, g, 0, kel.DigestSeal([]byte("minutes")))
 	anchor2of2(t, g, 0, kel.DigestSeal([]byte("more minutes")))
-	held := g.a.store.Verifier().Messages(g.prefix)
+	held := mustVerifier(t, g.a.store).Messages(g.prefix)
 	if len(held) != 3 {
 		t.Fatalf("kel of %d events", len(held))
 	}
@@ -46,7 +47,7 @@ func TestE2ERecoveryRotation(t *testing.T) {
 	}
 	late, _ := g.a.propose(op)
 
-	v := g.a.store.Verifier()
+	v := mustVerifier(t, g.a.store)
 	params := signedParts(RotationParams{Prefix: g.prefix, Members: []Contribution{g.a.m.rotate(1), g.b.m.rotate(1)},
 		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2), Supersede: 1})
 	base, err := RotationBase(v, params)
@@ -77,16 +78,16 @@ func TestE2ERecoveryRotation(t *testing.T) {
 	g.b.importFinal(final, cb)
 	for _, d := range []*device{g.a, g.b} {
 		wantKeyState(t, d, g.prefix, 1, keysOf(g.a.m.keys[1], g.b.m.keys[1]), digsOf(g.a.m.keys[2], g.b.m.keys[2]))
-		if sup := d.store.Verifier().Superseded(g.prefix); len(sup) != 2 {
+		if sup := mustVerifier(t, d.store).Superseded(g.prefix); len(sup) != 2 {
 			t.Errorf("%s: %d superseded", d.name, len(sup))
 		}
 		// The store keeps both, restores both, and exports them in
 		// first-seen order: a verifier replaying the export accepts all.
 		d.reopen()
-		if sup := d.store.Verifier().Superseded(g.prefix); len(sup) != 2 {
+		if sup := mustVerifier(t, d.store).Superseded(g.prefix); len(sup) != 2 {
 			t.Errorf("%s after restart: %d superseded", d.name, len(sup))
 		}
-		rep := kel.Replay(d.store.Export(g.prefix))
+		rep := kel.Replay(mustExport(t, d.store, g.prefix))
 		if !rep.OK() || len(rep.Results) != 4 || len(rep.Results[3].Supersedes) != 2 {
 			t.Errorf("%s: export %+v", d.name, rep.Results)
 		}
@@ -100,7 +101,7 @@ func TestE2ERecoveryRotation(t *testing.T) {
 		t.Errorf("anchoring on a superseded event not blocked: %+v", pr)
 	}
 	// Once recovered, no second recovery at sn 1.
-	if _, err := RotationBase(g.a.store.Verifier(), params); !errors.Is(err, ErrNotRecoverable) {
+	if _, err := RotationBase(mustVerifier(t, g.a.store), params); !errors.Is(err, ErrNotRecoverable) {
 		t.Errorf("second recovery: %v", err)
 	}
 }
@@ -109,7 +110,7 @@ func TestRotationBase(t *testing.T) {
 	clk := newClock()
 	g := incept2of2(t, clk)
 	anchor2of2(t, g, 0, kel.DigestSeal([]byte("minutes")))
-	v := g.a.store.Verifier()
+	v := mustVerifier(t, g.a.store)
 	members := []Contribution{g.a.m.rotate(1), g.b.m.rotate(1)}
 	tests := []struct {
 		name      string
@@ -167,7 +168,7 @@ func TestE2EDelegatedRotation(t *testing.T) {
 	dd.sign(cd, dd.review(cd, 0), 0)
 	dip := cd.Event()
 	anchor2of2(t, g, 0, kel.EventSeal(dip.Prefix(), 0, dip.SAID()))
-	if _, err := dd.store.ImportKEL(g.a.store.Export(g.prefix)); err != nil {
+	if _, err := dd.store.ImportKEL(mustExport(t, g.a.store, g.prefix)); err != nil {
 		t.Fatal(err)
 	}
 	mustFinalize(t, cd)
@@ -191,11 +192,11 @@ func TestE2EDelegatedRotation(t *testing.T) {
 		t.Fatalf("finalize before the anchor: %v", err)
 	}
 	anchor2of2(t, g, 0, kel.EventSeal(drt.Prefix(), 1, drt.SAID()))
-	if _, err := dd.store.ImportKEL(g.a.store.Export(g.prefix)); err != nil {
+	if _, err := dd.store.ImportKEL(mustExport(t, g.a.store, g.prefix)); err != nil {
 		t.Fatal(err)
 	}
 	final := mustFinalize(t, cr)
-	anchorSAID := g.a.store.Verifier().Messages(g.prefix)[2].Event.SAID()
+	anchorSAID := mustVerifier(t, g.a.store).Messages(g.prefix)[2].Event.SAID()
 	if !strings.HasSuffix(string(final), "-GAB0AAAAAAAAAAAAAAAAAAAAAAC"+anchorSAID) {
 		t.Errorf("drt without the source couple: %s", final[drt.Size():])
 	}
@@ -203,7 +204,7 @@ func TestE2EDelegatedRotation(t *testing.T) {
 	// An observer gets dora's KEL before the delegator's: held, also
 	// across a restart, until the anchors arrive.
 	obs := newDevice(t, newMember("olga", 1), clk)
-	res, err := obs.store.ImportKEL(dd.store.Export(dip.Prefix()))
+	res, err := obs.store.ImportKEL(mustExport(t, dd.store, dip.Prefix()))
 	if err != nil {
 		t.Fatalf("import of the delegate's kel: %v", err)
 	}
@@ -211,10 +212,10 @@ func TestE2EDelegatedRotation(t *testing.T) {
 		t.Fatalf("results %+v", res)
 	}
 	obs.reopen()
-	if h := obs.store.Held(); len(h) != 2 || h[1].Event.SAID() != drt.SAID() {
+	if h := mustHeld(t, obs.store); len(h) != 2 || h[1].Event.SAID() != drt.SAID() {
 		t.Fatalf("held after restart %+v", h)
 	}
-	res, err = obs.store.ImportKEL(g.a.store.Export(g.prefix))
+	res, err = obs.store.ImportKEL(mustExport(t, g.a.store, g.prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,44 @@ func TestE2EDelegatedRotation(t *testing.T) {
 	}
 	obs.reopen()
 	wantKeyState(t, obs, dip.Prefix(), 1, keysOf(dora.keys[1]), digsOf(dora.keys[2]))
-	if len(obs.store.Held()) != 0 {
+	if len(mustHeld(t, obs.store)) != 0 {
+		t.Error("still held after the anchor")
+	}
+
+	// The same with the held KEL never restored before the anchors come:
+	// the delegator's import restores its delegate's held events with it.
+	obs2 := newDevice(t, newMember("oscar", 1), clk)
+	if _, err := obs2.store.ImportKEL(mustExport(t, dd.store, dip.Prefix())); err != nil {
+		t.Fatal(err)
+	}
+	obs2.reopen()
+	if len(obs2.store.idx.loaded) != 0 {
+		t.Fatalf("opening restored %v", obs2.store.idx.loaded)
+	}
+	if _, held := obs2.store.State(dip.Prefix()); held {
+		t.Error("a held identifier has a state")
+	}
+	res, err = obs2.store.ImportKEL(mustExport(t, g.a.store, g.prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	released = nil
+	for _, r := range res {
+		for _, rel := range r.Released {
+			if rel.Result.OK() {
+				released = append(released, rel.Result.SAID)
+			}
+		}
+	}
+	if !slices.Equal(released, []string{dip.SAID(), drt.SAID()}) {
+		t.Errorf("released %v", released)
+	}
+	obs2.reopen()
+	wantKeyState(t, obs2, dip.Prefix(), 1, keysOf(dora.keys[1]), digsOf(dora.keys[2]))
+	if len(obs2.store.idx.loaded) != 0 {
+		t.Errorf("opening restored %v", obs2.store.idx.loaded)
+	}
+	if len(mustHeld(t, obs2.store)) != 0 {
 		t.Error("still held after the anchor")
 	}
 }

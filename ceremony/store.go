@@ -85,7 +85,8 @@ type Store struct {
 	path       string
 	clock      func() time.Time
 	v          *kel.Verifier
-	kelDigest  []byte // the digest of the kel bucket's entries, as committed
+	kelDigest  []byte   // the digest of the kel bucket's entries, as committed
+	idx        kelIndex // per identifier: its entries' keys and summary (store_index.go)
 	ceremonies map[string]*Ceremony
 	receipts   receiptBook // witness receipts (store_receipts.go)
 }
@@ -185,17 +186,25 @@ func (s *Store) init() error {
 
 // load restores the stored KEL and every ceremony.
 func (s *Store) load() error {
-	k, err := s.readKEL()
+	if err := s.openKEL(); err != nil {
+		return err
+	}
+	// The KELs the ceremonies are on, before the ceremonies.
+	var prefixes []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
+			if _, _, ev, err := readRecord(string(id), tx.Bucket(bucketCeremonies).Bucket(id)); err == nil {
+				prefixes = append(prefixes, prefixesOf(ev)...)
+			}
+			return nil // restore reports it
+		})
+	})
+	if err == nil {
+		err = s.ensure(prefixes...)
+	}
 	if err != nil {
 		return err
 	}
-	if k.rewrite {
-		err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyKELDigest, k.digest) })
-		if err != nil {
-			return fmt.Errorf("%w: write the kel digest of %s: %w", ErrStore, s.path, err)
-		}
-	}
-	s.v, s.kelDigest = k.v, k.digest
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
 			c, err := s.restore(string(id), tx.Bucket(bucketCeremonies).Bucket(id))
@@ -215,6 +224,9 @@ func (s *Store) load() error {
 func (s *Store) Create(p Proposal, deadline time.Time) (*Ceremony, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.ensureProposal(p); err != nil {
+		return nil, err
+	}
 	c, err := newCeremony(p, s.v, s.clock, deadline)
 	if err != nil {
 		return nil, err
@@ -271,10 +283,11 @@ func writeEntry(b *bolt.Bucket, e Entry) error {
 // appends the message to the KEL in the same transaction.
 func (s *Store) persist(c *Ceremony, ch change) error {
 	digest := s.kelDigest
+	var update indexUpdate
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if ch.kelMsg != nil {
 			var err error
-			if digest, err = s.appendKEL(tx, [][]byte{ch.kelMsg.Bytes()}); err != nil {
+			if digest, update, err = s.appendKEL(tx, []kel.Message{*ch.kelMsg}); err != nil {
 				return err
 			}
 		}
@@ -288,6 +301,7 @@ func (s *Store) persist(c *Ceremony, ch change) error {
 		return fmt.Errorf("%w: ceremony %s: %w", ErrStore, c.id, err)
 	}
 	s.kelDigest = digest
+	update.apply(&s.idx)
 	testHook(ch.op + "-after-commit")
 	return nil
 }
@@ -382,5 +396,8 @@ func (s *Store) Review(p Proposal, me Reviewer) (*Review, error) {
 	}
 	maps.Copy(book, me.Labels)
 	me.Labels = book
+	if err := s.ensureProposal(p); err != nil {
+		return nil, err
+	}
 	return ReviewProposal(p, s.v, me)
 }

@@ -5,9 +5,11 @@ package ceremony
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,8 +20,10 @@ import (
 // storedKEL is the KEL read back from the file.
 type storedKEL struct {
 	v       *kel.Verifier
-	digest  []byte // of the entries read
-	rewrite bool   // the stored digest did not match: every signature was verified
+	keys    [][]byte      // of the entries read, in order
+	msgs    []kel.Message // the entries read, in order
+	digest  []byte        // of the entries read
+	rewrite bool          // the stored digest did not match: every signature was verified
 }
 
 // kelDigestSeed starts the chain kelDigestNext extends.
@@ -112,11 +116,13 @@ func (s *Store) readKEL() (storedKEL, error) {
 				return storedKEL{}, refused(i, r)
 			}
 		}
-		k.rewrite = true
+		k.rewrite, k.keys, k.msgs = true, keys, msgs
 		return k, nil
 	}
 	// The store's own entries: restore them without Ed25519.
+	k.keys = keys
 	for c := range parsed {
+		k.msgs = append(k.msgs, c.msgs...)
 		for i, r := range k.v.RestoreAccepted(c.msgs) {
 			if !r.OK() && !r.Held {
 				return storedKEL{}, refused(c.lo+i, r)
@@ -132,69 +138,118 @@ func (s *Store) readKEL() (storedKEL, error) {
 // resyncAfter restores the KEL from disk after a failed write left the
 // in-memory copy ahead of it.
 func (s *Store) resyncAfter(cause error) error {
-	k, err := s.readKEL()
-	if err != nil {
+	// The ceremonies share s.v: it is emptied in place, and what it held
+	// is restored again.
+	var held []string
+	for p, ok := range s.idx.loaded {
+		if ok {
+			held = append(held, p)
+		}
+	}
+	*s.v = *kel.NewVerifier()
+	s.idx.loaded = map[string]bool{}
+	if err := s.ensure(held...); err != nil {
 		return errors.Join(cause, err)
 	}
-	*s.v, s.kelDigest = *k.v, k.digest
 	return cause
 }
 
-// appendKEL stores accepted messages and the digest they extend, and
-// returns that digest (the store's once the transaction commits).
-func (s *Store) appendKEL(tx *bolt.Tx, msgs [][]byte) ([]byte, error) {
+// appendKEL stores accepted messages (already accepted into s.v), the
+// digest they extend and their identifiers' entry keys and summaries, and
+// returns that digest and the index update (the store's once the
+// transaction commits).
+func (s *Store) appendKEL(tx *bolt.Tx, msgs []kel.Message) ([]byte, indexUpdate, error) {
 	b := tx.Bucket(bucketKEL)
 	digest := s.kelDigest
-	for _, msg := range msgs {
+	var u indexUpdate
+	for _, m := range msgs {
 		n, err := b.NextSequence()
 		if err != nil {
-			return nil, err
+			return nil, u, err
 		}
-		if err := b.Put(seqKey(int(n)), msg); err != nil {
-			return nil, err
+		raw := m.Bytes()
+		if err := b.Put(seqKey(int(n)), raw); err != nil {
+			return nil, u, err
 		}
-		digest = kelDigestNext(digest, msg)
+		digest = kelDigestNext(digest, raw)
+		u.add(&s.idx, m, seqKey(int(n)))
 	}
-	return digest, tx.Bucket(bucketMeta).Put(keyKELDigest, digest)
+	// An anchor may have released delegated events stored earlier: their
+	// identifiers' states moved too.
+	u.touchMoved(s, msgs)
+	if err := tx.Bucket(bucketMeta).Put(keyKELDigest, digest); err != nil {
+		return nil, u, err
+	}
+	return digest, u, s.writeIndex(tx, &s.idx, &u, digest)
 }
 
 // State is the local key state of an identifier.
 func (s *Store) State(prefix string) (kel.KeyState, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.v.State(prefix)
+	if s.idx.loaded[prefix] {
+		return s.v.State(prefix)
+	}
+	if sum := s.idx.sums[prefix]; sum != nil && sum.State != nil {
+		// Checked when the store opened; parsed again so that the caller
+		// gets its own copy.
+		if st, err := kel.ParseKeyState(sum.State); err == nil {
+			return st, true
+		}
+	}
+	return kel.KeyState{}, false
+}
+
+// Prefixes lists the identifiers whose KELs (or held events) the store
+// keeps, in first-seen order. It reads no KEL.
+func (s *Store) Prefixes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Collect(maps.Keys(s.idx.sums))
+	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(s.idx.sums[a].First, s.idx.sums[b].First) })
+	return out
 }
 
 // Export writes an identifier's KEL as CESR, with the witness receipts
 // held (store_receipts.go).
-func (s *Store) Export(prefix string) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.exportLocked(prefix)
+func (s *Store) Export(prefix string) ([]byte, error) {
+	return s.ExportSince(prefix, 0)
 }
 
 // ExportSince is Export without the events before sequence number since:
 // what a copy holding sn 0 to since-1 lacks.
-func (s *Store) ExportSince(prefix string, since uint64) []byte {
+func (s *Store) ExportSince(prefix string, since uint64) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exportSinceLocked(prefix, since)
+	if err := s.ensure(prefix); err != nil {
+		return nil, err
+	}
+	return s.exportSinceLocked(prefix, since), nil
 }
 
-// AnchorOf finds the local event anchoring event sn/said of prefix.
-func (s *Store) AnchorOf(prefix string, sn uint64, said string) (kel.AnchorRef, bool) {
+// Verifier returns a copy of a verifier holding every local KEL, for
+// callers that need them all (changes to it do not reach the store). It is
+// a clone, not a replay, but it restores every KEL not restored yet:
+// VerifierOf is the one to use when the identifiers are known.
+func (s *Store) Verifier() (*kel.Verifier, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.v.AnchorOf(prefix, sn, said)
+	if err := s.ensureAll(); err != nil {
+		return nil, err
+	}
+	return s.v.Clone(), nil
 }
 
-// Verifier returns a copy of the store's verifier, holding the local KELs,
-// for callers that need one (changes to it do not reach the store). It is a
-// clone, not a replay: cheap however long the KELs.
-func (s *Store) Verifier() *kel.Verifier {
+// VerifierOf returns a copy of a verifier holding at least the KELs of the
+// given identifiers and of those linked to them by delegation (identifiers
+// the store does not hold are ignored). Other KELs it holds or not.
+func (s *Store) VerifierOf(prefixes ...string) (*kel.Verifier, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.v.Clone()
+	if err := s.ensure(prefixes...); err != nil {
+		return nil, err
+	}
+	return s.v.Clone(), nil
 }
 
 // ImportKEL accepts a CESR stream (a whole KEL or new events) through
@@ -234,10 +289,13 @@ func (s *Store) ImportMessages(msgs []kel.Message) ([]kel.Result, error) {
 
 // Held lists the delegated events (and the later events of their
 // identifiers) waiting for their delegator's anchor.
-func (s *Store) Held() []kel.Message {
+func (s *Store) Held() ([]kel.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.v.Held()
+	if err := s.ensureAll(); err != nil {
+		return nil, err
+	}
+	return s.v.Held(), nil
 }
 
 // ImportFinalized accepts one finalized message received from another
@@ -258,10 +316,18 @@ func (s *Store) ImportFinalized(cesr []byte) (kel.Result, error) {
 
 func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
 	// The in-memory KEL moves first; a failed write resyncs it from disk.
+	if err := s.ensureMessages(msgs); err != nil {
+		results := make([]kel.Result, len(msgs))
+		for i, m := range msgs {
+			ev := m.Event
+			results[i] = kel.Result{Prefix: ev.Prefix(), Sn: ev.Sn(), Ilk: ev.Ilk(), SAID: ev.SAID(), Err: err}
+		}
+		return results, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
 	results := s.v.AcceptMessages(msgs)
 	var errs []error
 	var fresh []int // results of the messages to store
-	var raws [][]byte
+	var stored []kel.Message
 	type closing struct {
 		c  *Ceremony
 		ch change
@@ -282,11 +348,11 @@ func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
 		case slices.Contains(r.Warnings, "duplicate_event"):
 			// held already: nothing to store
 		case r.Held:
-			fresh, raws = append(fresh, i), append(raws, msgs[i].Bytes())
+			fresh, stored = append(fresh, i), append(stored, msgs[i])
 		case !r.OK():
 			errs = append(errs, fmt.Errorf("%w: %w", ErrRejected, r.Err))
 		default:
-			fresh, raws = append(fresh, i), append(raws, msgs[i].Bytes())
+			fresh, stored = append(fresh, i), append(stored, msgs[i])
 			closeFor(msgs[i])
 		}
 		// Released messages were stored when they were held.
@@ -301,9 +367,10 @@ func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
 		return results, errors.Join(errs...)
 	}
 	var digest []byte
+	var update indexUpdate
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		if digest, err = s.appendKEL(tx, raws); err != nil {
+		if digest, update, err = s.appendKEL(tx, stored); err != nil {
 			return err
 		}
 		for _, x := range closes {
@@ -326,6 +393,7 @@ func (s *Store) importLocked(msgs []kel.Message) ([]kel.Result, error) {
 		return results, errors.Join(append(errs, fmt.Errorf("%w: %w", ErrRejected, err))...)
 	}
 	s.kelDigest = digest
+	update.apply(&s.idx)
 	for _, x := range closes {
 		x.c.apply(x.ch)
 	}

@@ -120,12 +120,12 @@ func TestImportKELOneTransaction(t *testing.T) {
 	if err != nil || len(res) != 45 || commits != 1 {
 		t.Fatalf("%d results, %d transactions: %v", len(res), commits, err)
 	}
-	want := d.store.Export(k.prefix)
+	want := mustExport(t, d.store, k.prefix)
 	if !bytes.Equal(want, k.stream) {
 		t.Fatalf("exported kel differs from the imported one")
 	}
 	d.reopen()
-	if got := d.store.Export(k.prefix); !bytes.Equal(got, want) {
+	if got := mustExport(t, d.store, k.prefix); !bytes.Equal(got, want) {
 		t.Fatalf("reopened kel differs")
 	}
 	// Again: duplicates, nothing written.
@@ -139,14 +139,14 @@ func TestImportKELOneTransaction(t *testing.T) {
 	}
 
 	// The verifier copy takes events the store does not.
-	v := d.store.Verifier()
+	v := mustVerifier(t, d.store)
 	st, _ := d.store.State(k.prefix)
 	next := loadStoreBenchKEL(t, 46)
 	last, _ := kel.ParseStream(next.entries[45])
 	if r := v.Accept(last[0]); !r.OK() {
 		t.Fatalf("copy refused sn 45: %v", r.Err)
 	}
-	if now, _ := d.store.State(k.prefix); now.Sn != st.Sn || len(d.store.Verifier().Messages(k.prefix)) != 45 {
+	if now, _ := d.store.State(k.prefix); now.Sn != st.Sn || len(mustVerifier(t, d.store).Messages(k.prefix)) != 45 {
 		t.Errorf("accepting into the copy reached the store")
 	}
 

@@ -76,7 +76,26 @@ func receiptsDigest(b *bolt.Bucket) []byte {
 func (s *Store) loadReceipts() error {
 	s.receipts = receiptBook{}
 	rewrite := false
+	// The KELs of the receipted events, first.
+	var prefixes []string
 	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketReceipts); b != nil {
+			return b.ForEach(func(k, _ []byte) error {
+				if prefix, _, _, err := splitReceiptKey(k); err == nil && !slices.Contains(prefixes, prefix) {
+					prefixes = append(prefixes, prefix)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.ensure(prefixes...)
+	}
+	if err != nil {
+		return err
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketReceipts)
 		if b == nil {
 			return nil
@@ -164,6 +183,9 @@ func (s *Store) checkReceipt(prefix string, sn uint64, said string, c kel.Couple
 func (s *Store) AddReceipt(prefix string, sn uint64, said string, c kel.Couple) (added bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.ensure(prefix); err != nil {
+		return false, err
+	}
 	n, err := s.addReceiptsLocked([]receiptIn{{prefix, sn, said, c}})
 	return n > 0, err
 }
@@ -279,10 +301,13 @@ func (s *Store) KeepWitnessSigs(msgs []kel.Message, results []kel.Result) (int, 
 
 // Receipts are the receipts held for the accepted event sn of prefix, in
 // the order of its witness list.
-func (s *Store) Receipts(prefix string, sn uint64) []kel.Couple {
+func (s *Store) Receipts(prefix string, sn uint64) ([]kel.Couple, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.receiptsLocked(prefix, sn)
+	if err := s.ensure(prefix); err != nil {
+		return nil, err
+	}
+	return s.receiptsLocked(prefix, sn), nil
 }
 
 func (s *Store) receiptsLocked(prefix string, sn uint64) []kel.Couple {
@@ -308,14 +333,17 @@ func (s *Store) receiptsLocked(prefix string, sn uint64) []kel.Couple {
 
 // Witnessed is the accepted message sn of prefix with every receipt held
 // attached as witness-indexed signatures.
-func (s *Store) Witnessed(prefix string, sn uint64) (kel.Message, bool) {
+func (s *Store) Witnessed(prefix string, sn uint64) (kel.Message, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.ensure(prefix); err != nil {
+		return kel.Message{}, false, err
+	}
 	m, held := s.v.MessageAt(prefix, sn)
 	if !held {
-		return kel.Message{}, false
+		return kel.Message{}, false, nil
 	}
-	return s.witnessedLocked(prefix, m), true
+	return s.witnessedLocked(prefix, m), true, nil
 }
 
 func (s *Store) witnessedLocked(prefix string, m kel.Message) kel.Message {
@@ -335,13 +363,11 @@ func (s *Store) witnessedLocked(prefix string, m kel.Message) kel.Message {
 	return m.WithWigs(wigs)
 }
 
-// exportLocked writes an identifier's KEL with its receipts attached, in
-// first-seen order: events a recovery superseded (as they were accepted)
-// stand before the rotation that superseded them.
-func (s *Store) exportLocked(prefix string) []byte { return s.exportSinceLocked(prefix, 0) }
-
-// exportSinceLocked is exportLocked without the events before sequence
-// number since (a catch-up bundle for a copy that holds those).
+// exportSinceLocked writes an identifier's KEL, without the events before
+// sequence number since (a catch-up bundle for a copy that holds those),
+// with its receipts attached, in first-seen order: events a recovery
+// superseded (as they were accepted) stand before the rotation that
+// superseded them. The caller has loaded the KEL (ensure).
 func (s *Store) exportSinceLocked(prefix string, since uint64) []byte {
 	var out []byte
 	for _, m := range s.v.FirstSeen(prefix) {

@@ -48,7 +48,7 @@ func witnessedSolo(t *testing.T) (*device, *kel.Event, testWitness, testWitness)
 func TestStoreReceipts(t *testing.T) {
 	d, ev, wan, wil := witnessedSolo(t)
 	pre := ev.Prefix()
-	if got := d.store.Receipts(pre, 0); len(got) != 0 {
+	if got := mustReceipts(t, d.store, pre, 0); len(got) != 0 {
 		t.Fatalf("receipts before any: %v", got)
 	}
 	// wil's first, then wan's: they are listed in witness order.
@@ -61,19 +61,19 @@ func TestStoreReceipts(t *testing.T) {
 	if added, err := d.store.AddReceipt(pre, 0, ev.SAID(), wan.receipt(ev)); added || err != nil {
 		t.Fatalf("the same receipt again: %v %v", added, err)
 	}
-	got := d.store.Receipts(pre, 0)
+	got := mustReceipts(t, d.store, pre, 0)
 	if len(got) != 2 || got[0].Prefix != wan.prefix || got[1].Prefix != wil.prefix {
 		t.Fatalf("receipts %v", got)
 	}
 	// The export carries them as witness signatures that a verifier
 	// counts.
-	rep := kel.Replay(d.store.Export(pre))
+	rep := kel.Replay(mustExport(t, d.store, pre))
 	if !rep.OK() || rep.Results[0].Witnessed != 2 || !rep.Results[0].FullyWitnessed() {
 		t.Fatalf("export: %+v", rep.Results)
 	}
 	// They survive a restart, verified again.
 	d.reopen()
-	if got := d.store.Receipts(pre, 0); len(got) != 2 {
+	if got := mustReceipts(t, d.store, pre, 0); len(got) != 2 {
 		t.Fatalf("after reopen: %v", got)
 	}
 }
@@ -102,7 +102,7 @@ func TestStoreReceiptRefusals(t *testing.T) {
 			t.Errorf("%s: %v %v", c.name, added, err)
 		}
 	}
-	if got := d.store.Receipts(pre, 0); len(got) != 0 {
+	if got := mustReceipts(t, d.store, pre, 0); len(got) != 0 {
 		t.Fatalf("a refused receipt was kept: %v", got)
 	}
 }
@@ -112,7 +112,7 @@ func TestStoreReceiptRefusals(t *testing.T) {
 func TestStoreKeepsWitnessSigs(t *testing.T) {
 	d, ev, wan, wil := witnessedSolo(t)
 	pre := ev.Prefix()
-	msgs, err := kel.ParseStream(d.store.Export(pre))
+	msgs, err := kel.ParseStream(mustExport(t, d.store, pre))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,8 +223,8 @@ func TestStoreReceiptsDigest(t *testing.T) {
 	if _, err := editStore(t, d, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyReceiptsDigest) }); err != nil {
 		t.Fatal(err)
 	}
-	if got := digest(); string(got) != string(want) || len(d.store.Receipts(ev.Prefix(), 0)) != 2 {
-		t.Fatalf("after an open without the digest: %x, %d receipts", got, len(d.store.Receipts(ev.Prefix(), 0)))
+	if got := digest(); string(got) != string(want) || len(mustReceipts(t, d.store, ev.Prefix(), 0)) != 2 {
+		t.Fatalf("after an open without the digest: %x, %d receipts", got, len(mustReceipts(t, d.store, ev.Prefix(), 0)))
 	}
 	// A receipt naming another event at sn 0 (as after a recovery).
 	_, err := editStore(t, d, func(tx *bolt.Tx) error {
@@ -233,7 +233,7 @@ func TestStoreReceiptsDigest(t *testing.T) {
 		v = []byte(strings.Replace(string(v), ev.SAID(), "EPd4Q4Z3DnZl0beCwE-X63He-YyDEFsQ4jbCBzzxZvdL", 1))
 		return b.Put(k, v)
 	})
-	if err != nil || len(d.store.Receipts(ev.Prefix(), 0)) != 1 {
-		t.Fatalf("stale receipt: %v, %d receipts", err, len(d.store.Receipts(ev.Prefix(), 0)))
+	if err != nil || len(mustReceipts(t, d.store, ev.Prefix(), 0)) != 1 {
+		t.Fatalf("stale receipt: %v, %d receipts", err, len(mustReceipts(t, d.store, ev.Prefix(), 0)))
 	}
 }

@@ -138,7 +138,7 @@ func TestStoreRefusesTampering(t *testing.T) {
 	if st, ok := d.store.State(c.Event().Prefix()); !ok || st.Last != c.SAID() {
 		t.Errorf("state after reopen %+v", st)
 	}
-	if v := d.store.Verifier(); len(v.Messages(c.Event().Prefix())) != 1 {
+	if v := mustVerifier(t, d.store); len(v.Messages(c.Event().Prefix())) != 1 {
 		t.Errorf("verifier copy")
 	}
 }
@@ -478,7 +478,7 @@ func TestReplayedKELSurvivesUnmap(t *testing.T) {
 	g.a.deliver(g.b.sign(cb, revB, 1))
 	g.a.sign(ca, g.a.review(ca, 1), 1)
 	mustFinalize(t, ca)
-	want := g.a.store.Export(g.prefix)
+	want := mustExport(t, g.a.store, g.prefix)
 	g.a.reopen()
 	if err := g.a.store.Close(); err != nil {
 		t.Fatal(err)
@@ -491,7 +491,7 @@ func TestReplayedKELSurvivesUnmap(t *testing.T) {
 				t.Fatalf("the replayed kel reads unmapped memory: %v", r)
 			}
 		}()
-		got = g.a.store.Export(g.prefix)
+		got = mustExport(t, g.a.store, g.prefix)
 	}()
 	if !bytes.Equal(got, want) {
 		t.Fatalf("the replayed kel changed once the store was unmapped")
