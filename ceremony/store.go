@@ -194,7 +194,7 @@ func (s *Store) load() error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
 			if _, _, ev, err := readRecord(string(id), tx.Bucket(bucketCeremonies).Bucket(id)); err == nil {
-				prefixes = append(prefixes, prefixesOf(ev)...)
+				prefixes = append(prefixes, ev.KELsRead()...)
 			}
 			return nil // restore reports it
 		})

@@ -498,32 +498,20 @@ func (s *Store) ensureAll() error {
 	})...)
 }
 
-// prefixesOf lists the identifiers an event's acceptance reads: its own,
-// its delegator, and those its event seals name.
-func prefixesOf(ev *kel.Event) []string {
-	out := []string{ev.Prefix(), ev.Delegator()}
-	for _, s := range ev.Seals() {
-		if s.Kind == kel.SealEvent {
-			out = append(out, s.I)
-		}
-	}
-	return out
-}
-
 // ensureProposal loads the KELs a proposal's event is read against.
 func (s *Store) ensureProposal(p Proposal) error {
 	ev, err := kel.ParseEvent(p.Event)
 	if err != nil {
 		return nil // the proposal's own checks report it
 	}
-	return s.ensure(prefixesOf(ev)...)
+	return s.ensure(ev.KELsRead()...)
 }
 
 // ensureMessages loads the KELs the messages are read against.
 func (s *Store) ensureMessages(msgs []kel.Message) error {
 	var prefixes []string
 	for _, m := range msgs {
-		prefixes = append(prefixes, prefixesOf(m.Event)...)
+		prefixes = append(prefixes, m.Event.KELsRead()...)
 	}
 	return s.ensure(prefixes...)
 }

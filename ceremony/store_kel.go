@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -200,12 +199,17 @@ func (s *Store) State(prefix string) (kel.KeyState, bool) {
 	return kel.KeyState{}, false
 }
 
-// Prefixes lists the identifiers whose KELs (or held events) the store
-// keeps, in first-seen order. It reads no KEL.
+// Prefixes lists the identifiers whose KELs the store keeps (not those
+// with held events only), in first-seen order. It reads no KEL.
 func (s *Store) Prefixes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := slices.Collect(maps.Keys(s.idx.sums))
+	var out []string
+	for p, sum := range s.idx.sums {
+		if sum.State != nil {
+			out = append(out, p)
+		}
+	}
 	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(s.idx.sums[a].First, s.idx.sums[b].First) })
 	return out
 }

@@ -72,7 +72,10 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 		seats = append(seats, m.Seats...)
 		s.Members = append(s.Members, d.memberInfo(m))
 	}
-	v := d.store.Verifier()
+	v, err := d.store.Verifier()
+	if err != nil {
+		return api.Snapshot{}, err
+	}
 	for _, p := range v.Prefixes() {
 		st, _ := v.State(p)
 		s.Groups = append(s.Groups, d.groupInfo(v, p, st, seats))
@@ -173,10 +176,9 @@ func (d *Device) listing(ks keystore.Seat) []string {
 		return nil
 	}
 	cur := kel.EncodeVerKey(ks.PublicKey)
-	v := d.store.Verifier()
 	var out []string
-	for _, p := range v.Prefixes() {
-		if st, _ := v.State(p); slices.Contains(st.Keys, cur) || slices.Contains(st.Next, ks.NextDigest) {
+	for _, p := range d.store.Prefixes() {
+		if st, _ := d.store.State(p); slices.Contains(st.Keys, cur) || slices.Contains(st.Next, ks.NextDigest) {
 			out = append(out, p)
 		}
 	}
@@ -487,7 +489,10 @@ func (b backend) Finalize(ceremonyID string) (api.Outgoing, error) {
 		return api.Outgoing{}, err
 	}
 	b.d.later = append(b.d.later, f.Notices...)
-	out := b.d.kelOutgoing(cer.Event().Prefix())
+	out, err := b.d.kelOutgoing(cer.Event().Prefix())
+	if err != nil {
+		return api.Outgoing{}, err
+	}
 	out.Dropped = b.d.dropLater(cer.ID(), out.Title, out.Name, out.Data)
 	return out, nil
 }
@@ -545,7 +550,7 @@ func (b backend) Export(ceremonyID string, what api.ExportKind) (api.Outgoing, e
 		if cer.State() != ceremony.StateFinalized && (cer.Kind() == ceremony.KindInception || !held) {
 			return api.Outgoing{}, fmt.Errorf("%w: ceremony %s is %s", ErrNotFinalized, cer.ID(), cer.State())
 		}
-		return b.d.kelOutgoing(cer.Event().Prefix()), nil
+		return b.d.kelOutgoing(cer.Event().Prefix())
 	}
 	return api.Outgoing{}, requestf("export %q", what)
 }

@@ -49,7 +49,10 @@ func (d *Device) FetchKEL(ctx context.Context, oobi, alias string) (*Fetched, er
 	out := &Fetched{Prefix: o.AID, From: f.From, Imported: im}
 	if st, ok := d.store.State(o.AID); ok {
 		known := map[string]bool{}
-		v := d.store.Verifier()
+		v, err := d.store.VerifierOf(o.AID)
+		if err != nil {
+			return out, err
+		}
 		for sn := uint64(0); sn <= st.Sn; sn++ {
 			at, _ := v.StateAt(o.AID, sn)
 			for _, w := range at.Witnesses {

@@ -168,7 +168,10 @@ func (d *Device) passed(ev *kel.Event) bool {
 	if !ok || st.Sn < ev.Sn() {
 		return false
 	}
-	v := d.store.Verifier()
+	v, err := d.store.VerifierOf(ev.Prefix())
+	if err != nil {
+		return false // kept: the error shows where the KEL is read
+	}
 	if ev.Ilk() == kel.IlkRot || ev.Ilk() == kel.IlkDrt {
 		msgs := v.Messages(ev.Prefix())
 		return msgs[ev.Sn()].Event.SAID() == ev.SAID() || !v.MayRecoverAt(ev.Prefix(), ev.Sn())

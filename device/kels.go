@@ -79,7 +79,7 @@ func (d *Device) ImportStream(s transport.Stream, alias string) (*Imported, erro
 			k := [2]string{m.Event.Prefix(), m.Event.SAID()}
 			if len(m.Wigs) > 0 && !seen[k] {
 				seen[k] = true
-				n += len(d.store.Receipts(k[0], m.Event.Sn()))
+				n += len(d.receipts(k[0], m.Event.Sn())) // an unreadable KEL fails the import below
 			}
 		}
 		return n
@@ -150,7 +150,11 @@ func (d *Device) ExportSince(since uint64, names ...string) ([]byte, error) {
 		if since > st.Sn {
 			return nil, fmt.Errorf("%w: %s ends at sn %d, --since %d", ErrSinceBeyond, d.GroupName(prefix), st.Sn, since)
 		}
-		stream = append(stream, d.store.ExportSince(prefix, since)...)
+		b, err := d.store.ExportSince(prefix, since)
+		if err != nil {
+			return nil, err
+		}
+		stream = append(stream, b...)
 	}
 	return stream, nil
 }
@@ -165,10 +169,9 @@ type Group struct {
 // Groups lists the identifiers whose KEL this device holds, in the order
 // first seen.
 func (d *Device) Groups() []Group {
-	v := d.store.Verifier()
 	var out []Group
-	for _, p := range v.Prefixes() {
-		st, _ := v.State(p)
+	for _, p := range d.store.Prefixes() {
+		st, _ := d.store.State(p)
 		out = append(out, Group{Alias: d.groups.aliasOf(p), Prefix: p, State: st})
 	}
 	return out
@@ -205,7 +208,10 @@ func (d *Device) ShowKEL(name string) (*KEL, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := d.store.Verifier()
+	v, err := d.store.Verifier() // every KEL: the events anchoring this one
+	if err != nil {
+		return nil, err
+	}
 	out := &KEL{Prefix: prefix, State: st, Labels: d.labelBook(prefix)}
 	event := func(m kel.Message) KELEvent {
 		ev := m.Event
@@ -243,13 +249,14 @@ func (d *Device) ShowKEL(name string) (*KEL, error) {
 }
 
 // kelOutgoing is the KEL of prefix as a packet to share.
-func (d *Device) kelOutgoing(prefix string) api.Outgoing {
+func (d *Device) kelOutgoing(prefix string) (api.Outgoing, error) {
 	st, _ := d.store.State(prefix)
 	name := []string{"kel"}
 	if a := d.groups.aliasOf(prefix); a != "" {
 		name = append(name, a)
 	}
 	name = append(name, prefix[1:9], fmt.Sprintf("sn%d", st.Sn))
+	data, err := d.store.Export(prefix)
 	return api.Outgoing{Title: fmt.Sprintf("kel of %s (sn 0 to %d)", d.nameOf(prefix), st.Sn),
-		Name: dropName(name...) + ".cesr", Data: d.store.Export(prefix)}
+		Name: dropName(name...) + ".cesr", Data: data}, err
 }

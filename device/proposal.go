@@ -56,15 +56,22 @@ func incomingOf(source string, pk transport.Proposal) (*Incoming, error) {
 // that does not chain to this device's KELs (ErrBehind, naming the
 // sequence numbers this device lacks; v is then this device's KELs alone)
 // and one that does not replay (ErrContext).
-func (d *Device) contextVerifier(context []kel.Message) (*kel.Verifier, []string, error) {
-	v := d.store.Verifier()
+func (d *Device) contextVerifier(ev *kel.Event, context []kel.Message) (*kel.Verifier, []string, error) {
+	reads := ev.KELsRead()
+	for _, m := range context {
+		reads = append(reads, m.Event.KELsRead()...)
+	}
+	v, err := d.store.VerifierOf(reads...)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(context) == 0 {
 		return v, nil, nil
 	}
 	if err := d.behind(v, context); err != nil {
 		return v, nil, err
 	}
-	before := v.Prefixes()
+	before := d.store.Prefixes()
 	for _, r := range v.AcceptMessages(context) {
 		if !r.OK() {
 			return nil, nil, fmt.Errorf("%w: %s sn %d %s: %w", ErrContext, r.Prefix, r.Sn, r.Ilk, r.Err)
@@ -143,7 +150,11 @@ func (d *Device) createFromProposal(in *Incoming, expires time.Duration) (*cerem
 // proposalPacket is the proposal packet of a ceremony of this device: its
 // proposal as its proposer signed it, and the KELs the event builds on.
 func (d *Device) proposalPacket(cer *ceremony.Ceremony) (transport.Proposal, error) {
-	return transport.NewProposal(cer.Proposal(), d.proposalContext(cer))
+	context, err := d.proposalContext(cer)
+	if err != nil {
+		return transport.Proposal{}, err
+	}
+	return transport.NewProposal(cer.Proposal(), context)
 }
 
 // ProposalOf is the proposal of a ceremony of this device, as its proposer

@@ -26,8 +26,12 @@ const smallKEL = 8
 // else its last establishment event and the anchored event. A co-signer
 // whose KEL is behind these is told which sequence numbers it lacks
 // (behind) and imports them as a catch-up bundle (kel export --since).
-func (d *Device) proposalContext(cer *ceremony.Ceremony) []byte {
-	return contextFor(d.store.Verifier(), cer.Kind(), cer.Event())
+func (d *Device) proposalContext(cer *ceremony.Ceremony) ([]byte, error) {
+	v, err := d.store.VerifierOf(cer.Event().KELsRead()...)
+	if err != nil {
+		return nil, err
+	}
+	return contextFor(v, cer.Kind(), cer.Event()), nil
 }
 
 // contextFor is proposalContext for an event of kind, on the KELs in v.

@@ -104,7 +104,10 @@ func TestBehindProposal(t *testing.T) {
 		t.Fatal(err)
 	}
 	proposer := homeWith(t, k, 60)
-	v := proposer.store.Verifier()
+	v, err := proposer.store.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, _ := v.State(k.Prefix)
 	ev, err := kel.Interact(kel.InteractionOptions{Prefix: k.Prefix, Sn: 60, Prior: st.Last, Seals: []kel.Seal{kel.DigestSeal([]byte("x"))}})
 	if err != nil {
@@ -126,7 +129,7 @@ func TestBehindProposal(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := homeWith(t, k, c.holds)
-			_, _, err := d.contextVerifier(context)
+			_, _, err := d.contextVerifier(ev, context)
 			if c.want == nil {
 				if err != nil {
 					t.Fatalf("context refused: %v", err)
@@ -148,7 +151,7 @@ func TestBehindProposal(t *testing.T) {
 			if _, err := d.ImportStream(mustStream(t, bundle), "acme"); err != nil {
 				t.Fatalf("catch-up bundle: %v", err)
 			}
-			if _, _, err := d.contextVerifier(context); err != nil {
+			if _, _, err := d.contextVerifier(ev, context); err != nil {
 				t.Fatalf("after the catch-up: %v", err)
 			}
 		})

@@ -360,7 +360,11 @@ func (d *Device) ProposeRotation(req Rotation) (*Proposed, error) {
 	if err := d.witnessChange(req, st, &params); err != nil {
 		return nil, err
 	}
-	base, err := ceremony.RotationBase(d.store.Verifier(), params)
+	v, err := d.store.VerifierOf(prefix)
+	if err != nil {
+		return nil, err
+	}
+	base, err := ceremony.RotationBase(v, params)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +486,11 @@ func (d *Device) ParseEventSeal(arg string) (kel.Seal, error) {
 	if _, err := kel.DecodeMatter(prefix, kel.CodeBlake3_256, kel.CodeEd25519, kel.CodeEd25519N); err != nil {
 		return kel.Seal{}, requestf("--seal-event %q: %q is neither an alias nor an identifier: %v", arg, parts[0], err)
 	}
-	msgs := d.store.Verifier().Messages(prefix)
+	v, err := d.store.VerifierOf(prefix)
+	if err != nil {
+		return kel.Seal{}, err
+	}
+	msgs := v.Messages(prefix)
 	var sn uint64
 	switch {
 	case len(parts) >= 2:
@@ -503,7 +511,7 @@ func (d *Device) ParseEventSeal(arg string) (kel.Seal, error) {
 		if _, err := kel.DecodeMatter(said, kel.CodeBlake3_256); err != nil {
 			return kel.Seal{}, requestf("--seal-event %q: said: %v", arg, err)
 		}
-		if held && msgs[sn].Event.SAID() != said && !d.store.Verifier().MayRecoverAt(prefix, sn) {
+		if held && msgs[sn].Event.SAID() != said && !v.MayRecoverAt(prefix, sn) {
 			return kel.Seal{}, fmt.Errorf("%w: event %d of %s is %s on this device, not %s", ceremony.ErrAnchorConflict, sn, prefix, msgs[sn].Event.SAID(), said)
 		}
 	} else if held {

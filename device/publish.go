@@ -97,10 +97,13 @@ func (d *Device) Publish(ctx context.Context, req Publish) (*Published, error) {
 	case req.Sn != nil:
 		sns = []uint64{*req.Sn}
 	default:
-		v := d.store.Verifier()
+		v, err := d.store.VerifierOf(prefix)
+		if err != nil {
+			return nil, err
+		}
 		for sn := uint64(0); sn <= st.Sn; sn++ {
 			at, _ := v.StateAt(prefix, sn)
-			if len(at.Witnesses) > 0 && len(d.store.Receipts(prefix, sn)) < len(at.Witnesses) {
+			if len(at.Witnesses) > 0 && len(d.receipts(prefix, sn)) < len(at.Witnesses) {
 				sns = append(sns, sn)
 			}
 		}
@@ -130,13 +133,13 @@ type publishRun struct {
 // publishEvent publishes event sn of prefix to each of its witnesses that
 // has not receipted it, then passes every witness the others' receipts.
 func (d *Device) publishEvent(ctx context.Context, prefix string, sn uint64, run *publishRun) PublishedEvent {
-	v := d.store.Verifier()
+	v := d.kelsOf(prefix)
 	m, _ := v.MessageAt(prefix, sn)
 	ev := m.Event
 	st, _ := v.StateAt(prefix, sn)
 	pe := PublishedEvent{Sn: sn, Ilk: ev.Ilk(), SAID: ev.SAID()}
 	held := map[string]bool{}
-	for _, c := range d.store.Receipts(prefix, sn) {
+	for _, c := range d.receipts(prefix, sn) {
 		held[c.Prefix] = true
 	}
 	fresh := false
@@ -229,7 +232,10 @@ func (d *Device) catchUp(ctx context.Context, v *kel.Verifier, ev *kel.Event, w 
 		return nil
 	}
 	for sn := uint64(0); sn < ev.Sn(); sn++ {
-		m, _ := d.store.Witnessed(ev.Prefix(), sn)
+		m, _, err := d.store.Witnessed(ev.Prefix(), sn)
+		if err != nil {
+			return err
+		}
 		if err := d.net.Submit(ctx, w.URL, w.Prefix, m); err != nil {
 			return fmt.Errorf("catching it up on sn %d: %w", sn, err)
 		}
@@ -242,7 +248,7 @@ func (d *Device) catchUp(ctx context.Context, v *kel.Verifier, ev *kel.Event, w 
 // others, so that each holds the toad (keripy serves a KEL only when its
 // last event is fully witnessed there). A failure is a notice.
 func (d *Device) passReceiptsOn(ctx context.Context, ev *kel.Event, st kel.KeyState, run *publishRun) {
-	all := d.store.Receipts(ev.Prefix(), ev.Sn())
+	all := d.receipts(ev.Prefix(), ev.Sn())
 	for _, w := range st.Witnesses {
 		info, known := d.wits.get(w)
 		if !known || run.down[w] != nil {
@@ -262,10 +268,10 @@ func (d *Device) passReceiptsOn(ctx context.Context, ev *kel.Event, st kel.KeySt
 
 // witnessing is how far event sn of prefix is witnessed here.
 func (d *Device) witnessing(prefix string, sn uint64) api.Witnessing {
-	st, _ := d.store.Verifier().StateAt(prefix, sn)
+	st, _ := d.kelsOf(prefix).StateAt(prefix, sn)
 	w := api.Witnessing{Sn: sn, Toad: st.Bt}
 	held := map[string]bool{}
-	for _, c := range d.store.Receipts(prefix, sn) {
+	for _, c := range d.receipts(prefix, sn) {
 		held[c.Prefix] = true
 	}
 	var parts []string
@@ -291,7 +297,7 @@ func (d *Device) witnessing(prefix string, sn uint64) api.Witnessing {
 // Witnessing is how far the held event sn of a group is witnessed here
 // (false when the group holds no such event or it has no witnesses).
 func (d *Device) Witnessing(prefix string, sn uint64) (api.Witnessing, bool) {
-	st, ok := d.store.Verifier().StateAt(prefix, sn)
+	st, ok := d.kelsOf(prefix).StateAt(prefix, sn)
 	if !ok || len(st.Witnesses) == 0 {
 		return api.Witnessing{}, false
 	}
@@ -303,7 +309,7 @@ func (d *Device) Witnessing(prefix string, sn uint64) (api.Witnessing, bool) {
 func (d *Device) receiptsOutgoing(prefix string, sns []uint64) api.Outgoing {
 	var data []byte
 	for _, sn := range sns {
-		m, _ := d.store.Witnessed(prefix, sn)
+		m, _, _ := d.store.Witnessed(prefix, sn) // read by Publish before
 		data = append(data, m.Bytes()...)
 	}
 	first, last := sns[0], sns[len(sns)-1]
@@ -354,4 +360,22 @@ func (b backend) Publish(ceremonyID string) (api.PublishReport, error) {
 		}
 	}
 	return r, nil
+}
+
+// receipts are the receipts held for event sn of prefix (none when its
+// KEL does not restore: the operations that read it report why).
+func (d *Device) receipts(prefix string, sn uint64) []kel.Couple {
+	cs, _ := d.store.Receipts(prefix, sn)
+	return cs
+}
+
+// kelsOf is a copy of the store's verifier holding prefix's KEL, or an
+// empty one when that KEL does not restore (the operations that read it
+// report why).
+func (d *Device) kelsOf(prefix string) *kel.Verifier {
+	v, err := d.store.VerifierOf(prefix)
+	if err != nil {
+		return kel.NewVerifier()
+	}
+	return v
 }

@@ -191,7 +191,7 @@ func TestPublishFailures(t *testing.T) {
 	net := &scriptedNet{WitnessNet: fastNet(), receipt: map[string]func(kel.Message) (kel.Receipt, error){}, accepted: map[string]func() (kel.Receipt, error){}}
 	d := witnessDevice(t, net)
 	_, prefix := soloWitnessed(t, d, 2, wan.OOBI(), wil.OOBI())
-	icp, _ := d.store.Witnessed(prefix, 0)
+	icp, _, _ := d.store.Witnessed(prefix, 0)
 	// wan's receipt signed by another key, for another event, or not at
 	// all; wil down.
 	forged := func(m kel.Message) (kel.Receipt, error) {
@@ -227,7 +227,7 @@ func TestPublishFailures(t *testing.T) {
 		if o[1].State != ReceiptFailed || !errors.Is(o[1].Err, witness.ErrUnreachable) || o[1].Name != "wil" {
 			t.Errorf("%s: wil %+v", c.name, o[1])
 		}
-		if got := d.store.Receipts(prefix, 0); len(got) != 0 {
+		if got := d.receipts(prefix, 0); len(got) != 0 {
 			t.Fatalf("%s: receipts kept: %v", c.name, got)
 		}
 	}
@@ -240,7 +240,7 @@ func TestPublishFailures(t *testing.T) {
 	if o := p.Events[0].Outcomes[0]; !errors.Is(o.Err, ErrDuplicity) {
 		t.Fatalf("duplicity: %+v", o)
 	}
-	if got := d.store.Receipts(prefix, 0); len(got) != 0 {
+	if got := d.receipts(prefix, 0); len(got) != 0 {
 		t.Fatalf("receipt kept from a duplicitous witness: %v", got)
 	}
 	// wan honest: its receipt is kept; wil still down, so not complete.

@@ -96,7 +96,7 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 	if !explicit && !concerns {
 		return nil, nil
 	}
-	v, _, err := d.contextVerifier(in.Packet.Context)
+	v, _, err := d.contextVerifier(in.Event, in.Packet.Context)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (d *Device) takeProposal(source string, pk transport.Proposal, explicit boo
 // concerns reports whether a member of this device takes part in a
 // proposed event, or sits in the group a rotation changes.
 func (d *Device) concerns(in *Incoming) bool {
-	v, _, err := d.contextVerifier(in.Packet.Context)
+	v, _, err := d.contextVerifier(in.Event, in.Packet.Context)
 	behind := errors.Is(err, ErrBehind) // its review says what to import
 	if err != nil && !behind {
 		return false
@@ -365,7 +365,11 @@ func (d *Device) adoptAlias(in *Incoming) {
 	if in.Packet.Group == "" || d.groups.aliasOf(prefix) != "" {
 		return
 	}
-	msgs := d.store.Verifier().Messages(prefix)
+	v, err := d.store.VerifierOf(prefix)
+	if err != nil {
+		return
+	}
+	msgs := v.Messages(prefix)
 	if in.Event.Sn() >= uint64(len(msgs)) || msgs[in.Event.Sn()].Event.SAID() != in.Event.SAID() {
 		return
 	}

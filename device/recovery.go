@@ -14,9 +14,17 @@ import (
 
 // Recoverable is where a recovery rotation of prefix would stand by
 // default and the events it would supersede; from is 0 and events empty
-// when the group's latest event is an establishment event.
+// when the group's latest event is an establishment event (or its KEL
+// does not restore: the operation that reads it reports why).
 func (d *Device) Recoverable(prefix string) (from uint64, events []kel.EventRef) {
-	return recoverableIn(d.store.Verifier(), prefix)
+	if st, ok := d.store.State(prefix); !ok || st.LastIlk != kel.IlkIxn || st.Sn == st.EstSn {
+		return 0, nil // nothing to read
+	}
+	v, err := d.store.VerifierOf(prefix)
+	if err != nil {
+		return 0, nil
+	}
+	return recoverableIn(v, prefix)
 }
 
 // recoverableIn is Recoverable on a copy of the store's verifier.

@@ -72,7 +72,7 @@ func (r *Reviewed) CanSign() bool { return r.Passed() && r.SignKey != "" && !r.S
 func (d *Device) Review(in *Incoming, want string, docs map[string][]byte) (*Reviewed, error) {
 	prefix := in.Event.Prefix()
 	r := &Reviewed{In: in, Group: firstNonEmpty(d.groups.aliasOf(prefix), in.Packet.Group, prefix)}
-	v, fresh, err := d.contextVerifier(in.Packet.Context)
+	v, fresh, err := d.contextVerifier(in.Event, in.Packet.Context)
 	if err != nil {
 		r.Err = err
 		r.Refusals = append(r.Refusals, err.Error())

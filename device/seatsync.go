@@ -73,7 +73,11 @@ func (d *Device) droppedNotice(ks keystore.Seat, st kel.KeyState) []api.Notice {
 	if lists(st.Keys, st.Next) {
 		return nil
 	}
-	msgs := d.store.Verifier().Messages(ks.Group)
+	v, err := d.store.VerifierOf(ks.Group)
+	if err != nil {
+		return []api.Notice{{Text: fmt.Sprintf("member %s: %v", ks.Member, err), Err: err}}
+	}
+	msgs := v.Messages(ks.Group)
 	for sn := int(st.EstSn) - 1; sn >= 0; sn-- {
 		ev := msgs[sn].Event
 		if !ev.IsEstablishment() {
@@ -104,9 +108,8 @@ func freshFrom(rs []kel.Result) map[string]uint64 {
 // keystore destroys no key for which it does.
 func (d *Device) keyInUse(pub ed25519.PublicKey, digest string) bool {
 	k := kel.EncodeVerKey(pub)
-	v := d.store.Verifier()
-	for _, p := range v.Prefixes() {
-		st, _ := v.State(p)
+	for _, p := range d.store.Prefixes() {
+		st, _ := d.store.State(p)
 		if slices.Contains(st.Keys, k) || slices.Contains(st.Next, digest) {
 			return true
 		}
@@ -128,7 +131,11 @@ func (d *Device) settleSeats() []api.Notice {
 		return []api.Notice{{Text: fmt.Sprintf("settling seats: %v", err), Err: err}}
 	}
 	var out []api.Notice
-	v := d.store.Verifier()
+	states := map[string]kel.KeyState{}
+	prefixes := d.store.Prefixes()
+	for _, p := range prefixes {
+		states[p], _ = d.store.State(p)
+	}
 	for _, ks := range ss {
 		if !ks.Legacy {
 			continue
@@ -141,8 +148,8 @@ func (d *Device) settleSeats() []api.Notice {
 		}
 		var groups []string
 		var settle []keystore.Settle
-		for _, p := range v.Prefixes() {
-			if st, _ := v.State(p); lists(st.Keys, st.Next) {
+		for _, p := range prefixes {
+			if st := states[p]; lists(st.Keys, st.Next) {
 				groups = append(groups, p)
 				settle = append(settle, keystore.Settle{Prefix: p})
 			}
@@ -160,8 +167,8 @@ func (d *Device) settleSeats() []api.Notice {
 		// but lists neither it nor the seat's next: a rotation of another
 		// identifier moved the seat's keys on and destroyed the key this
 		// one still lists (what keremony did before seats).
-		for _, p := range v.Prefixes() {
-			st, _ := v.State(p)
+		for _, p := range prefixes {
+			st := states[p]
 			if j := slices.Index(st.Next, kel.NextDigest(cur)); j >= 0 && j < len(st.Keys) && !slices.Contains(groups, p) {
 				if lost, err := kel.DecodeVerKey(st.Keys[j]); err == nil {
 					groups = append(groups, p)

@@ -26,7 +26,10 @@ type revealed struct {
 // of a key an establishment event lists) to where it was revealed first.
 func (d *Device) revelations() map[string]revealed {
 	out := map[string]revealed{}
-	v := d.store.Verifier()
+	v, err := d.store.Verifier()
+	if err != nil {
+		return out // flags nothing; the operations that read the KELs report why
+	}
 	for _, p := range v.Prefixes() {
 		for _, m := range v.Messages(p) {
 			ev := m.Event
