@@ -158,7 +158,7 @@ func (c *clock) Advance(d time.Duration) {
 // device is one simulated device: its own store in its own directory and
 // the member whose keys it holds.
 type device struct {
-	t     *testing.T
+	t     testing.TB
 	name  string
 	dir   string
 	store *Store
@@ -166,7 +166,7 @@ type device struct {
 	clock *clock
 }
 
-func newDevice(t *testing.T, m *member, clk *clock) *device {
+func newDevice(t testing.TB, m *member, clk *clock) *device {
 	t.Helper()
 	d := &device{t: t, name: m.name, dir: t.TempDir(), m: m, clock: clk}
 	d.open()

@@ -189,14 +189,19 @@ func (s *Store) load() error {
 	if err := s.openKEL(); err != nil {
 		return err
 	}
-	// The KELs the ceremonies are on, before the ceremonies.
+	// The records first, for the KELs the ceremonies are on to be
+	// restored before the ceremonies.
 	var prefixes []string
+	records := map[string]storedRecord{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
-			if _, _, ev, err := readRecord(string(id), tx.Bucket(bucketCeremonies).Bucket(id)); err == nil {
-				prefixes = append(prefixes, ev.KELsRead()...)
+			var r storedRecord
+			r.rec, r.p, r.ev, r.err = readRecord(string(id), tx.Bucket(bucketCeremonies).Bucket(id))
+			if r.err == nil {
+				prefixes = append(prefixes, r.ev.KELsRead()...)
 			}
-			return nil // restore reports it
+			records[string(id)] = r // restore reports an error
+			return nil
 		})
 	})
 	if err == nil {
@@ -207,7 +212,11 @@ func (s *Store) load() error {
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
-			c, err := s.restore(string(id), tx.Bucket(bucketCeremonies).Bucket(id))
+			r, ok := records[string(id)]
+			if !ok {
+				return fmt.Errorf("%w: ceremony %q appeared while the store opened", ErrCorruptStore, clip(string(id)))
+			}
+			c, err := s.restore(string(id), tx.Bucket(bucketCeremonies).Bucket(id), r)
 			if err != nil {
 				return fmt.Errorf("%w: ceremony %q: %w", ErrCorruptStore, clip(string(id)), err)
 			}

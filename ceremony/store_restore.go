@@ -45,8 +45,8 @@ func seqKey(n int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n))
 // restore rebuilds a ceremony from its bucket, checking it against the
 // replayed KEL: the signing keys and prior thresholds come from the KEL,
 // and every stored signature must verify again.
-func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
-	rec, p, ev, err := readRecord(id, b)
+func (s *Store) restore(id string, b *bolt.Bucket, r storedRecord) (*Ceremony, error) {
+	rec, p, ev, err := r.rec, r.p, r.ev, r.err
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,14 @@ func (s *Store) restore(id string, b *bolt.Bucket) (*Ceremony, error) {
 		c.final = []byte(rec.Final)
 	}
 	return c, nil
+}
+
+// storedRecord is what readRecord read.
+type storedRecord struct {
+	rec record
+	p   Proposal
+	ev  *kel.Event
+	err error
 }
 
 // readRecord reads and checks a ceremony's record: its format and id, its
@@ -155,23 +163,24 @@ func checkFinal(v *kel.Verifier, ev *kel.Event, final string) error {
 	if err != nil || len(msgs) != 1 || msgs[0].Event.SAID() != ev.SAID() {
 		return fmt.Errorf("finalized message does not parse as %s", ev.SAID())
 	}
-	if _, ok := history(v, ev.Prefix())[ev.SAID()]; !ok {
+	if _, ok := eventAt(v, ev.Prefix(), ev.Sn(), ev.SAID()); !ok {
 		return fmt.Errorf("finalized, but %s is not in the kel", ev.SAID())
 	}
 	return nil
 }
 
-// history is every accepted event of prefix by SAID: its KEL and the
-// events recovery rotations superseded.
-func history(v *kel.Verifier, prefix string) map[string]*kel.Event {
-	out := map[string]*kel.Event{}
-	for _, m := range v.Messages(prefix) {
-		out[m.Event.SAID()] = m.Event
+// eventAt finds prefix's event sn whose SAID is said: the accepted one, or
+// one a recovery rotation superseded.
+func eventAt(v *kel.Verifier, prefix string, sn uint64, said string) (*kel.Event, bool) {
+	if m, ok := v.MessageAt(prefix, sn); ok && m.Event.SAID() == said {
+		return m.Event, true
 	}
 	for _, s := range v.Superseded(prefix) {
-		out[s.Message.Event.SAID()] = s.Message.Event
+		if ev := s.Message.Event; ev.Sn() == sn && ev.SAID() == said {
+			return ev, true
+		}
 	}
-	return out
+	return nil, false
 }
 
 // basisFromHistory derives what a stored ceremony needs from the replayed
@@ -187,13 +196,26 @@ func basisFromHistory(v *kel.Verifier, kind Kind, ev *kel.Event, roster Roster) 
 	} else {
 		// The event it builds on, and the establishment event before, in
 		// the stored KEL or among the events a recovery superseded.
-		all := history(v, ev.Prefix())
-		est, ok := all[ev.Prior()]
-		if !ok || ev.Sn() == 0 || est.Sn() != ev.Sn()-1 {
+		var est *kel.Event
+		ok := ev.Sn() > 0
+		if ok {
+			est, ok = eventAt(v, ev.Prefix(), ev.Sn()-1, ev.Prior())
+		}
+		if !ok {
 			return nil, fmt.Errorf("%s sn %d does not follow the stored kel of %s", ev.SAID(), ev.Sn(), ev.Prefix())
 		}
-		for est != nil && !est.IsEstablishment() {
-			est = all[est.Prior()]
+		if m, ok := v.MessageAt(ev.Prefix(), est.Sn()); ok && m.Event == est {
+			// In the KEL as it stands: its state names the establishment
+			// event before it.
+			st, _ := v.StateAt(ev.Prefix(), est.Sn())
+			em, _ := v.MessageAt(ev.Prefix(), st.EstSn)
+			est = em.Event
+		}
+		for est != nil && !est.IsEstablishment() && est.Sn() > 0 {
+			est, _ = eventAt(v, ev.Prefix(), est.Sn()-1, est.Prior())
+		}
+		if est != nil && !est.IsEstablishment() {
+			est = nil
 		}
 		if est == nil {
 			return nil, fmt.Errorf("%s sn %d: no establishment event before it in the stored kel of %s", ev.SAID(), ev.Sn(), ev.Prefix())

@@ -45,7 +45,7 @@ func TestStoreBusy(t *testing.T) {
 
 // finalizedSolo leaves a store with a finalized 1-of-1 inception and an open
 // anchoring holding one signature.
-func finalizedSolo(t *testing.T) (*device, *Ceremony, *Ceremony) {
+func finalizedSolo(t testing.TB) (*device, *Ceremony, *Ceremony) {
 	t.Helper()
 	solo := newMember("solo", 3)
 	d := newDevice(t, solo, newClock())
