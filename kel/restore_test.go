@@ -17,7 +17,7 @@ type restoreFixture struct {
 	dIcp, gDip, gIx *Event
 }
 
-func newRestoreFixture(t *testing.T) *restoreFixture {
+func newRestoreFixture(t testing.TB) *restoreFixture {
 	t.Helper()
 	f := &restoreFixture{
 		d: []tMember{newTMember("restore-d", 2)},
@@ -45,7 +45,7 @@ func newRestoreFixture(t *testing.T) *restoreFixture {
 }
 
 // gSigs signs ev with key generation gen of the group members at idx.
-func (f *restoreFixture) gSigs(t *testing.T, ev *Event, gen int, idx ...int) []Siger {
+func (f *restoreFixture) gSigs(t testing.TB, ev *Event, gen int, idx ...int) []Siger {
 	var out []Siger
 	for _, i := range idx {
 		out = append(out, signB(t, f.g[i].keys[gen], ev, i))
