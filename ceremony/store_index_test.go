@@ -143,3 +143,36 @@ func TestStoreLazyTamperedEntry(t *testing.T) {
 		t.Fatalf("verifier: %v", err)
 	}
 }
+
+// Prefixes is in first-seen order, whichever KELs an open restored first
+// (a ceremony's group is restored when the store opens).
+func TestStorePrefixesFirstSeen(t *testing.T) {
+	k := loadStoreBenchKEL(t, 45)
+	d, c, _ := finalizedSolo(t)
+	if _, err := d.store.ImportKEL(k.stream); err != nil {
+		t.Fatal(err)
+	}
+	solo := c.Event().Prefix()
+	want := []string{solo, k.prefix}
+	d.reopen()
+	if !d.store.idx.loaded[solo] || d.store.idx.loaded[k.prefix] {
+		t.Fatalf("restored on open: %v", d.store.idx.loaded)
+	}
+	if got := d.store.Prefixes(); !slices.Equal(got, want) {
+		t.Fatalf("prefixes %v, want %v", got, want)
+	}
+	e := newDevice(t, newMember("other", 1), newClock())
+	if _, err := e.store.ImportKEL(k.stream); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.ImportKEL(mustExport(t, d.store, solo)); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	if _, err := e.store.VerifierOf(solo); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.Prefixes(); !slices.Equal(got, []string{k.prefix, solo}) {
+		t.Fatalf("prefixes %v, want %v", got, []string{k.prefix, solo})
+	}
+}

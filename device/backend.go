@@ -76,7 +76,7 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 	if err != nil {
 		return api.Snapshot{}, err
 	}
-	for _, p := range v.Prefixes() {
+	for _, p := range d.store.Prefixes() { // first-seen order
 		st, _ := v.State(p)
 		s.Groups = append(s.Groups, d.groupInfo(v, p, st, seats))
 	}
@@ -88,7 +88,7 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 		return rev
 	}
 	superseded := map[string]bool{}
-	for _, p := range v.Prefixes() {
+	for _, p := range d.store.Prefixes() {
 		for _, sup := range v.Superseded(p) {
 			superseded[sup.Message.Event.SAID()] = true
 		}

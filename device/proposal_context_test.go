@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,5 +159,41 @@ func TestBehindProposal(t *testing.T) {
 	}
 	if _, err := proposer.ExportSince(60, k.Prefix); !errors.Is(err, ErrSinceBeyond) {
 		t.Errorf("--since past the last event: err = %v, want ErrSinceBeyond", err)
+	}
+}
+
+// The home lists groups in the order it first saw them, although opening
+// restores the KEL of a group with ceremonies (solo) before the others.
+func TestSnapshotGroupsFirstSeen(t *testing.T) {
+	k, err := benchkel.Build(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	pass := func(bool) ([]byte, error) { return []byte("test passphrase"), nil }
+	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ImportStream(mustStream(t, k.Stream), "acme"); err != nil {
+		t.Fatal(err)
+	}
+	_, solo := soloWitnessed(t, d, 0)
+	d.Close()
+	d, err = Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	snap, err := d.Backend().Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range snap.Groups {
+		got = append(got, g.Prefix)
+	}
+	if want := []string{k.Prefix, solo}; !slices.Equal(got, want) {
+		t.Fatalf("groups %v, want %v", got, want)
 	}
 }

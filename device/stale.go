@@ -30,7 +30,7 @@ func (d *Device) revelations() map[string]revealed {
 	if err != nil {
 		return out // flags nothing; the operations that read the KELs report why
 	}
-	for _, p := range v.Prefixes() {
+	for _, p := range d.store.Prefixes() { // first-seen order: "revealed first"
 		for _, m := range v.Messages(p) {
 			ev := m.Event
 			if !ev.IsEstablishment() || ev.IsInception() {
