@@ -117,20 +117,7 @@ func TestStoreIndexRebuilt(t *testing.T) {
 // changed signature refuses the KEL (nothing else of the store is lost).
 func TestStoreLazyTamperedEntry(t *testing.T) {
 	d, k, want := importedStore(t)
-	flip := func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketKEL)
-		key := seqKey(10)
-		msgs, err := kel.ParseStream(b.Get(key))
-		if err != nil {
-			return err
-		}
-		m := msgs[0]
-		sigs := slices.Clone(m.Sigs)
-		sigs[0].Sig = slices.Clone(sigs[0].Sig)
-		sigs[0].Sig[5] ^= 0xff
-		return b.Put(key, kel.NewMessage(m.Event, sigs, m.Sources...).Bytes())
-	}
-	if _, err := editStore(t, d, flip); err != nil {
+	if _, err := editStore(t, d, flipSigAt(seqKey(10))); err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	if got := stateJSON(t, d.store, k.prefix); !bytes.Equal(got, want) {

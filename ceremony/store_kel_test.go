@@ -33,6 +33,22 @@ func editStore(t *testing.T, d *device, f func(tx *bolt.Tx) error) (*Store, erro
 	return s, err
 }
 
+// flipSigAt changes a byte of the first signature of the kel entry at key.
+func flipSigAt(key []byte) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKEL)
+		msgs, err := kel.ParseStream(b.Get(key))
+		if err != nil {
+			return err
+		}
+		m := msgs[0]
+		sigs := slices.Clone(m.Sigs)
+		sigs[0].Sig = slices.Clone(sigs[0].Sig)
+		sigs[0].Sig[5] ^= 0xff
+		return b.Put(key, kel.NewMessage(m.Event, sigs, m.Sources...).Bytes())
+	}
+}
+
 func storedDigest(t *testing.T, d *device) []byte {
 	t.Helper()
 	var got []byte
@@ -74,19 +90,7 @@ func TestStoreKELDigest(t *testing.T) {
 			t.Errorf("%s: state %+v", name, st)
 		}
 	}
-	flipSig := func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketKEL)
-		k, v := b.Cursor().First()
-		msgs, err := kel.ParseStream(v)
-		if err != nil {
-			return err
-		}
-		m := msgs[0]
-		sigs := slices.Clone(m.Sigs)
-		sigs[0].Sig = slices.Clone(sigs[0].Sig)
-		sigs[0].Sig[5] ^= 0xff
-		return b.Put(k, kel.NewMessage(m.Event, sigs, m.Sources...).Bytes())
-	}
+	flipSig := flipSigAt(seqKey(1))
 	if _, err := editStore(t, d, flipSig); !errors.Is(err, ErrCorruptStore) || !errors.Is(err, kel.ErrBadSignature) {
 		t.Errorf("changed signature: %v", err)
 	}
