@@ -169,7 +169,7 @@ func (v *Verifier) checkDelegation(ev *Event, delegator string, sources []Source
 	if !known {
 		return nil, fmt.Errorf("%w: the kel of delegator %s is not held", ErrDelegationMissing, delegator), nil
 	}
-	dstate := drec.states[len(drec.states)-1]
+	dstate := drec.last()
 	if slices.Contains(drec.states[0].Config, "DND") || slices.Contains(dstate.Config, "DND") {
 		return nil, nil, fmt.Errorf("%w: %s", ErrDelegatorRefuses, delegator)
 	}

@@ -45,7 +45,7 @@ func (v *Verifier) newSigCache(msgs []Message) *sigCache {
 	c.pubs, c.state, c.ok = make([]ed25519.PublicKey, n), make([]atomic.Int32, n), make([]bool, n)
 	keys := map[string][]ed25519.PublicKey{}
 	for p, rec := range v.kels {
-		keys[p] = rec.states[len(rec.states)-1].pubs
+		keys[p] = rec.states[len(rec.states)-1].pubs // the last establishment event's
 	}
 	for i, m := range msgs {
 		ev := m.Event

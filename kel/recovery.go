@@ -68,14 +68,14 @@ func (v *Verifier) RecoveryBase(prefix string, sn uint64, delegated bool) (KeySt
 	if delegated {
 		ilk = IlkDrt
 	}
-	last := rec.states[len(rec.states)-1]
+	last := rec.last()
 	if sn == 0 || sn > last.Sn {
 		return KeyState{}, fmt.Errorf("%w: no event at sn %d to supersede (the kel ends at sn %d)", ErrOutOfOrder, sn, last.Sn)
 	}
 	if err := recoverable(rec, &Event{ilk: ilk, sn: sn}); err != nil {
 		return KeyState{}, err
 	}
-	return rec.states[sn-1].clone(), nil
+	return rec.stateAt(sn - 1).clone(), nil
 }
 
 // errNotRecoverable is wrapped (beside ErrDuplicitous) when a different
@@ -85,7 +85,7 @@ var errNotRecoverable = errors.New("it may not supersede the accepted event")
 // recoverable reports why ev may not supersede the accepted event at its
 // sequence number (nil when it may: the rules above).
 func recoverable(rec *kelRecord, ev *Event) error {
-	last := rec.states[len(rec.states)-1]
+	last := rec.last()
 	why := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{errNotRecoverable}, a...)...)
 	}
@@ -159,7 +159,8 @@ func (v *Verifier) supersededDuplicate(m Message, rec *kelRecord, run supersessi
 		if trusted {
 			check = trustSig
 		}
-		p := evaluateSigs(ev.raw, &rec.states[run.at-1], nil, m.Sigs, check)
+		base := rec.stateAt(run.at - 1)
+		p := evaluateSigs(ev.raw, &base, nil, m.Sigs, check)
 		for _, s := range p.Sigs {
 			if err == nil {
 				err = s.Err
@@ -197,8 +198,7 @@ func (v *Verifier) supersede(rec *kelRecord, sn uint64, by EventRef) []EventRef 
 			}
 		}
 	}
-	rec.states = slices.Clone(rec.states[:sn])
-	rec.msgs = slices.Clone(rec.msgs[:sn])
+	rec.truncate(sn)
 	rec.superseded = append(slices.Clip(rec.superseded), run)
 	return refs
 }

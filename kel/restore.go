@@ -73,7 +73,7 @@ func (v *Verifier) RestoreAccepted(msgs []Message) []Result {
 	}
 	for p, n := range v.reserve {
 		if rec := v.kels[p]; rec != nil {
-			rec.states, rec.msgs = slices.Grow(rec.states, n), slices.Grow(rec.msgs, n)
+			rec.msgs = slices.Grow(rec.msgs, n)
 		}
 	}
 	results := make([]Result, len(msgs))

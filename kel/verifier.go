@@ -28,7 +28,7 @@ type Verifier struct {
 }
 
 type kelRecord struct {
-	states     []KeyState // states[sn]: after the event at sn
+	states     []KeyState // after each establishment event, in order (record.go)
 	msgs       []Message  // msgs[sn]: the accepted message at sn
 	superseded []supersession
 }
@@ -100,7 +100,7 @@ func (v *Verifier) State(prefix string) (KeyState, bool) {
 	if !ok {
 		return KeyState{}, false
 	}
-	return k.states[len(k.states)-1].clone(), true
+	return k.last().clone(), true
 }
 
 // Prefixes lists the identifiers seen, in first-seen order.
@@ -233,8 +233,10 @@ func (v *Verifier) decide(m Message, trusted bool) (r Result, committed, wait bo
 	r = Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
 	rec := v.kels[ev.prefix]
 	var base *KeyState
+	var st KeyState
 	if rec != nil {
-		base = &rec.states[len(rec.states)-1]
+		st = rec.last()
+		base = &st
 	}
 	recovery := false
 	if rec != nil {
@@ -244,14 +246,14 @@ func (v *Verifier) decide(m Message, trusted bool) (r Result, committed, wait bo
 	}
 	// An event at a sequence number already accepted is a duplicate, a
 	// recovery rotation, or duplicity.
-	if rec != nil && ev.sn < uint64(len(rec.states)) {
+	if rec != nil && ev.sn < uint64(len(rec.msgs)) {
 		if rec.msgs[ev.sn].Event.said == ev.said {
 			return v.duplicate(m, rec, trusted), false, false
 		}
 		if why := recoverable(rec, ev); why != nil {
 			return v.duplicitous(m, rec, trusted, why), false, false
 		}
-		base, recovery = &rec.states[ev.sn-1], true
+		st, recovery = rec.stateAt(ev.sn-1), true
 	}
 	vd := v.evaluate(m, base, trusted)
 	r.Warnings = vd.warnings
@@ -288,7 +290,8 @@ func (v *Verifier) duplicate(m Message, rec *kelRecord, trusted bool) Result {
 	r := Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
 	var base *KeyState
 	if ev.sn > 0 {
-		base = &rec.states[ev.sn-1]
+		st := rec.stateAt(ev.sn - 1)
+		base = &st
 	}
 	vd := v.evaluate(m, base, trusted)
 	err := vd.err
@@ -314,7 +317,8 @@ func (v *Verifier) duplicitous(m Message, rec *kelRecord, trusted bool, why erro
 	r := Result{Prefix: ev.prefix, Sn: ev.sn, Ilk: ev.ilk, SAID: ev.said}
 	var base *KeyState
 	if ev.sn > 0 {
-		base = &rec.states[ev.sn-1]
+		st := rec.stateAt(ev.sn - 1)
+		base = &st
 	}
 	accepted := rec.msgs[ev.sn].Event
 	vd := v.evaluate(m, base, trusted)
@@ -337,11 +341,13 @@ func (v *Verifier) commit(m Message, next KeyState) {
 	rec := v.kels[ev.prefix]
 	if rec == nil {
 		n := v.reserve[ev.prefix] // 0 but in RestoreAccepted
-		rec = &kelRecord{states: make([]KeyState, 0, n), msgs: make([]Message, 0, n)}
+		rec = &kelRecord{msgs: make([]Message, 0, n)}
 		v.kels[ev.prefix] = rec
 		v.order = append(v.order, ev.prefix)
 	}
-	rec.states = append(rec.states, next)
+	if ev.IsEstablishment() {
+		rec.states = append(rec.states, next)
+	}
 	rec.msgs = append(rec.msgs, m)
 	for _, s := range ev.seals {
 		if s.Kind == SealEvent {
@@ -365,9 +371,10 @@ func (v *Verifier) Progress(m Message) (Progress, error) {
 	ev := m.Event
 	var base *KeyState
 	if rec := v.kels[ev.prefix]; rec != nil {
-		base = &rec.states[len(rec.states)-1]
-		if ev.sn > 0 && ev.sn < uint64(len(rec.states)) && rec.msgs[ev.sn].Event.said != ev.said && recoverable(rec, ev) == nil {
-			base = &rec.states[ev.sn-1]
+		st := rec.last()
+		base = &st
+		if ev.sn > 0 && ev.sn < uint64(len(rec.msgs)) && rec.msgs[ev.sn].Event.said != ev.said && recoverable(rec, ev) == nil {
+			st = rec.stateAt(ev.sn - 1)
 			if err := checkRecoveryWitnesses(ev); err != nil {
 				return Progress{}, err
 			}

@@ -34,10 +34,10 @@ func (r Result) WitnessErr() error {
 // sn: its Witnesses are the list that event's witness signatures index.
 func (v *Verifier) StateAt(prefix string, sn uint64) (KeyState, bool) {
 	k, ok := v.kels[prefix]
-	if !ok || sn >= uint64(len(k.states)) {
+	if !ok || sn >= uint64(len(k.msgs)) {
 		return KeyState{}, false
 	}
-	return k.states[sn].clone(), true
+	return k.stateAt(sn).clone(), true
 }
 
 // Attachments is the message's attachment text: its bytes after the body
