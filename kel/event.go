@@ -33,7 +33,7 @@ const saidPlaceholder = "############################################" // 44 '#'
 // are read through methods, and Raw gives the exact body bytes that were
 // parsed or built (what signatures cover).
 type Event struct {
-	raw       []byte
+	raw       string // the body; the string fields are slices of it
 	ilk       string
 	said      string
 	prefix    string
@@ -53,7 +53,7 @@ type Event struct {
 }
 
 // Raw returns a copy of the exact body bytes.
-func (e *Event) Raw() []byte { return slices.Clone(e.raw) }
+func (e *Event) Raw() []byte { return []byte(e.raw) }
 
 // Size is the body length in bytes.
 func (e *Event) Size() int { return len(e.raw) }
@@ -90,7 +90,16 @@ func (e *Event) HasTrait(t string) bool { return slices.Contains(e.config, t) }
 // size, canonical serialization, field order, every field's encoding, the
 // SAID and a self-addressing prefix, and the rules that need no key state.
 func ParseEvent(raw []byte) (*Event, error) {
-	raw = slices.Clip(slices.Clone(raw)) // the event owns its bytes: callers may reuse theirs
+	if len(raw) > maxBodySize {
+		return nil, fmt.Errorf("%w: %d bytes is over the limit", ErrJSON, len(raw))
+	}
+	// The event owns a copy of its bytes (callers may reuse theirs).
+	return parseEvent(string(raw), new(jsonScratch))
+}
+
+// parseEvent is ParseEvent of a body the event may keep: its fields are
+// slices of it, not copies.
+func parseEvent(raw string, sc *jsonScratch) (*Event, error) {
 	size, err := sniffSize(raw)
 	if err != nil {
 		return nil, err
@@ -98,7 +107,7 @@ func ParseEvent(raw []byte) (*Event, error) {
 	if size != len(raw) {
 		return nil, fmt.Errorf("%w: version announces %d bytes, body has %d", ErrVersion, size, len(raw))
 	}
-	tree, err := parseJSON(raw)
+	tree, canonical, err := parseJSONText(raw, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +122,10 @@ func ParseEvent(raw []byte) (*Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrIlk, clip(tv.str))
 	}
-	if !slices.Equal(tree.keys(), order) {
+	if !tree.hasKeys(order) {
 		return nil, fmt.Errorf("%w: %s has fields %v, want %v", ErrFieldOrder, tv.str, tree.keys(), order)
 	}
-	if canon := tree.appendJSON(nil); string(canon) != string(raw) {
+	if !canonical {
 		return nil, fmt.Errorf("%w: body differs from its compact python-json form", ErrNonCanonical)
 	}
 	ev, err := eventFromTree(tree)
@@ -124,7 +133,7 @@ func ParseEvent(raw []byte) (*Event, error) {
 		return nil, err
 	}
 	ev.raw = raw
-	if err := checkSAID(ev, tree); err != nil {
+	if err := checkSAID(ev, tree, sc); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -280,16 +289,44 @@ func selfAddressing(ev *Event) bool {
 	return ev.IsInception() && ev.prefix[0] == 'E'
 }
 
-// checkSAID recomputes d (and a self-addressing i) over the placeholder form.
-func checkSAID(ev *Event, tree jsonValue) error {
-	if selfAddressing(ev) && ev.prefix != ev.said {
+// checkSAID recomputes d (and a self-addressing i) over the placeholder
+// form of the parsed canonical body: its bytes with those values replaced
+// by the placeholder, which is what computeSAID writes for its tree.
+func checkSAID(ev *Event, tree jsonValue, sc *jsonScratch) error {
+	self := selfAddressing(ev)
+	if self && ev.prefix != ev.said {
 		return fmt.Errorf("%w: i %s is not the said %s", ErrPrefixMismatch, ev.prefix, ev.said)
 	}
-	said := computeSAID(tree, selfAddressing(ev))
+	form, ok := placeholderForm(sc.buf[:0], ev.raw, sc.top, self)
+	var said string
+	if ok {
+		sc.buf = form
+		said = Digest(form)
+	} else {
+		said = computeSAID(tree, self)
+	}
 	if said != ev.said {
 		return fmt.Errorf("%w: d is %s, body hashes to %s", ErrSAIDMismatch, ev.said, said)
 	}
 	return nil
+}
+
+// placeholderForm appends to dst the canonical text raw with the values of
+// its top-level d (and, when withPrefix, i) members replaced by the
+// placeholder; ok is false when one of them is not a plain 44-character
+// string (the caller then writes the tree).
+func placeholderForm(dst []byte, raw string, top []jsonSpan, withPrefix bool) (form []byte, ok bool) {
+	form = append(dst, raw...)
+	for _, m := range top {
+		if m.key != "d" && (!withPrefix || m.key != "i") {
+			continue
+		}
+		if m.end-m.start != len(saidPlaceholder)+2 || raw[m.start] != '"' || raw[m.end-1] != '"' {
+			return nil, false
+		}
+		copy(form[m.start+1:m.end-1], saidPlaceholder)
+	}
+	return form, true
 }
 
 // computeSAID hashes the tree with d (and i) replaced by the placeholder. The

@@ -3,6 +3,7 @@ package kel
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -73,6 +74,19 @@ func (v jsonValue) keys() []string {
 	return ks
 }
 
+// hasKeys reports whether a map's member keys are exactly keys, in order.
+func (v jsonValue) hasKeys(keys []string) bool {
+	if len(v.mems) != len(keys) {
+		return false
+	}
+	for i, m := range v.mems {
+		if m.key != keys[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // appendJSON writes v in Python's compact ensure_ascii=False form.
 func (v jsonValue) appendJSON(dst []byte) []byte {
 	switch v.kind {
@@ -137,29 +151,64 @@ func appendPyString(dst []byte, s string) []byte {
 }
 
 // parseJSON parses exactly one JSON value filling all of b. It refuses
-// invalid UTF-8, duplicate map keys, non-integer numbers and excessive nesting.
+// invalid UTF-8, duplicate map keys, non-integer numbers and excessive
+// nesting. The tree's strings share one copy of b.
 func parseJSON(b []byte) (jsonValue, error) {
 	if len(b) > maxBodySize {
 		return jsonValue{}, fmt.Errorf("%w: %d bytes is over the limit", ErrJSON, len(b))
 	}
-	if !utf8.Valid(b) {
-		return jsonValue{}, fmt.Errorf("%w: invalid utf-8", ErrJSON)
+	v, _, err := parseJSONText(string(b), new(jsonScratch))
+	return v, err
+}
+
+// jsonScratch is memory a parse leaves for the next one: the stacks of the
+// members and items being read and the arenas the finished maps and lists
+// live in. A tree from it is valid until the scratch parses again, so it
+// serves parses whose trees are dropped before the next begins (a
+// stream's bodies, read one after the other).
+type jsonScratch struct {
+	mems, memArena  []jsonMember
+	items, valArena []jsonValue
+	top             []jsonSpan // the top-level members' values, in order
+	buf             []byte     // for the caller (the SAID's placeholder form)
+}
+
+// jsonSpan is where a top-level member's value lies in the parsed text.
+type jsonSpan struct {
+	key        string
+	start, end int
+}
+
+// parseJSONText parses s as parseJSON does, with the tree's strings
+// sharing s's memory where they hold no escape. canonical reports whether
+// s is exactly what appendJSON writes for the tree (Python's compact
+// ensure_ascii=False form): no white space, and every string written with
+// the escapes Python's json module chooses.
+func parseJSONText(s string, sc *jsonScratch) (v jsonValue, canonical bool, err error) {
+	if len(s) > maxBodySize {
+		return jsonValue{}, false, fmt.Errorf("%w: %d bytes is over the limit", ErrJSON, len(s))
 	}
-	p := jsonParser{b: b}
-	v, err := p.value(0)
+	if !utf8.ValidString(s) {
+		return jsonValue{}, false, fmt.Errorf("%w: invalid utf-8", ErrJSON)
+	}
+	sc.mems, sc.memArena, sc.items, sc.valArena, sc.top = sc.mems[:0], sc.memArena[:0], sc.items[:0], sc.valArena[:0], sc.top[:0]
+	p := jsonParser{s: s, sc: sc, canonical: true}
+	v, err = p.value(0)
 	if err != nil {
-		return jsonValue{}, err
+		return jsonValue{}, false, err
 	}
 	p.ws()
-	if p.i != len(b) {
-		return jsonValue{}, p.errf("trailing data")
+	if p.i != len(s) {
+		return jsonValue{}, false, p.errf("trailing data")
 	}
-	return v, nil
+	return v, p.canonical, nil
 }
 
 type jsonParser struct {
-	b []byte
-	i int
+	s         string
+	i         int
+	sc        *jsonScratch
+	canonical bool // nothing read so far differs from Python's compact form
 }
 
 func (p *jsonParser) errf(format string, a ...any) error {
@@ -167,10 +216,11 @@ func (p *jsonParser) errf(format string, a ...any) error {
 }
 
 func (p *jsonParser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
 		case ' ', '\t', '\n', '\r':
 			p.i++
+			p.canonical = false
 		default:
 			return
 		}
@@ -182,10 +232,10 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 		return jsonValue{}, p.errf("nested deeper than %d", maxJSONDepth)
 	}
 	p.ws()
-	if p.i >= len(p.b) {
+	if p.i >= len(p.s) {
 		return jsonValue{}, p.errf("unexpected end")
 	}
-	switch c := p.b[p.i]; {
+	switch c := p.s[p.i]; {
 	case c == '{':
 		return p.object(depth)
 	case c == '[':
@@ -200,7 +250,7 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 			text string
 			kind jsonKind
 		}{{"true", jsonBool}, {"false", jsonBool}, {"null", jsonNull}} {
-			if len(p.b)-p.i >= len(lit.text) && string(p.b[p.i:p.i+len(lit.text)]) == lit.text {
+			if len(p.s)-p.i >= len(lit.text) && p.s[p.i:p.i+len(lit.text)] == lit.text {
 				p.i += len(lit.text)
 				return jsonValue{kind: lit.kind, str: lit.text}, nil
 			}
@@ -209,76 +259,95 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 	}
 }
 
+// object reads a map. Its members gather on the scratch stack (a nested
+// map's are pushed and popped above them) and move to the arena, exactly
+// sized, when the map closes.
 func (p *jsonParser) object(depth int) (jsonValue, error) {
 	p.i++ // {
-	v := jsonValue{kind: jsonMap}
+	sc := p.sc
+	base := len(sc.mems)
 	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
+	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
-		return v, nil
+		return jsonValue{kind: jsonMap}, nil
 	}
 	for {
 		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return jsonValue{}, p.errf("expected a member name")
 		}
 		k, err := p.string()
 		if err != nil {
 			return jsonValue{}, err
 		}
-		if _, dup := v.get(k); dup {
-			return jsonValue{}, p.errf("duplicate member %q", k)
+		for _, m := range sc.mems[base:] {
+			if m.key == k {
+				return jsonValue{}, p.errf("duplicate member %q", k)
+			}
 		}
 		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
 			return jsonValue{}, p.errf("expected ':'")
 		}
 		p.i++
+		p.ws()
+		start := p.i
 		e, err := p.value(depth + 1)
 		if err != nil {
 			return jsonValue{}, err
 		}
-		v.mems = append(v.mems, jsonMember{k, e})
+		if depth == 0 {
+			sc.top = append(sc.top, jsonSpan{k, start, p.i})
+		}
+		sc.mems = append(sc.mems, jsonMember{k, e})
 		p.ws()
-		if p.i >= len(p.b) {
+		if p.i >= len(p.s) {
 			return jsonValue{}, p.errf("unexpected end in object")
 		}
-		switch p.b[p.i] {
+		switch p.s[p.i] {
 		case ',':
 			p.i++
 		case '}':
 			p.i++
-			return v, nil
+			a := len(sc.memArena)
+			sc.memArena = append(sc.memArena, sc.mems[base:]...)
+			sc.mems = sc.mems[:base]
+			return jsonValue{kind: jsonMap, mems: sc.memArena[a:len(sc.memArena):len(sc.memArena)]}, nil
 		default:
 			return jsonValue{}, p.errf("expected ',' or '}'")
 		}
 	}
 }
 
+// array reads a list, its items gathered as object gathers members.
 func (p *jsonParser) array(depth int) (jsonValue, error) {
 	p.i++ // [
-	v := jsonValue{kind: jsonList}
+	sc := p.sc
+	base := len(sc.items)
 	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
+	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
-		return v, nil
+		return jsonValue{kind: jsonList}, nil
 	}
 	for {
 		e, err := p.value(depth + 1)
 		if err != nil {
 			return jsonValue{}, err
 		}
-		v.list = append(v.list, e)
+		sc.items = append(sc.items, e)
 		p.ws()
-		if p.i >= len(p.b) {
+		if p.i >= len(p.s) {
 			return jsonValue{}, p.errf("unexpected end in list")
 		}
-		switch p.b[p.i] {
+		switch p.s[p.i] {
 		case ',':
 			p.i++
 		case ']':
 			p.i++
-			return v, nil
+			a := len(sc.valArena)
+			sc.valArena = append(sc.valArena, sc.items[base:]...)
+			sc.items = sc.items[:base]
+			return jsonValue{kind: jsonList, list: sc.valArena[a:len(sc.valArena):len(sc.valArena)]}, nil
 		default:
 			return jsonValue{}, p.errf("expected ',' or ']'")
 		}
@@ -287,33 +356,52 @@ func (p *jsonParser) array(depth int) (jsonValue, error) {
 
 func (p *jsonParser) number() (jsonValue, error) {
 	start := p.i
-	if p.b[p.i] == '-' {
+	if p.s[p.i] == '-' {
 		p.i++
 	}
 	digits := p.i
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
 		p.i++
 	}
 	if p.i == digits {
 		return jsonValue{}, p.errf("malformed number")
 	}
-	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+	if p.i < len(p.s) && (p.s[p.i] == '.' || p.s[p.i] == 'e' || p.s[p.i] == 'E') {
 		return jsonValue{}, p.errf("only integer numbers are allowed")
 	}
-	if p.i-digits > 1 && p.b[digits] == '0' {
+	if p.i-digits > 1 && p.s[digits] == '0' {
 		return jsonValue{}, p.errf("number with a leading zero")
 	}
-	return jsonValue{kind: jsonNumber, str: string(p.b[start:p.i])}, nil
+	return jsonValue{kind: jsonNumber, str: p.s[start:p.i]}, nil
 }
 
+// string reads a string. One without escapes is a slice of the text; one
+// with escapes is decoded into a copy, and an escape Python's json module
+// would not write (\/, \u for a character it writes as itself or with a
+// short escape, upper-case hex) makes the text non-canonical.
 func (p *jsonParser) string() (string, error) {
 	p.i++ // opening quote
-	var out []byte
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if c == '"' {
+			p.i++
+			return p.s[start : p.i-1], nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", p.errf("raw control character in string")
+		}
+		p.i++
+	}
+	out := []byte(p.s[start:p.i])
 	for {
-		if p.i >= len(p.b) {
+		if p.i >= len(p.s) {
 			return "", p.errf("unterminated string")
 		}
-		c := p.b[p.i]
+		c := p.s[p.i]
 		switch {
 		case c == '"':
 			p.i++
@@ -321,14 +409,17 @@ func (p *jsonParser) string() (string, error) {
 		case c < 0x20:
 			return "", p.errf("raw control character in string")
 		case c == '\\':
-			if p.i+1 >= len(p.b) {
+			if p.i+1 >= len(p.s) {
 				return "", p.errf("unterminated escape")
 			}
-			e := p.b[p.i+1]
+			e := p.s[p.i+1]
 			p.i += 2
 			switch e {
 			case '"', '\\', '/':
 				out = append(out, e)
+				if e == '/' {
+					p.canonical = false
+				}
 			case 'b':
 				out = append(out, '\b')
 			case 'f':
@@ -345,7 +436,7 @@ func (p *jsonParser) string() (string, error) {
 					return "", err
 				}
 				if r >= 0xd800 && r < 0xdc00 { // high surrogate: needs its pair
-					if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					if p.i+1 < len(p.s) && p.s[p.i] == '\\' && p.s[p.i+1] == 'u' {
 						p.i += 2
 						lo, err := p.hex4()
 						if err != nil {
@@ -361,6 +452,9 @@ func (p *jsonParser) string() (string, error) {
 				} else if r >= 0xdc00 && r <= 0xdfff {
 					return "", p.errf("unpaired surrogate")
 				}
+				if !pyEscapesAsU(r) || strings.ContainsAny(p.s[p.i-4:p.i], "ABCDEF") {
+					p.canonical = false
+				}
 				out = utf8.AppendRune(out, r)
 			default:
 				return "", p.errf("bad escape %q", e)
@@ -372,11 +466,17 @@ func (p *jsonParser) string() (string, error) {
 	}
 }
 
+// pyEscapesAsU reports whether Python's json module writes r as \u00XX: a
+// control character without a short escape.
+func pyEscapesAsU(r rune) bool {
+	return r < 0x20 && r != '\b' && r != '\f' && r != '\n' && r != '\r' && r != '\t'
+}
+
 func (p *jsonParser) hex4() (rune, error) {
-	if p.i+4 > len(p.b) {
+	if p.i+4 > len(p.s) {
 		return 0, p.errf("short \\u escape")
 	}
-	n, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 16)
+	n, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 16)
 	if err != nil {
 		return 0, p.errf("bad \\u escape")
 	}

@@ -67,7 +67,7 @@ func describeProgress(s Satisfaction, have []int) string {
 // check, when not nil, gives the verdict of signature j under pub (a stream
 // replay's precomputed verdicts); otherwise the signatures of this one event
 // are verified here, spread over the cores.
-func evaluateSigs(raw []byte, s *KeyState, prior *KeyState, sigs []Siger, check func(j int, pub ed25519.PublicKey) bool) Progress {
+func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check func(j int, pub ed25519.PublicKey) bool) Progress {
 	p := Progress{Sigs: make([]SigStatus, len(sigs)), Rotated: prior != nil}
 	ok := make([]bool, len(sigs))
 	var todo []int
@@ -131,8 +131,9 @@ func sortedKeys(m map[int]bool) []int {
 	return out
 }
 
-func verifySig(pub ed25519.PublicKey, msg, sig []byte) bool {
-	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, msg, sig)
+// verifySig takes the message as a string (an event body) or as bytes.
+func verifySig[T string | []byte](pub ed25519.PublicKey, msg T, sig []byte) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, []byte(msg), sig)
 }
 
 // verifyAll runs f(0..n-1), spreading the calls over the available cores:

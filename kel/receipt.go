@@ -172,7 +172,7 @@ func parseCanonical(body []byte, ilk string, fields []string) (jsonValue, error)
 	if size != len(body) {
 		return jsonValue{}, fmt.Errorf("%w: version announces %d bytes, body has %d", ErrVersion, size, len(body))
 	}
-	tree, err := parseJSON(body)
+	tree, canonical, err := parseJSONText(string(body), new(jsonScratch))
 	if err != nil {
 		return jsonValue{}, err
 	}
@@ -182,10 +182,10 @@ func parseCanonical(body []byte, ilk string, fields []string) (jsonValue, error)
 	if t, _ := tree.get("t"); t.kind != jsonString || t.str != ilk {
 		return jsonValue{}, fmt.Errorf("%w: %q where %s is expected", ErrIlk, clip(t.str), ilk)
 	}
-	if !slices.Equal(tree.keys(), fields) {
+	if !tree.hasKeys(fields) {
 		return jsonValue{}, fmt.Errorf("%w: %s has fields %v, want %v", ErrFieldOrder, ilk, tree.keys(), fields)
 	}
-	if canon := tree.appendJSON(nil); string(canon) != string(body) {
+	if !canonical {
 		return jsonValue{}, fmt.Errorf("%w: body differs from its compact python-json form", ErrNonCanonical)
 	}
 	return tree, nil
@@ -209,7 +209,7 @@ func WitnessSig(ev *Event, witnesses []string, c Couple) (Siger, error) {
 	if i < 0 {
 		return Siger{}, fmt.Errorf("%w: %s is not among the %d witnesses of %s sn %d", ErrNotWitness, c.Prefix, len(witnesses), ev.prefix, ev.sn)
 	}
-	if !c.Verify(ev.raw) {
+	if !c.Verify([]byte(ev.raw)) {
 		return Siger{}, fmt.Errorf("%w: the signature of witness %s does not verify over %s sn %d", ErrBadSignature, c.Prefix, ev.prefix, ev.sn)
 	}
 	return NewSiger(c.Sig, i, i, false)
@@ -223,7 +223,7 @@ func WitnessCouple(ev *Event, witnesses []string, w Siger) (Couple, error) {
 		return Couple{}, fmt.Errorf("%w: witness index %d with %d witnesses", ErrWitnessSignature, w.Index, len(witnesses))
 	}
 	c := Couple{Prefix: witnesses[w.Index], Sig: w.Sig}
-	if !c.Verify(ev.raw) {
+	if !c.Verify([]byte(ev.raw)) {
 		return Couple{}, fmt.Errorf("%w: the signature of witness %s does not verify over %s sn %d", ErrWitnessSignature, c.Prefix, ev.prefix, ev.sn)
 	}
 	return c, nil

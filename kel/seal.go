@@ -2,7 +2,6 @@ package kel
 
 import (
 	"fmt"
-	"slices"
 )
 
 // SealKind names a seal by its field list (keripy recognises seals by the
@@ -52,9 +51,8 @@ func sealFromJSON(v jsonValue) (Seal, error) {
 	if v.kind != jsonMap {
 		return Seal{}, fmt.Errorf("%w: not a map", ErrSeal)
 	}
-	keys := v.keys()
 	for _, sf := range sealFields {
-		if !slices.Equal(keys, sf.fields) {
+		if !v.hasKeys(sf.fields) {
 			continue
 		}
 		s := Seal{Kind: sf.kind}
@@ -85,7 +83,7 @@ func sealFromJSON(v jsonValue) (Seal, error) {
 		}
 		return s, nil
 	}
-	return Seal{}, fmt.Errorf("%w: fields %v are no known seal", ErrSeal, keys)
+	return Seal{}, fmt.Errorf("%w: fields %v are no known seal", ErrSeal, v.keys())
 }
 
 func (s Seal) jsonValue() jsonValue {

@@ -49,9 +49,11 @@ const (
 // a stopping error, since nothing after it can be trusted to be in step.
 func ParseStream(b []byte) ([]Message, error) {
 	var msgs []Message
-	// The input is not copied whole: each event takes its body's bytes,
-	// and attachments are read from a copy of their own span, which
-	// nothing kept refers to (signatures hold decoded bytes).
+	sc := new(jsonScratch) // the bodies are parsed one after the other
+	// The input is not copied whole: each event takes a copy of its body
+	// (its string fields are slices of it), and attachments are read from
+	// a copy of their own span, which nothing kept refers to (signatures
+	// hold decoded bytes).
 	for pos := 0; pos < len(b); {
 		if len(msgs) >= maxStreamMessages {
 			return msgs, fmt.Errorf("%w: more than %d messages", ErrStream, maxStreamMessages)
@@ -66,7 +68,7 @@ func ParseStream(b []byte) ([]Message, error) {
 		if size > len(b)-pos {
 			return msgs, fmt.Errorf("%w: at offset %d: body of %d bytes, %d left", ErrTruncated, pos, size, len(b)-pos)
 		}
-		ev, err := ParseEvent(b[pos : pos+size : pos+size])
+		ev, err := parseEvent(string(b[pos:pos+size]), sc)
 		if err != nil {
 			return msgs, fmt.Errorf("at offset %d: %w", pos, err)
 		}
@@ -241,7 +243,7 @@ func skipTransReceipt(s string) (int, error) {
 // every signature, then the last -G couple if any.
 func (m Message) Bytes() []byte {
 	var sb strings.Builder
-	sb.Write(m.Event.raw)
+	sb.WriteString(m.Event.raw)
 	writeSigGroups(&sb, CtrControllerSigs, m.Sigs)
 	writeSigGroups(&sb, CtrWitnessSigs, m.Wigs)
 	if len(m.Sources) > 0 {

@@ -20,7 +20,7 @@ func versionString(size int) string {
 
 // sniffSize reads the version string at the start of a body and returns the
 // announced body size.
-func sniffSize(b []byte) (int, error) {
+func sniffSize[T string | []byte](b T) (int, error) {
 	if len(b) < len(bodyStart)+versionLen {
 		return 0, fmt.Errorf("%w: body shorter than a version string", ErrTruncated)
 	}
