@@ -53,11 +53,10 @@ func Incept(o InceptionOptions) (*Event, error) {
 	if o.BasicPrefix && (ilk == IlkDip || len(o.Keys) != 1) {
 		return nil, fmt.Errorf("%w: a basic prefix needs exactly one key and no delegator", ErrInvalidOptions)
 	}
-	ev := &Event{
-		ilk: ilk, keys: o.Keys, kt: o.Kt, next: o.Next, nt: o.Nt,
-		bt: o.Bt, wits: nonNil(o.Witnesses), config: nonNil(o.Config), seals: o.Seals,
-		delegator: o.Delegator, prefix: saidPlaceholder,
-	}
+	ev := &Event{ilk: ilk, seals: o.Seals, prefix: saidPlaceholder, estFields: &estFields{
+		keys: o.Keys, kt: o.Kt, next: o.Next, nt: o.Nt,
+		bt: o.Bt, wits: nonNil(o.Witnesses), config: nonNil(o.Config), delegator: o.Delegator,
+	}}
 	if o.BasicPrefix && len(o.Keys) == 1 {
 		ev.prefix = o.Keys[0]
 	}
@@ -70,17 +69,16 @@ func Rotate(o RotationOptions) (*Event, error) {
 	if o.Delegated {
 		ilk = IlkDrt
 	}
-	ev := &Event{
-		ilk: ilk, prefix: o.Prefix, sn: o.Sn, prior: o.Prior,
+	ev := &Event{ilk: ilk, prefix: o.Prefix, sn: o.Sn, prior: o.Prior, seals: o.Seals, estFields: &estFields{
 		keys: o.Keys, kt: o.Kt, next: o.Next, nt: o.Nt,
-		bt: o.Bt, cuts: nonNil(o.Cuts), adds: nonNil(o.Adds), seals: o.Seals,
-	}
+		bt: o.Bt, cuts: nonNil(o.Cuts), adds: nonNil(o.Adds),
+	}}
 	return finish(ev)
 }
 
 // Interact builds an ixn.
 func Interact(o InteractionOptions) (*Event, error) {
-	return finish(&Event{ilk: IlkIxn, prefix: o.Prefix, sn: o.Sn, prior: o.Prior, seals: o.Seals})
+	return finish(&Event{ilk: IlkIxn, prefix: o.Prefix, sn: o.Sn, prior: o.Prior, seals: o.Seals, estFields: noEst})
 }
 
 func nonNil(s []string) []string {

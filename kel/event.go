@@ -33,12 +33,21 @@ const saidPlaceholder = "############################################" // 44 '#'
 // are read through methods, and Raw gives the exact body bytes that were
 // parsed or built (what signatures cover).
 type Event struct {
-	raw       string // the body; the string fields are slices of it
-	ilk       string
-	said      string
-	prefix    string
-	sn        uint64
-	prior     string
+	raw      string // the body; the string fields are slices of it
+	ilk      string
+	said     string
+	prefix   string
+	sn       uint64
+	prior    string
+	seals    []Seal
+	warnings []string
+	*estFields
+}
+
+// estFields are the fields only establishment events have; an interaction
+// (most of a long KEL) shares noEst, whose fields are all empty, instead
+// of carrying them.
+type estFields struct {
 	kt, nt    Threshold
 	keys      []string
 	next      []string
@@ -47,10 +56,11 @@ type Event struct {
 	cuts      []string // br
 	adds      []string // ba
 	config    []string
-	seals     []Seal
 	delegator string
-	warnings  []string
 }
+
+// noEst is the estFields of every interaction. Nothing writes to it.
+var noEst = &estFields{}
 
 // Raw returns a copy of the exact body bytes.
 func (e *Event) Raw() []byte { return []byte(e.raw) }
@@ -143,7 +153,7 @@ func parseEvent(raw string, sc *jsonScratch) (*Event, error) {
 // already known to be right for its ilk.
 func eventFromTree(tree jsonValue) (*Event, error) {
 	f := fieldReader{tree: tree}
-	ev := &Event{ilk: f.str("t")}
+	ev := &Event{ilk: f.str("t"), estFields: noEst}
 	if _, err := parseVersion(f.str("v")); err != nil {
 		return nil, err
 	}
@@ -154,6 +164,7 @@ func eventFromTree(tree jsonValue) (*Event, error) {
 		ev.prior = f.digest("p")
 	}
 	if ev.IsEstablishment() {
+		ev.estFields = &estFields{}
 		ev.kt = f.threshold("kt", &ev.warnings, "threshold_not_string")
 		ev.keys = f.strList("k")
 		ev.nt = f.threshold("nt", &ev.warnings, "next_threshold_not_string")

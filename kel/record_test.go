@@ -1,6 +1,7 @@
 package kel
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -50,5 +51,33 @@ func TestStateAtEveryEvent(t *testing.T) {
 	}
 	if n := len(grow.kels[k.prefix].states); n != 4 {
 		t.Fatalf("%d states kept for 4 establishment events", n)
+	}
+}
+
+// TestInteractionsShareNoEst: interactions carry no establishment fields of
+// their own, and the empty set they share stays empty.
+func TestInteractionsShareNoEst(t *testing.T) {
+	k := loadBenchKEL(t)
+	msgs, err := ParseStream(k.stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := NewVerifier()
+	for _, r := range v.AcceptMessages(msgs[:30]) {
+		if !r.OK() {
+			t.Fatal(r.Err)
+		}
+	}
+	for _, m := range msgs[:30] {
+		ev := m.Event
+		if (ev.estFields == noEst) == ev.IsEstablishment() {
+			t.Fatalf("%s at %d: shares noEst %v", ev.Ilk(), ev.Sn(), ev.estFields == noEst)
+		}
+		if !ev.IsEstablishment() && (ev.Keys() != nil || ev.Kt().Int() != 0 || ev.Delegator() != "" || ev.HasTrait("EO")) {
+			t.Fatalf("ixn at %d has establishment fields", ev.Sn())
+		}
+	}
+	if !reflect.DeepEqual(*noEst, estFields{}) {
+		t.Fatalf("noEst was written: %+v", *noEst)
 	}
 }

@@ -72,7 +72,7 @@ func (v *Verifier) RecoveryBase(prefix string, sn uint64, delegated bool) (KeySt
 	if sn == 0 || sn > last.Sn {
 		return KeyState{}, fmt.Errorf("%w: no event at sn %d to supersede (the kel ends at sn %d)", ErrOutOfOrder, sn, last.Sn)
 	}
-	if err := recoverable(rec, &Event{ilk: ilk, sn: sn}); err != nil {
+	if err := recoverable(rec, &Event{ilk: ilk, sn: sn, estFields: noEst}); err != nil {
 		return KeyState{}, err
 	}
 	return rec.stateAt(sn - 1).clone(), nil
@@ -116,7 +116,7 @@ func (rec *kelRecord) mayRecoverAt(sn uint64) bool {
 	if sn == 0 {
 		return false
 	}
-	ev := &Event{ilk: IlkRot, sn: sn}
+	ev := &Event{ilk: IlkRot, sn: sn, estFields: noEst}
 	if rec.states[len(rec.states)-1].Delegator != "" {
 		ev.ilk = IlkDrt
 	}
