@@ -99,7 +99,8 @@ func encodeQb64(code string, sz sizage, raw []byte) string {
 func decodeQb64Raw(text string, cs int) ([]byte, error) {
 	ps := cs % 4
 	b, err := base64.RawURLEncoding.Strict().DecodeString(padA[:ps] + text)
-	if err != nil {
+	// The decoder skips line breaks: text holding any is short of bytes.
+	if err != nil || len(b) != base64.RawURLEncoding.DecodedLen(ps+len(text)) || len(b) < ps {
 		return nil, fmt.Errorf("%w: bad base64url", ErrPrimitive)
 	}
 	for _, z := range b[:ps] {
