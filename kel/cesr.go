@@ -113,6 +113,45 @@ func decodeQb64Raw(text string, cs int) ([]byte, error) {
 
 const padA = "AAA"
 
+// appendQb64Raw is decodeQb64Raw appending the raw bytes to dst, without
+// allocating when dst has room. Text it cannot read as whole quadlets of
+// Base64url characters goes to decodeQb64Raw, which says what is wrong.
+func appendQb64Raw(dst []byte, text string, cs int) ([]byte, error) {
+	ps := cs % 4
+	if (ps+len(text))%4 != 0 {
+		raw, err := decodeQb64Raw(text, cs)
+		return append(dst, raw...), err
+	}
+	at := len(dst)
+	for pos := -ps; pos < len(text); pos += 4 { // pos < 0: the pad characters
+		var v uint32
+		for j := pos; j < pos+4; j++ {
+			c := byte('A')
+			if j >= 0 {
+				c = text[j]
+			}
+			x := b64Index[c]
+			if x < 0 {
+				raw, err := decodeQb64Raw(text, cs)
+				return append(dst[:at], raw...), err
+			}
+			v = v<<6 | uint32(x)
+		}
+		q := [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}
+		if pos < 0 {
+			for _, z := range q[:ps] {
+				if z != 0 {
+					return dst[:at], fmt.Errorf("%w: non-zero pad bits", ErrPrimitive)
+				}
+			}
+			dst = append(dst, q[ps:]...)
+			continue
+		}
+		dst = append(dst, q[:]...)
+	}
+	return dst, nil
+}
+
 // ParseMatter reads one matter primitive from the start of s and returns it
 // with the number of characters consumed.
 func ParseMatter(s string) (Matter, int, error) {

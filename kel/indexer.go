@@ -98,6 +98,22 @@ func (s Siger) Qb64() string {
 // algorithms are read (so a stream stays in step) but refused with
 // ErrSignatureCode, since keremony's keys are Ed25519.
 func ParseSiger(s string) (Siger, int, error) {
+	sg, n, _, err := parseSigerInto(s, nil)
+	return sg, n, err
+}
+
+// minSigerSize is the length of the shortest indexed signature.
+const minSigerSize = 88
+
+// parseSigerInto is ParseSiger decoding the signature's bytes onto the end
+// of arena (the signatures of one group share an array); it returns the
+// arena grown by them.
+func parseSigerInto(s string, arena []byte) (Siger, int, []byte, error) {
+	sg, n, err := parseSiger(s, &arena)
+	return sg, n, arena, err
+}
+
+func parseSiger(s string, arena *[]byte) (Siger, int, error) {
 	if s == "" {
 		return Siger{}, 0, fmt.Errorf("%w: empty indexed signature", ErrTruncated)
 	}
@@ -130,10 +146,16 @@ func ParseSiger(s string) (Siger, int, error) {
 	if err != nil {
 		return Siger{}, 0, err
 	}
-	raw, err := decodeQb64Raw(s[cs:xs.fs], cs)
+	at := len(*arena)
+	if *arena == nil {
+		*arena = make([]byte, 0, sizage{hs: xs.hs, ss: xs.ss, fs: xs.fs}.rawSize())
+	}
+	*arena, err = appendQb64Raw(*arena, s[cs:xs.fs], cs)
 	if err != nil {
+		*arena = (*arena)[:at]
 		return Siger{}, 0, fmt.Errorf("%w (indexed code %s)", err, code)
 	}
+	raw := (*arena)[at:len(*arena):len(*arena)] // capped: the next signature's bytes follow
 	sg := Siger{Code: indexerCodes[code], Index: index, Sig: raw} // not a substring of s: s is not kept
 	switch code {
 	case CodeSigBoth:

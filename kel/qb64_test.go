@@ -7,6 +7,39 @@ import (
 	"testing"
 )
 
+// FuzzAppendQb64Raw holds the decoder signatures use (onto a shared array)
+// to the one every other primitive uses: the same bytes or the same error,
+// and the array's earlier bytes untouched.
+func FuzzAppendQb64Raw(f *testing.F) {
+	for _, s := range []string{
+		"AA" + EncodeSignature(make([]byte, 64))[2:],
+		EncodeSignature(bytes.Repeat([]byte{0xff}, 64))[2:],
+		EncodeVerKey(make([]byte, 32))[1:],
+		"_w", "A\nAA", "AAA=", "",
+	} {
+		for cs := 0; cs < 4; cs++ {
+			f.Add(s, cs)
+		}
+	}
+	f.Fuzz(func(t *testing.T, text string, cs int) {
+		if ps := cs % 4; cs < 0 || cs > 8 || (ps+len(text))%4 != 0 || ps+len(text) < 4 {
+			return // callers pass whole quadlets (the code tables' sizes)
+		}
+		want, wantErr := decodeQb64Raw(text, cs)
+		prefix := []byte("kept")
+		got, err := appendQb64Raw(bytes.Clone(prefix), text, cs)
+		if !bytes.HasPrefix(got, prefix) {
+			t.Fatalf("the array's bytes before were changed: %q", got)
+		}
+		if (err == nil) != (wantErr == nil) || (err != nil && !errors.Is(err, ErrPrimitive)) {
+			t.Fatalf("error %v, decodeQb64Raw %v", err, wantErr)
+		}
+		if err == nil && !bytes.Equal(got[len(prefix):], want) {
+			t.Fatalf("decoded %x, decodeQb64Raw %x", got[len(prefix):], want)
+		}
+	})
+}
+
 // TestPrimitiveWithLineBreaks: Go's Base64 decoder skips line breaks, so a
 // signature whose characters are line breaks decodes short; it is refused,
 // and a primitive decoding to less than its pad does not panic.

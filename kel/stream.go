@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -145,13 +146,24 @@ func parseAttachment(s string, m *Message, depth int) (int, error) {
 		return 0, fmt.Errorf("%w: %s count %d", ErrStream, ctr.Code, ctr.Count)
 	}
 	pos := n
+	var sigBytes []byte // the group's signatures, decoded into one array
+	switch ctr.Code {
+	case CtrControllerSigs, CtrWitnessSigs:
+		room := min(ctr.Count, (len(s)-n)/minSigerSize) // what the text can hold
+		sigBytes = make([]byte, 0, room*ed25519.SignatureSize)
+		if ctr.Code == CtrControllerSigs {
+			m.Sigs = slices.Grow(m.Sigs, room)
+		} else {
+			m.Wigs = slices.Grow(m.Wigs, room)
+		}
+	}
 	for i := 0; i < ctr.Count; i++ {
 		var k int
 		var err error
 		switch ctr.Code {
 		case CtrControllerSigs, CtrWitnessSigs:
 			var sg Siger
-			sg, k, err = ParseSiger(s[pos:])
+			sg, k, sigBytes, err = parseSigerInto(s[pos:], sigBytes)
 			if err != nil && k > 0 { // framed, but not Ed25519: reject the message, keep the stream
 				if m.attachErr == nil {
 					m.attachErr = err
