@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -94,7 +95,7 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	v := kel.NewVerifier()
 	out := verifyOutput{OK: true, Events: []verifyEvent{}, States: map[string]kel.KeyState{}}
 	var results []kel.Result
-	var files []string
+	var runs []fileRun
 	for _, name := range fs.Args() {
 		data, err := readInput(name, stdin)
 		if err != nil {
@@ -108,10 +109,12 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			continue
 		}
 		rs, err := v.AcceptStream(data)
-		for range rs {
-			files = append(files, name)
+		if results == nil {
+			results = rs // one file (the usual case): no copy
+		} else {
+			results = append(results, rs...)
 		}
-		results = append(results, rs...)
+		runs = append(runs, fileRun{name, len(results)})
 		if err != nil {
 			out.OK = false
 			out.StreamErrors = append(out.StreamErrors, verifyStreamError{File: name, Error: kel.ErrorCode(err), Message: err.Error()})
@@ -132,8 +135,19 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			superseded[p+"/"+s.Message.Event.SAID()] = s.By
 		}
 	}
+	// The text goes out event by event; only --json gathers the events.
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	defer w.Flush()
+	var sum verifySummary
+	if *asJSON {
+		out.Events = make([]verifyEvent, 0, len(results))
+	}
+	run := 0
 	for i, r := range results {
-		e := verifyEvent{File: files[i], Pre: r.Prefix, Sn: r.Sn, Ilk: r.Ilk, SAID: r.SAID, OK: r.OK(), Warnings: r.Warnings}
+		for i >= runs[run].end {
+			run++
+		}
+		e := verifyEvent{File: runs[run].name, Pre: r.Prefix, Sn: r.Sn, Ilk: r.Ilk, SAID: r.SAID, OK: r.OK(), Warnings: r.Warnings}
 		rerr := r.Err
 		if werr := r.WitnessErr(); werr != nil {
 			if *ignoreWitnesses {
@@ -152,17 +166,22 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if by, ok := superseded[r.Prefix+"/"+r.SAID]; ok && r.OK() {
 			e.SupersededBy = &verifyRef{Sn: by.Sn, Ilk: by.Ilk, SAID: by.SAID}
 		}
-		out.Events = append(out.Events, e)
+		if *asJSON {
+			out.Events = append(out.Events, e)
+		} else {
+			sum.add(e)
+			writeVerifyEvent(w, e)
+		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
 			safetext.Fprintf(stderr, "keremony verify: %v\n", err)
 			return 2
 		}
 	} else {
-		writeVerifyText(stdout, out, v.Prefixes())
+		writeVerifyText(w, out, sum, v.Prefixes())
 	}
 	if !out.OK {
 		return 1
@@ -174,32 +193,52 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	return device.ReadBounded(name, stdin, maxVerifyInput, nil)
 }
 
-func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
-	supersededCount, unanchored := 0, 0
-	for _, e := range out.Events {
-		if slices.Contains(e.Warnings, "delegation_not_anchored") {
-			unanchored++
-		}
-		verdict := "ok"
-		if !e.OK {
-			verdict = "INVALID " + strings.Join(e.Errors, ",") + ": " + e.Message
-		}
-		if e.SupersededBy != nil {
-			verdict += fmt.Sprintf(", SUPERSEDED by %s sn %d %s", e.SupersededBy.Ilk, e.SupersededBy.Sn, e.SupersededBy.SAID)
-			supersededCount++
-		}
-		if len(e.Supersedes) > 0 {
-			var refs []string
-			for _, s := range e.Supersedes {
-				refs = append(refs, fmt.Sprintf("%s sn %d %s", s.Ilk, s.Sn, s.SAID))
-			}
-			verdict += " (recovery: supersedes " + strings.Join(refs, ", ") + ")"
-		}
-		if len(e.Warnings) > 0 {
-			verdict += " (warnings: " + strings.Join(e.Warnings, ", ") + ")"
-		}
-		safetext.Fprintf(w, "%s sn %d %s %s %s\n", e.Pre, e.Sn, e.Ilk, e.SAID, verdict)
+// fileRun names the input file of results[...end].
+type fileRun struct {
+	name string
+	end  int
+}
+
+// verifySummary counts what the text's last line says about the events.
+type verifySummary struct {
+	events, superseded, unanchored int
+}
+
+func (s *verifySummary) add(e verifyEvent) {
+	s.events++
+	if slices.Contains(e.Warnings, "delegation_not_anchored") {
+		s.unanchored++
 	}
+	if e.SupersededBy != nil {
+		s.superseded++
+	}
+}
+
+// writeVerifyEvent writes one event's line of the text.
+func writeVerifyEvent(w io.Writer, e verifyEvent) {
+	verdict := "ok"
+	if !e.OK {
+		verdict = "INVALID " + strings.Join(e.Errors, ",") + ": " + e.Message
+	}
+	if e.SupersededBy != nil {
+		verdict += fmt.Sprintf(", SUPERSEDED by %s sn %d %s", e.SupersededBy.Ilk, e.SupersededBy.Sn, e.SupersededBy.SAID)
+	}
+	if len(e.Supersedes) > 0 {
+		var refs []string
+		for _, s := range e.Supersedes {
+			refs = append(refs, fmt.Sprintf("%s sn %d %s", s.Ilk, s.Sn, s.SAID))
+		}
+		verdict += " (recovery: supersedes " + strings.Join(refs, ", ") + ")"
+	}
+	if len(e.Warnings) > 0 {
+		verdict += " (warnings: " + strings.Join(e.Warnings, ", ") + ")"
+	}
+	safetext.Fprintf(w, "%s sn %d %s %s %s\n", e.Pre, e.Sn, e.Ilk, e.SAID, verdict)
+}
+
+// writeVerifyText writes what follows the events' lines: stream warnings
+// and errors, the key states and the verdict.
+func writeVerifyText(w io.Writer, out verifyOutput, sum verifySummary, prefixes []string) {
 	for _, s := range out.StreamWarnings {
 		safetext.Fprintf(w, "%s: warning: %s\n", s.File, s.Message)
 	}
@@ -227,20 +266,20 @@ func writeVerifyText(w io.Writer, out verifyOutput, prefixes []string) {
 		}
 	}
 	var notes []string
-	if supersededCount > 0 {
-		notes = append(notes, fmt.Sprintf("%d superseded by a recovery rotation", supersededCount))
+	if sum.superseded > 0 {
+		notes = append(notes, fmt.Sprintf("%d superseded by a recovery rotation", sum.superseded))
 	}
-	if unanchored > 0 {
-		notes = append(notes, fmt.Sprintf("%d delegated with NO delegator's anchor: accepted only because of --allow-unanchored-delegation", unanchored))
+	if sum.unanchored > 0 {
+		notes = append(notes, fmt.Sprintf("%d delegated with NO delegator's anchor: accepted only because of --allow-unanchored-delegation", sum.unanchored))
 	}
 	switch {
-	case len(out.Events) == 0 && !slices.ContainsFunc(out.StreamErrors, func(e verifyStreamError) bool { return e.Error != codeNoEvents }):
+	case sum.events == 0 && !slices.ContainsFunc(out.StreamErrors, func(e verifyStreamError) bool { return e.Error != codeNoEvents }):
 		safetext.Fprintf(w, "\nINVALID: no events\n")
 	case !out.OK:
 		safetext.Fprintf(w, "\nINVALID: not every event is valid\n")
 	case len(notes) > 0:
-		safetext.Fprintf(w, "\nall %d events valid (%s)\n", len(out.Events), strings.Join(notes, "; "))
+		safetext.Fprintf(w, "\nall %d events valid (%s)\n", sum.events, strings.Join(notes, "; "))
 	default:
-		safetext.Fprintf(w, "\nall %d events valid\n", len(out.Events))
+		safetext.Fprintf(w, "\nall %d events valid\n", sum.events)
 	}
 }

@@ -5,6 +5,7 @@
 package fileio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -183,13 +184,16 @@ func writeInPlace(path string, data []byte) error {
 // and fails with an error wrapping ErrTooLarge, naming the input and the
 // limit, when there are more than limit bytes. It reads at most limit+1
 // bytes, so an endless input (a device, a pipe) costs no more. A file
-// literally named "-" is read as "./-".
+// literally named "-" is read as "./-". A regular file is read into one
+// buffer of its size, not into one grown as it is read (which would cost
+// about twice its size).
 func ReadBounded(path string, stdin io.Reader, limit int64) ([]byte, error) {
 	name := path
 	if limit < 0 {
 		return nil, fmt.Errorf("read %s: negative limit %d: %w", name, limit, fs.ErrInvalid)
 	}
 	var r io.Reader
+	var buf bytes.Buffer
 	if path == Stdin {
 		name = "standard input"
 		if stdin == nil {
@@ -203,14 +207,20 @@ func ReadBounded(path string, stdin io.Reader, limit int64) ([]byte, error) {
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= limit {
+			buf.Grow(int(fi.Size()) + bytes.MinRead) // room to read the end of the file
+		}
 	}
 	n := limit
 	if n < math.MaxInt64 {
 		n++
 	}
-	data, err := io.ReadAll(io.LimitReader(r, n))
-	if err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(r, n)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	data := buf.Bytes()
+	if data == nil {
+		data = []byte{} // as for a read that found nothing
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, limit)

@@ -227,13 +227,42 @@ func TestReadBounded(t *testing.T) {
 	}
 }
 
+// A regular file is read into one buffer of its size: a buffer grown as it
+// reads would be reallocated about twenty times for a mebibyte.
+func TestReadBoundedRegularFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big")
+	want := strings.Repeat("0123456789abcdef", 1<<16)
+	mustWrite(t, path, want, 0o600)
+	var got []byte
+	allocs := testing.AllocsPerRun(3, func() {
+		var err error
+		if got, err = ReadBounded(path, nil, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if string(got) != want {
+		t.Fatalf("read %d bytes, want %d", len(got), len(want))
+	}
+	if allocs > 10 { // the file, its status, the buffer and a few more (io.ReadAll: 28)
+		t.Errorf("%v allocations to read one file", allocs)
+	}
+	if got, err := ReadBounded(filepath.Join(t.TempDir()), nil, 5); err == nil {
+		t.Errorf("a directory read as %q", got)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	mustWrite(t, empty, "", 0o600)
+	if got, err := ReadBounded(empty, nil, 5); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("empty file: %q, %v", got, err)
+	}
+}
+
 // An endless input costs limit+1 bytes.
 func TestReadBoundedEndless(t *testing.T) {
 	r := &countingReader{}
 	if _, err := ReadBounded("-", r, 1000); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("error %v", err)
 	}
-	if r.n > 1001+512 { // io.ReadAll's buffer may ask for more; LimitReader caps it
+	if r.n > 1001+512 { // the buffer may ask for more; LimitReader caps it
 		t.Errorf("read %d bytes", r.n)
 	}
 	if _, err := ReadBounded("-", r, -1); !errors.Is(err, fs.ErrInvalid) {
