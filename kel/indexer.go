@@ -155,7 +155,8 @@ func parseSiger(s string, arena *[]byte) (Siger, int, error) {
 		*arena = (*arena)[:at]
 		return Siger{}, 0, fmt.Errorf("%w (indexed code %s)", err, code)
 	}
-	raw := (*arena)[at:len(*arena):len(*arena)] // capped: the next signature's bytes follow
+	// Capped: the next signature's bytes follow in the arena.
+	raw := (*arena)[at:len(*arena):len(*arena)]
 	sg := Siger{Code: indexerCodes[code], Index: index, Sig: raw} // not a substring of s: s is not kept
 	switch code {
 	case CodeSigBoth:

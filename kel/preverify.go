@@ -2,6 +2,7 @@ package kel
 
 import (
 	"crypto/ed25519"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -27,11 +28,20 @@ const (
 type sigCache struct {
 	msgs  []Message
 	off   []int               // first pair of each message
-	pubs  []ed25519.PublicKey // predicted key per pair (nil: no prediction)
+	keys  []ed25519.PublicKey // the keys predicted, each once
+	key   []int32             // per pair: its predicted key in keys (-1: no prediction)
 	state []atomic.Int32
 	ok    []bool
 	next  atomic.Int64 // workers take pairs from the end of the stream backwards
 	stop  atomic.Bool
+}
+
+// pub is the predicted key of pair k, or nil.
+func (c *sigCache) pub(k int) ed25519.PublicKey {
+	if c.key[k] < 0 {
+		return nil
+	}
+	return c.keys[c.key[k]]
 }
 
 // newSigCache predicts the key of every signature, starting from the
@@ -42,10 +52,16 @@ func (v *Verifier) newSigCache(msgs []Message) *sigCache {
 		c.off[i+1] = c.off[i] + len(m.Sigs)
 	}
 	n := c.off[len(msgs)]
-	c.pubs, c.state, c.ok = make([]ed25519.PublicKey, n), make([]atomic.Int32, n), make([]bool, n)
-	keys := map[string][]ed25519.PublicKey{}
+	c.key, c.state, c.ok = make([]int32, n), make([]atomic.Int32, n), make([]bool, n)
+	// Per prefix, where its current keys start in c.keys and how many.
+	type run struct{ at, n int }
+	runs := map[string]run{}
+	addKeys := func(prefix string, pubs []ed25519.PublicKey) {
+		runs[prefix] = run{len(c.keys), len(pubs)}
+		c.keys = append(c.keys, pubs...)
+	}
 	for p, rec := range v.kels {
-		keys[p] = rec.states[len(rec.states)-1].pubs // the last establishment event's
+		addKeys(p, rec.states[len(rec.states)-1].pubs) // the last establishment event's
 	}
 	for i, m := range msgs {
 		ev := m.Event
@@ -53,13 +69,14 @@ func (v *Verifier) newSigCache(msgs []Message) *sigCache {
 			var s KeyState
 			s.Keys = ev.keys
 			if decodePubs(&s) == nil {
-				keys[ev.prefix] = s.pubs
+				addKeys(ev.prefix, s.pubs)
 			}
 		}
-		pubs := keys[ev.prefix]
+		r := runs[ev.prefix]
 		for j, sg := range m.Sigs {
-			if sg.Index < len(pubs) {
-				c.pubs[c.off[i]+j] = pubs[sg.Index]
+			c.key[c.off[i]+j] = -1
+			if sg.Index < r.n && r.at+sg.Index <= math.MaxInt32 {
+				c.key[c.off[i]+j] = int32(r.at + sg.Index)
 			}
 		}
 	}
@@ -71,7 +88,7 @@ func (v *Verifier) newSigCache(msgs []Message) *sigCache {
 func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey) bool {
 	k := c.off[i] + j
 	m := c.msgs[i]
-	if !pub.Equal(c.pubs[k]) {
+	if !pub.Equal(c.pub(k)) {
 		return verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
 	}
 	if c.state[k].CompareAndSwap(pairPending, pairClaimed) {
@@ -106,14 +123,15 @@ func (c *sigCache) work() {
 		if k < 0 {
 			return
 		}
-		if c.pubs[k] == nil || !c.state[k].CompareAndSwap(pairPending, pairClaimed) {
+		pub := c.pub(k)
+		if pub == nil || !c.state[k].CompareAndSwap(pairPending, pairClaimed) {
 			continue
 		}
 		for c.off[msgIdx] > k {
 			msgIdx--
 		}
 		m := c.msgs[msgIdx]
-		c.ok[k] = verifySig(c.pubs[k], m.Event.raw, m.Sigs[k-c.off[msgIdx]].Sig)
+		c.ok[k] = verifySig(pub, m.Event.raw, m.Sigs[k-c.off[msgIdx]].Sig)
 		c.state[k].Store(pairDone)
 	}
 }
@@ -122,10 +140,10 @@ func (c *sigCache) work() {
 // function stops them and waits.
 func (c *sigCache) start() func() {
 	workers := runtime.GOMAXPROCS(0) - 1
-	if workers < 1 || len(c.pubs) < 2 {
+	if workers < 1 || len(c.key) < 2 {
 		return func() {}
 	}
-	c.next.Store(int64(len(c.pubs)))
+	c.next.Store(int64(len(c.key)))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)

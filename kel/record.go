@@ -11,6 +11,47 @@ import (
 // establishment event's state with those fields taken from the event itself
 // (exactly what transition computes for an ixn).
 
+// accepted is a message as its record keeps it: without what only a
+// replay uses (attachErr, nil once accepted; check), and with its seal
+// sources and receipt couples, which few messages carry, behind a pointer.
+// Half the size of a Message.
+type accepted struct {
+	Event      *Event
+	sigs, wigs []Siger
+	more       *acceptedMore // nil when both are nil
+}
+
+type acceptedMore struct {
+	sources []SourceSeal
+	couples []Couple
+}
+
+func keep(m Message) accepted {
+	a := accepted{Event: m.Event, sigs: m.Sigs, wigs: m.Wigs}
+	if m.Sources != nil || m.Couples != nil {
+		a.more = &acceptedMore{m.Sources, m.Couples}
+	}
+	return a
+}
+
+// message is the accepted message again.
+func (a accepted) message() Message {
+	m := Message{Event: a.Event, Sigs: a.sigs, Wigs: a.wigs}
+	if a.more != nil {
+		m.Sources, m.Couples = a.more.sources, a.more.couples
+	}
+	return m
+}
+
+// messagesOf lists the accepted messages of as.
+func messagesOf(as []accepted) []Message {
+	out := make([]Message, len(as))
+	for i, a := range as {
+		out[i] = a.message()
+	}
+	return out
+}
+
 // stateAt is the key state right after the accepted event at sn, which
 // must be below len(rec.msgs).
 func (rec *kelRecord) stateAt(sn uint64) KeyState {
@@ -24,6 +65,26 @@ func (rec *kelRecord) stateAt(sn uint64) KeyState {
 		s.Sn, s.Last, s.Prior, s.LastIlk = ev.sn, ev.said, ev.prior, ev.ilk
 	}
 	return s
+}
+
+// reserveFor sizes the records of the prefixes of msgs, about to be
+// accepted, once for all of them instead of growing each event by event:
+// a record made for a prefix gets room for its messages among msgs, an
+// existing one grows by as many. The room is at most one slot per message
+// already in memory, however many of them are refused.
+func (v *Verifier) reserveFor(msgs []Message) {
+	if len(msgs) < 2 {
+		return
+	}
+	v.reserve = map[string]int{}
+	for _, m := range msgs {
+		v.reserve[m.Event.prefix]++
+	}
+	for p, n := range v.reserve {
+		if rec := v.kels[p]; rec != nil {
+			rec.msgs = slices.Grow(rec.msgs, n)
+		}
+	}
 }
 
 // last is the key state after the record's last accepted event.

@@ -81,3 +81,23 @@ func TestInteractionsShareNoEst(t *testing.T) {
 		t.Fatalf("noEst was written: %+v", *noEst)
 	}
 }
+
+// TestAcceptedKeepsTheMessage: a record gives back every field an accepted
+// message came with, nil and empty lists alike, and nothing of the replay.
+func TestAcceptedKeepsTheMessage(t *testing.T) {
+	ev := &Event{ilk: IlkIxn, estFields: noEst}
+	sig := Siger{Code: CodeSigCurrent, Index: 1, Sig: make([]byte, 64)}
+	for name, m := range map[string]Message{
+		"signatures only": {Event: ev, Sigs: []Siger{sig}},
+		"witnessed":       {Event: ev, Sigs: []Siger{sig}, Wigs: []Siger{sig, sig}},
+		"sources":         {Event: ev, Sigs: []Siger{sig}, Sources: []SourceSeal{{Sn: 3, SAID: "E"}}},
+		"couples":         {Event: ev, Couples: []Couple{{Prefix: "B", Sig: []byte{1}}}},
+		"empty lists":     {Event: ev, Sigs: []Siger{}, Wigs: []Siger{}, Sources: []SourceSeal{}, Couples: []Couple{}},
+	} {
+		replayed := m
+		replayed.check = trustSig
+		if got := keep(replayed).message(); !reflect.DeepEqual(got, m) {
+			t.Errorf("%s: kept %+v, want %+v", name, got, m)
+		}
+	}
+}

@@ -179,7 +179,7 @@ func (v *Verifier) supersededDuplicate(m Message, rec *kelRecord, run supersessi
 // supersession by the recovery rotation by, and drops their anchors. The
 // lists are copied, never cut in place: a Clone may share them.
 func (v *Verifier) supersede(rec *kelRecord, sn uint64, by EventRef) []EventRef {
-	run := supersession{at: sn, by: by, msgs: slices.Clone(rec.msgs[sn:])}
+	run := supersession{at: sn, by: by, msgs: messagesOf(rec.msgs[sn:])}
 	refs := make([]EventRef, len(run.msgs))
 	for i, m := range run.msgs {
 		ev := m.Event

@@ -49,7 +49,9 @@ const (
 // error; an event body that frames correctly but fails its own checks is also
 // a stopping error, since nothing after it can be trusted to be in step.
 func ParseStream(b []byte) ([]Message, error) {
-	var msgs []Message
+	// Room for as many messages as bodies seem to open in b (no more slots
+	// than b has bytes per 128), rather than a list grown message by message.
+	msgs := make([]Message, 0, min(bytes.Count(b, []byte(bodyStart)), len(b)/128))
 	sc := new(jsonScratch) // the bodies are parsed one after the other
 	// The input is not copied whole: each event takes a copy of its body
 	// (its string fields are slices of it), and attachments are read from

@@ -29,7 +29,7 @@ type Verifier struct {
 
 type kelRecord struct {
 	states     []KeyState // after each establishment event, in order (record.go)
-	msgs       []Message  // msgs[sn]: the accepted message at sn
+	msgs       []accepted // msgs[sn]: the accepted message at sn
 	superseded []supersession
 }
 
@@ -110,7 +110,7 @@ func (v *Verifier) Prefixes() []string { return slices.Clone(v.order) }
 // without the events recovery rotations superseded (see Superseded).
 func (v *Verifier) Messages(prefix string) []Message {
 	if k, ok := v.kels[prefix]; ok {
-		return slices.Clone(k.msgs)
+		return messagesOf(k.msgs)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (v *Verifier) FirstSeen(prefix string) []Message {
 		return nil
 	}
 	if len(rec.superseded) == 0 {
-		return slices.Clone(rec.msgs)
+		return messagesOf(rec.msgs)
 	}
 	out := make([]Message, 0, len(rec.msgs))
 	runs := rec.superseded
@@ -145,7 +145,7 @@ func (v *Verifier) FirstSeen(prefix string) []Message {
 			out = append(out, runs[0].msgs...)
 			runs = runs[1:]
 		}
-		out = append(out, m)
+		out = append(out, m.message())
 	}
 	return out
 }
@@ -180,6 +180,8 @@ func (v *Verifier) AcceptStream(b []byte) ([]Result, error) {
 // authorizes it), while worker goroutines verify signatures ahead on the
 // cores acceptance leaves free (see preverify.go).
 func (v *Verifier) AcceptMessages(msgs []Message) []Result {
+	v.reserveFor(msgs)
+	defer func() { v.reserve = nil }()
 	results := make([]Result, 0, len(msgs))
 	cache := v.newSigCache(msgs)
 	stop := cache.start()
@@ -336,19 +338,18 @@ func (v *Verifier) duplicitous(m Message, rec *kelRecord, trusted bool, why erro
 }
 
 func (v *Verifier) commit(m Message, next KeyState) {
-	m.check = nil // accepted messages keep no reference to a replay's verdicts
 	ev := m.Event
 	rec := v.kels[ev.prefix]
 	if rec == nil {
 		n := v.reserve[ev.prefix] // 0 but in RestoreAccepted
-		rec = &kelRecord{msgs: make([]Message, 0, n)}
+		rec = &kelRecord{msgs: make([]accepted, 0, n)}
 		v.kels[ev.prefix] = rec
 		v.order = append(v.order, ev.prefix)
 	}
 	if ev.IsEstablishment() {
 		rec.states = append(rec.states, next)
 	}
-	rec.msgs = append(rec.msgs, m)
+	rec.msgs = append(rec.msgs, keep(m))
 	for _, s := range ev.seals {
 		if s.Kind == SealEvent {
 			k := anchorKey{s.I, s.S, s.D}

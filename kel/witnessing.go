@@ -58,5 +58,5 @@ func (v *Verifier) MessageAt(prefix string, sn uint64) (Message, bool) {
 	if !ok || sn >= uint64(len(k.msgs)) {
 		return Message{}, false
 	}
-	return k.msgs[sn], true
+	return k.msgs[sn].message(), true
 }
