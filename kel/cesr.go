@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"slices"
+	"strings"
 
 	"lukechampine.com/blake3"
 )
@@ -87,11 +89,25 @@ func (m Matter) Qb64() string {
 }
 
 // encodeQb64 is the one text encoder: code + b64(pad zeros + raw)[pad:].
+// The padded bytes and their text go through arrays on the stack, so the
+// only allocation is the result's.
 func encodeQb64(code string, sz sizage, raw []byte) string {
 	ps := (sz.hs + sz.ss) % 4
-	buf := make([]byte, ps+len(raw))
-	copy(buf[ps:], raw)
-	return code + base64.RawURLEncoding.EncodeToString(buf)[ps:]
+	var padded [3 + 64]byte
+	var text [(3 + 64 + 2) / 3 * 4]byte
+	if ps+len(raw) > len(padded) { // no code of the table has raw this long
+		buf := make([]byte, ps+len(raw))
+		copy(buf[ps:], raw)
+		return code + base64.RawURLEncoding.EncodeToString(buf)[ps:]
+	}
+	copy(padded[ps:], raw)
+	n := base64.RawURLEncoding.EncodedLen(ps + len(raw))
+	base64.RawURLEncoding.Encode(text[:n], padded[:ps+len(raw)])
+	var sb strings.Builder
+	sb.Grow(len(code) + n - ps)
+	sb.WriteString(code)
+	sb.Write(text[ps:n])
+	return sb.String()
 }
 
 // decodeQb64Raw is the one text decoder for the part after the code (and
@@ -155,51 +171,77 @@ func appendQb64Raw(dst []byte, text string, cs int) ([]byte, error) {
 // ParseMatter reads one matter primitive from the start of s and returns it
 // with the number of characters consumed.
 func ParseMatter(s string) (Matter, int, error) {
+	code, raw, n, err := parseMatterInto(nil, s)
+	if err != nil {
+		return Matter{}, 0, err
+	}
+	return Matter{Code: code, Raw: raw}, n, nil
+}
+
+// parseMatterInto is ParseMatter decoding the raw bytes onto the end of dst
+// (into a new array of their size when dst is nil). The code and the bytes
+// come apart so that a caller's dst can stay on its stack.
+func parseMatterInto(dst []byte, s string) (code string, raw []byte, n int, err error) {
 	if s == "" {
-		return Matter{}, 0, fmt.Errorf("%w: empty primitive", ErrTruncated)
+		return "", nil, 0, fmt.Errorf("%w: empty primitive", ErrTruncated)
 	}
 	hs := matterHardSize(s[0])
 	if hs == 0 {
-		return Matter{}, 0, fmt.Errorf("%w: matter code at %q", ErrUnknownCode, clip(s))
+		return "", nil, 0, fmt.Errorf("%w: matter code at %q", ErrUnknownCode, clip(s))
 	}
 	if len(s) < hs {
-		return Matter{}, 0, fmt.Errorf("%w: matter code %q", ErrTruncated, s)
+		return "", nil, 0, fmt.Errorf("%w: matter code %q", ErrTruncated, s)
 	}
-	code := s[:hs]
+	code = s[:hs]
 	sz, ok := matterSizes[code]
 	if !ok {
-		return Matter{}, 0, fmt.Errorf("%w: matter code %q", ErrUnknownCode, code)
+		return "", nil, 0, fmt.Errorf("%w: matter code %q", ErrUnknownCode, code)
 	}
 	if len(s) < sz.fs {
-		return Matter{}, 0, fmt.Errorf("%w: %s needs %d characters", ErrTruncated, code, sz.fs)
+		return "", nil, 0, fmt.Errorf("%w: %s needs %d characters", ErrTruncated, code, sz.fs)
 	}
-	raw, err := decodeQb64Raw(s[hs:sz.fs], hs)
+	if dst == nil {
+		dst = make([]byte, 0, sz.rawSize())
+	}
+	at := len(dst)
+	raw, err = appendQb64Raw(dst, s[hs:sz.fs], hs)
 	if err != nil {
-		return Matter{}, 0, fmt.Errorf("%w (code %s)", err, code)
+		return "", nil, 0, fmt.Errorf("%w (code %s)", err, code)
 	}
-	return Matter{Code: code, Raw: raw}, sz.fs, nil
+	return code, raw[at:], sz.fs, nil
 }
 
 // DecodeMatter decodes s, which must be exactly one primitive with one of the
 // allowed codes (any code when none are given).
 func DecodeMatter(s string, codes ...string) (Matter, error) {
-	m, n, err := ParseMatter(s)
+	code, raw, err := decodeMatterInto(nil, s, codes...)
 	if err != nil {
 		return Matter{}, err
 	}
+	return Matter{Code: code, Raw: raw}, nil
+}
+
+// checkMatter is DecodeMatter for a caller that needs only the verdict: the
+// raw bytes go to an array on the stack.
+func checkMatter(s string, codes ...string) error {
+	var buf [64]byte
+	_, _, err := decodeMatterInto(buf[:0], s, codes...)
+	return err
+}
+
+// decodeMatterInto is DecodeMatter decoding as parseMatterInto does.
+func decodeMatterInto(dst []byte, s string, codes ...string) (code string, raw []byte, err error) {
+	code, raw, n, err := parseMatterInto(dst, s)
+	if err != nil {
+		return "", nil, err
+	}
 	if n != len(s) {
-		return Matter{}, fmt.Errorf("%w: %d trailing characters after %s", ErrPrimitive, len(s)-n, m.Code)
+		return "", nil, fmt.Errorf("%w: %d trailing characters after %s", ErrPrimitive, len(s)-n, code)
 	}
-	if len(codes) > 0 {
-		found := false
-		for _, c := range codes {
-			found = found || c == m.Code
-		}
-		if !found {
-			return Matter{}, fmt.Errorf("%w: code %s where %v is expected", ErrUnknownCode, m.Code, codes)
-		}
+	if len(codes) > 0 && !slices.Contains(codes, code) {
+		return "", nil, fmt.Errorf("%w: code %s where %v is expected", ErrUnknownCode, code, slices.Clone(codes))
 	}
-	return m, nil
+	return code, raw, nil
 }
 
 // EncodeVerKey gives the qb64 text of a transferable Ed25519 public key (D…).
@@ -226,7 +268,7 @@ func EncodeSeed(seed []byte) string {
 // Digest gives the qb64 Blake3-256 digest (E…) of data.
 func Digest(data []byte) string {
 	sum := blake3.Sum256(data)
-	return Matter{Code: CodeBlake3_256, Raw: sum[:]}.Qb64()
+	return encodeQb64(CodeBlake3_256, matterSizes[CodeBlake3_256], sum[:]) // as Matter.Qb64, the sum on the stack
 }
 
 // NextDigest is the pre-rotation commitment to a key: the Blake3-256 digest of

@@ -200,7 +200,7 @@ func checkEventRules(ev *Event) error {
 	if !ev.IsInception() && ev.sn == 0 {
 		return fmt.Errorf("%w: %s with sn 0", ErrField, ev.ilk)
 	}
-	if _, err := DecodeMatter(ev.prefix, CodeEd25519, CodeEd25519N, CodeBlake3_256); err != nil {
+	if err := checkMatter(ev.prefix, CodeEd25519, CodeEd25519N, CodeBlake3_256); err != nil {
 		return fmt.Errorf("%w: prefix: %w", ErrField, err)
 	}
 	if !ev.IsEstablishment() {
@@ -210,7 +210,7 @@ func checkEventRules(ev *Event) error {
 		return fmt.Errorf("%w: empty key list", ErrField)
 	}
 	for i, k := range ev.keys {
-		if _, err := DecodeVerKey(k); err != nil {
+		if err := checkMatter(k, CodeEd25519, CodeEd25519N); err != nil {
 			return fmt.Errorf("%w: key %d: %w", ErrField, i, err)
 		}
 		if slices.Index(ev.keys, k) != i {
@@ -218,7 +218,7 @@ func checkEventRules(ev *Event) error {
 		}
 	}
 	for i, n := range ev.next {
-		if _, err := DecodeMatter(n, CodeBlake3_256); err != nil {
+		if err := checkMatter(n, CodeBlake3_256); err != nil {
 			return fmt.Errorf("%w: next digest %d: %w", ErrField, i, err)
 		}
 		if slices.Index(ev.next, n) != i && !slices.Contains(ev.warnings, "next_digest_duplicate") {
@@ -232,7 +232,7 @@ func checkEventRules(ev *Event) error {
 		return fmt.Errorf("nt: %w", err)
 	}
 	for _, w := range append(slices.Clone(ev.wits), ev.adds...) {
-		if _, err := DecodeMatter(w, CodeEd25519N); err != nil {
+		if err := checkMatter(w, CodeEd25519N); err != nil {
 			return fmt.Errorf("%w: witness %q: %w", ErrWitnessConfig, clip(w), err)
 		}
 	}
@@ -259,7 +259,7 @@ func checkEventRules(ev *Event) error {
 		}
 	}
 	if ev.ilk == IlkDip {
-		if _, err := DecodeMatter(ev.delegator, CodeEd25519, CodeBlake3_256); err != nil {
+		if err := checkMatter(ev.delegator, CodeEd25519, CodeBlake3_256); err != nil {
 			return fmt.Errorf("%w: delegator: %w", ErrField, err)
 		}
 	}
@@ -376,7 +376,7 @@ func (f *fieldReader) str(label string) string {
 func (f *fieldReader) digest(label string) string {
 	s := f.str(label)
 	if f.err == nil {
-		if _, err := DecodeMatter(s, CodeBlake3_256); err != nil {
+		if err := checkMatter(s, CodeBlake3_256); err != nil {
 			f.fail(label, "%v", err)
 		}
 	}

@@ -85,14 +85,15 @@ func (v *Verifier) newSigCache(msgs []Message) *sigCache {
 
 // verdict returns whether signature j of message i verifies under pub,
 // using (or producing) the precomputed verdict when pub is the prediction.
-func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey) bool {
+// body holds message i's bytes once a signature of it was verified here.
+func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey, body *[]byte) bool {
 	k := c.off[i] + j
 	m := c.msgs[i]
 	if !pub.Equal(c.pub(k)) {
-		return verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
+		return verifySig(pub, bytesOf(m.Event, body), m.Sigs[j].Sig)
 	}
 	if c.state[k].CompareAndSwap(pairPending, pairClaimed) {
-		c.ok[k] = verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
+		c.ok[k] = verifySig(pub, bytesOf(m.Event, body), m.Sigs[j].Sig)
 		c.state[k].Store(pairDone)
 		return c.ok[k]
 	}
@@ -105,7 +106,16 @@ func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey) bool {
 		}
 		runtime.Gosched()
 	}
-	return verifySig(pub, m.Event.raw, m.Sigs[j].Sig)
+	return verifySig(pub, bytesOf(m.Event, body), m.Sigs[j].Sig)
+}
+
+// bytesOf gives ev's body as the bytes Ed25519 reads, converting it from
+// its string on the first call for ev (*body keeps them for the next).
+func bytesOf(ev *Event, body *[]byte) []byte {
+	if *body == nil {
+		*body = []byte(ev.raw)
+	}
+	return *body
 }
 
 // maxWorkerYields bounds how long acceptance waits for a worker's verdict:
@@ -118,6 +128,7 @@ const maxWorkerYields = 4096
 // worker staying one claim ahead and acceptance waiting on it.
 func (c *sigCache) work() {
 	msgIdx := len(c.msgs) - 1
+	var body []byte // message msgIdx's bytes, once one of its signatures is verified
 	for !c.stop.Load() {
 		k := int(c.next.Add(-1))
 		if k < 0 {
@@ -129,9 +140,10 @@ func (c *sigCache) work() {
 		}
 		for c.off[msgIdx] > k {
 			msgIdx--
+			body = nil
 		}
 		m := c.msgs[msgIdx]
-		c.ok[k] = verifySig(pub, m.Event.raw, m.Sigs[k-c.off[msgIdx]].Sig)
+		c.ok[k] = verifySig(pub, bytesOf(m.Event, &body), m.Sigs[k-c.off[msgIdx]].Sig)
 		c.state[k].Store(pairDone)
 	}
 }

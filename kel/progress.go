@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -79,18 +78,23 @@ func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check 
 		}
 		todo = append(todo, i)
 	}
+	pubs := s.pubs // the closures below take the keys, not the state
 	if check != nil {
 		for _, i := range todo {
-			ok[i] = check(i, s.pubs[sigs[i].Index])
+			ok[i] = check(i, pubs[sigs[i].Index])
 		}
-	} else {
+	} else if len(todo) > 0 {
+		body := []byte(raw) // once for all the signatures
 		verifyAll(len(todo), func(j int) {
 			i := todo[j]
-			ok[i] = verifySig(s.pubs[sigs[i].Index], raw, sigs[i].Sig)
+			ok[i] = verifySig(pubs[sigs[i].Index], body, sigs[i].Sig)
 		})
 	}
-	seen := map[int]bool{}
-	exposed := map[int]bool{}
+	seen := make([]bool, len(s.Keys))
+	var exposed []bool
+	if prior != nil {
+		exposed = make([]bool, len(prior.Next))
+	}
 	for _, i := range todo {
 		sg := sigs[i]
 		if !ok[i] {
@@ -107,7 +111,7 @@ func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check 
 			exposed[sg.Ondex] = true
 		}
 	}
-	p.Signed = sortedKeys(seen)
+	p.Signed = positions(seen)
 	p.Kt = s.Kt.Satisfy(p.Signed)
 	sigsOK := true
 	for _, st := range p.Sigs {
@@ -115,25 +119,32 @@ func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check 
 	}
 	p.Met = sigsOK && p.Kt.Met
 	if prior != nil {
-		p.Exposed = sortedKeys(exposed)
+		p.Exposed = positions(exposed)
 		p.PriorNt = prior.Nt.Satisfy(p.Exposed)
 		p.Met = p.Met && p.PriorNt.Met
 	}
 	return p
 }
 
-func sortedKeys(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// positions lists, in order, the positions marked in marks.
+func positions(marks []bool) []int {
+	n := 0
+	for _, m := range marks {
+		if m {
+			n++
+		}
 	}
-	slices.Sort(out)
+	out := make([]int, 0, n)
+	for i, m := range marks {
+		if m {
+			out = append(out, i)
+		}
+	}
 	return out
 }
 
-// verifySig takes the message as a string (an event body) or as bytes.
-func verifySig[T string | []byte](pub ed25519.PublicKey, msg T, sig []byte) bool {
-	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, []byte(msg), sig)
+func verifySig(pub ed25519.PublicKey, msg, sig []byte) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, msg, sig)
 }
 
 // verifyAll runs f(0..n-1), spreading the calls over the available cores:

@@ -2,6 +2,7 @@ package kel
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -62,5 +63,33 @@ func TestPrimitiveWithLineBreaks(t *testing.T) {
 	}
 	if _, err := decodeQb64Raw("\n\n", 2); !errors.Is(err, ErrPrimitive) {
 		t.Errorf("line breaks only: %v", err)
+	}
+}
+
+// TestEncodeQb64: the encoder gives, for every fixed-size code, the text of
+// the definition (code, then the Base64url of the zero-padded raw bytes
+// without the pad's characters), and the decoder reads it back.
+func TestEncodeQb64(t *testing.T) {
+	for code, sz := range matterSizes {
+		for _, fill := range []byte{0x00, 0x5a, 0xff} {
+			raw := bytes.Repeat([]byte{fill}, sz.rawSize())
+			raw[len(raw)-1] ^= 1
+			ps := sz.hs % 4
+			want := code + base64.RawURLEncoding.EncodeToString(append(make([]byte, ps), raw...))[ps:]
+			got := Matter{Code: code, Raw: raw}.Qb64()
+			if got != want || len(got) != sz.fs {
+				t.Fatalf("%s: %s, want %s", code, got, want)
+			}
+			back, err := DecodeMatter(got, code)
+			if err != nil || !bytes.Equal(back.Raw, raw) || back.Code != code {
+				t.Fatalf("%s: decoded %x %v", code, back.Raw, err)
+			}
+			if err := checkMatter(got, code); err != nil {
+				t.Fatalf("%s: check %v", code, err)
+			}
+		}
+	}
+	if got, want := Digest([]byte("abc")), indepDigest([]byte("abc")); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
 	}
 }

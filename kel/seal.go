@@ -64,18 +64,18 @@ func sealFromJSON(v jsonValue) (Seal, error) {
 			switch m.key {
 			case "i":
 				s.I = m.val.str
-				_, err = DecodeMatter(s.I, CodeEd25519, CodeEd25519N, CodeBlake3_256)
+				err = checkMatter(s.I, CodeEd25519, CodeEd25519N, CodeBlake3_256)
 			case "bi":
 				s.BI = m.val.str
-				_, err = DecodeMatter(s.BI, CodeEd25519, CodeEd25519N, CodeBlake3_256)
+				err = checkMatter(s.BI, CodeEd25519, CodeEd25519N, CodeBlake3_256)
 			case "s":
 				s.S, err = parseHex(m.val.str)
 			case "d":
 				s.D = m.val.str
-				_, err = DecodeMatter(s.D, CodeBlake3_256, CodeBlake2b256, CodeSHA3_256, CodeBlake3_512)
+				err = checkMatter(s.D, CodeBlake3_256, CodeBlake2b256, CodeSHA3_256, CodeBlake3_512)
 			case "rd":
 				s.RD = m.val.str
-				_, err = DecodeMatter(s.RD, CodeBlake3_256, CodeBlake2b256, CodeSHA3_256, CodeBlake3_512)
+				err = checkMatter(s.RD, CodeBlake3_256, CodeBlake2b256, CodeSHA3_256, CodeBlake3_512)
 			}
 			if err != nil {
 				return Seal{}, fmt.Errorf("%w: %s: %w", ErrSeal, m.key, err)

@@ -187,7 +187,8 @@ func (v *Verifier) AcceptMessages(msgs []Message) []Result {
 	stop := cache.start()
 	defer stop()
 	for i, m := range msgs {
-		m.check = func(j int, pub ed25519.PublicKey) bool { return cache.verdict(i, j, pub) }
+		var body []byte // m's bytes for Ed25519, converted at most once
+		m.check = func(j int, pub ed25519.PublicKey) bool { return cache.verdict(i, j, pub, &body) }
 		results = append(results, v.accept(m, false))
 	}
 	return results
@@ -453,13 +454,14 @@ func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool) verdict {
 
 func (v *Verifier) checkWitnessSigs(ev *Event, s *KeyState, wigs []Siger, trusted bool) error {
 	var errs []error
+	var body []byte // ev's bytes for Ed25519, converted at most once
 	for _, w := range wigs {
 		if w.Index >= len(s.Witnesses) {
 			errs = append(errs, fmt.Errorf("%w: witness index %d with %d witnesses", ErrWitnessSignature, w.Index, len(s.Witnesses)))
 			continue
 		}
 		pub, err := DecodeVerKey(s.Witnesses[w.Index])
-		if err != nil || (!trusted && !verifySig(pub, ev.raw, w.Sig)) {
+		if err != nil || (!trusted && !verifySig(pub, bytesOf(ev, &body), w.Sig)) {
 			errs = append(errs, fmt.Errorf("%w: witness %d", ErrWitnessSignature, w.Index))
 		}
 	}
