@@ -85,15 +85,16 @@ func (v *Verifier) newSigCache(msgs []Message) *sigCache {
 
 // verdict returns whether signature j of message i verifies under pub,
 // using (or producing) the precomputed verdict when pub is the prediction.
-// body holds message i's bytes once a signature of it was verified here.
-func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey, body *[]byte) bool {
+// body holds the bytes of the message whose signature was last verified
+// here.
+func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey, body *bodyBuf) bool {
 	k := c.off[i] + j
 	m := c.msgs[i]
 	if !pub.Equal(c.pub(k)) {
-		return verifySig(pub, bytesOf(m.Event, body), m.Sigs[j].Sig)
+		return verifySig(pub, body.bytesOf(m.Event), m.Sigs[j].Sig)
 	}
 	if c.state[k].CompareAndSwap(pairPending, pairClaimed) {
-		c.ok[k] = verifySig(pub, bytesOf(m.Event, body), m.Sigs[j].Sig)
+		c.ok[k] = verifySig(pub, body.bytesOf(m.Event), m.Sigs[j].Sig)
 		c.state[k].Store(pairDone)
 		return c.ok[k]
 	}
@@ -106,16 +107,23 @@ func (c *sigCache) verdict(i, j int, pub ed25519.PublicKey, body *[]byte) bool {
 		}
 		runtime.Gosched()
 	}
-	return verifySig(pub, bytesOf(m.Event, body), m.Sigs[j].Sig)
+	return verifySig(pub, body.bytesOf(m.Event), m.Sigs[j].Sig)
 }
 
-// bytesOf gives ev's body as the bytes Ed25519 reads, converting it from
-// its string on the first call for ev (*body keeps them for the next).
-func bytesOf(ev *Event, body *[]byte) []byte {
-	if *body == nil {
-		*body = []byte(ev.raw)
+// bodyBuf holds an event's body as the bytes Ed25519 reads (an Event keeps
+// it as a string), copied into one array that serves event after event:
+// Ed25519 keeps nothing of what it verifies. One goroutine uses a bodyBuf.
+type bodyBuf struct {
+	b  []byte
+	of *Event
+}
+
+// bytesOf gives ev's body, copying it unless it is the one held.
+func (bb *bodyBuf) bytesOf(ev *Event) []byte {
+	if bb.of != ev {
+		bb.b, bb.of = append(bb.b[:0], ev.raw...), ev
 	}
-	return *body
+	return bb.b
 }
 
 // maxWorkerYields bounds how long acceptance waits for a worker's verdict:
@@ -128,7 +136,7 @@ const maxWorkerYields = 4096
 // worker staying one claim ahead and acceptance waiting on it.
 func (c *sigCache) work() {
 	msgIdx := len(c.msgs) - 1
-	var body []byte // message msgIdx's bytes, once one of its signatures is verified
+	var body bodyBuf
 	for !c.stop.Load() {
 		k := int(c.next.Add(-1))
 		if k < 0 {
@@ -140,10 +148,9 @@ func (c *sigCache) work() {
 		}
 		for c.off[msgIdx] > k {
 			msgIdx--
-			body = nil
 		}
 		m := c.msgs[msgIdx]
-		c.ok[k] = verifySig(pub, bytesOf(m.Event, &body), m.Sigs[k-c.off[msgIdx]].Sig)
+		c.ok[k] = verifySig(pub, body.bytesOf(m.Event), m.Sigs[k-c.off[msgIdx]].Sig)
 		c.state[k].Store(pairDone)
 	}
 }

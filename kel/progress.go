@@ -66,10 +66,16 @@ func describeProgress(s Satisfaction, have []int) string {
 // check, when not nil, gives the verdict of signature j under pub (a stream
 // replay's precomputed verdicts); otherwise the signatures of this one event
 // are verified here, spread over the cores.
-func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check func(j int, pub ed25519.PublicKey) bool) Progress {
-	p := Progress{Sigs: make([]SigStatus, len(sigs)), Rotated: prior != nil}
-	ok := make([]bool, len(sigs))
-	var todo []int
+//
+// sc, when not nil, lends the memory of the Progress's signature list and of
+// the working lists; the caller drops the Progress before lending sc again.
+func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check func(j int, pub ed25519.PublicKey) bool, sc *sigScratch) Progress {
+	if sc == nil {
+		sc = &sigScratch{}
+	}
+	p := Progress{Sigs: reuse(&sc.sigs, len(sigs)), Rotated: prior != nil}
+	ok := reuse(&sc.ok, len(sigs))
+	todo := sc.todo[:0]
 	for i, sg := range sigs {
 		p.Sigs[i].Siger = sg
 		if sg.Index >= len(s.Keys) {
@@ -90,7 +96,7 @@ func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check 
 			ok[i] = verifySig(pubs[sigs[i].Index], body, sigs[i].Sig)
 		})
 	}
-	seen := make([]bool, len(s.Keys))
+	seen := reuse(&sc.seen, len(s.Keys))
 	var exposed []bool
 	if prior != nil {
 		exposed = make([]bool, len(prior.Next))
@@ -123,7 +129,27 @@ func evaluateSigs(raw string, s *KeyState, prior *KeyState, sigs []Siger, check 
 		p.PriorNt = prior.Nt.Satisfy(p.Exposed)
 		p.Met = p.Met && p.PriorNt.Met
 	}
+	sc.todo = todo
 	return p
+}
+
+// sigScratch is what evaluateSigs may reuse from one call to the next.
+type sigScratch struct {
+	sigs []SigStatus
+	ok   []bool
+	todo []int
+	seen []bool
+}
+
+// reuse gives *buf as n zero values, growing it when it is too short.
+func reuse[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+		return *buf
+	}
+	*buf = (*buf)[:n]
+	clear(*buf)
+	return *buf
 }
 
 // positions lists, in order, the positions marked in marks.

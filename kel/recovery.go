@@ -160,7 +160,7 @@ func (v *Verifier) supersededDuplicate(m Message, rec *kelRecord, run supersessi
 			check = trustSig
 		}
 		base := rec.stateAt(run.at - 1)
-		p := evaluateSigs(ev.raw, &base, nil, m.Sigs, check)
+		p := evaluateSigs(ev.raw, &base, nil, m.Sigs, check, &v.scratch)
 		for _, s := range p.Sigs {
 			if err == nil {
 				err = s.Err

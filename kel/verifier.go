@@ -25,6 +25,7 @@ type Verifier struct {
 	held    map[string][]heldMsg      // per prefix, in arrival order (delegation.go)
 	heldSeq int                       // arrival counter of held messages
 	lenient bool                      // during AcceptUnanchored only
+	scratch sigScratch                // lent to the signature checks of accept (not of Progress)
 }
 
 type kelRecord struct {
@@ -186,8 +187,8 @@ func (v *Verifier) AcceptMessages(msgs []Message) []Result {
 	cache := v.newSigCache(msgs)
 	stop := cache.start()
 	defer stop()
+	var body bodyBuf // the bodies the acceptance verifies signatures of
 	for i, m := range msgs {
-		var body []byte // m's bytes for Ed25519, converted at most once
 		m.check = func(j int, pub ed25519.PublicKey) bool { return cache.verdict(i, j, pub, &body) }
 		results = append(results, v.accept(m, false))
 	}
@@ -258,7 +259,7 @@ func (v *Verifier) decide(m Message, trusted bool) (r Result, committed, wait bo
 		}
 		st, recovery = rec.stateAt(ev.sn-1), true
 	}
-	vd := v.evaluate(m, base, trusted)
+	vd := v.evaluate(m, base, trusted, &v.scratch)
 	r.Warnings = vd.warnings
 	err := vd.err
 	if err == nil {
@@ -296,7 +297,7 @@ func (v *Verifier) duplicate(m Message, rec *kelRecord, trusted bool) Result {
 		st := rec.stateAt(ev.sn - 1)
 		base = &st
 	}
-	vd := v.evaluate(m, base, trusted)
+	vd := v.evaluate(m, base, trusted, &v.scratch)
 	err := vd.err
 	for _, s := range vd.p.Sigs {
 		if err == nil {
@@ -324,7 +325,7 @@ func (v *Verifier) duplicitous(m Message, rec *kelRecord, trusted bool, why erro
 		base = &st
 	}
 	accepted := rec.msgs[ev.sn].Event
-	vd := v.evaluate(m, base, trusted)
+	vd := v.evaluate(m, base, trusted, &v.scratch)
 	r.Warnings = vd.warnings
 	switch {
 	case vd.err != nil:
@@ -382,7 +383,7 @@ func (v *Verifier) Progress(m Message) (Progress, error) {
 			}
 		}
 	}
-	vd := v.evaluate(m, base, false)
+	vd := v.evaluate(m, base, false, nil) // the progress is returned
 	if vd.err == nil {
 		vd.err = vd.unanchored
 	}
@@ -403,7 +404,10 @@ type verdict struct {
 // evaluate runs every check of one message against base; trusted skips the
 // Ed25519 verification of witness signatures (m.check decides for the
 // controllers').
-func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool) verdict {
+//
+// sc (&v.scratch when the caller drops the verdict's progress before its
+// next evaluation, nil otherwise) lends evaluateSigs its memory.
+func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool, sc *sigScratch) verdict {
 	ev := m.Event
 	vd := verdict{warnings: slices.Clone(ev.warnings)}
 	if m.attachErr != nil {
@@ -419,7 +423,7 @@ func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool) verdict {
 	if ev.ilk == IlkRot || ev.ilk == IlkDrt {
 		prior = base
 	}
-	vd.p = evaluateSigs(ev.raw, &next, prior, m.Sigs, m.check)
+	vd.p = evaluateSigs(ev.raw, &next, prior, m.Sigs, m.check, sc)
 	if len(m.Sigs) == 0 { // the progress still says what is needed
 		vd.err = fmt.Errorf("%w", ErrMissingSignatures)
 		return vd
@@ -454,14 +458,14 @@ func (v *Verifier) evaluate(m Message, base *KeyState, trusted bool) verdict {
 
 func (v *Verifier) checkWitnessSigs(ev *Event, s *KeyState, wigs []Siger, trusted bool) error {
 	var errs []error
-	var body []byte // ev's bytes for Ed25519, converted at most once
+	var body bodyBuf
 	for _, w := range wigs {
 		if w.Index >= len(s.Witnesses) {
 			errs = append(errs, fmt.Errorf("%w: witness index %d with %d witnesses", ErrWitnessSignature, w.Index, len(s.Witnesses)))
 			continue
 		}
 		pub, err := DecodeVerKey(s.Witnesses[w.Index])
-		if err != nil || (!trusted && !verifySig(pub, bytesOf(ev, &body), w.Sig)) {
+		if err != nil || (!trusted && !verifySig(pub, body.bytesOf(ev), w.Sig)) {
 			errs = append(errs, fmt.Errorf("%w: witness %d", ErrWitnessSignature, w.Index))
 		}
 	}
