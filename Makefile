@@ -41,11 +41,13 @@ bench:
 	BENCHSTAT="$(BENCHSTAT)" ./scripts/bench-ratio.sh bench.txt
 
 # Opening a home and polling its drop folder against verify of the same KEL (device), the
-# store's open and import, then whole-process figures (scripts/bench-home.sh).
+# store's open and import, the heap a replay keeps per event (kel), then whole-process
+# figures (scripts/bench-home.sh).
 .PHONY: bench-home
 bench-home:
 	$(GO) test -run '^$$' -bench 'OpenHome|Poll|VerifyKEL' -benchmem -count $(BENCHCOUNT) ./device/ | tee bench-home.txt
 	$(GO) test -run '^$$' -bench 'OpenStore10k$$|Import10k|Replay10k' -benchtime 3x -count 3 ./ceremony/ | tee -a bench-home.txt
+	$(GO) test -run '^$$' -bench 'Retained10k' -benchtime 3x -count 3 ./kel/ | tee -a bench-home.txt
 	$(BENCHSTAT) bench-home.txt
 	./scripts/bench-home.sh
 

@@ -88,8 +88,10 @@ if [ "${BENCH_KEYRING:-1}" = 1 ]; then
   fi
 fi
 
-# Peak resident memory of verify (GNU time; skipped without it).
+# Peak resident memory of verify, the median of RUNS runs (GNU time; skipped without it).
 if [ -x /usr/bin/time ]; then
-  kb=$(/usr/bin/time -v "$BIN" verify "$work/kel.cesr" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}')
+  kb=$(for _ in $(seq "$RUNS"); do
+    /usr/bin/time -v "$BIN" verify "$work/kel.cesr" 2>&1 >/dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}'
+  done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   printf '%-24s %8.1f MiB\n' "verify peak RSS" "$(echo "$kb / 1024" | bc -l)"
 fi
