@@ -118,20 +118,19 @@ const maxOOBIMessages = 1 << 20
 // replies through LocScheme.
 func ParseOOBI(b []byte) (OOBIStream, error) {
 	var out OOBIStream
-	s := string(b)
-	for pos := 0; pos < len(s); {
+	for pos := 0; pos < len(b); {
 		if len(out.Messages)+len(out.Replies) >= maxOOBIMessages {
 			return out, fmt.Errorf("%w: more than %d messages", ErrStream, maxOOBIMessages)
 		}
-		if s[pos] != '{' {
-			return out, fmt.Errorf("%w: at offset %d: expected a message body, found %q", ErrStream, pos, clip(s[pos:]))
+		if b[pos] != '{' {
+			return out, fmt.Errorf("%w: at offset %d: expected a message body, found %q", ErrStream, pos, clip(string(b[pos:min(len(b), pos+13)])))
 		}
 		size, err := sniffSize(b[pos:])
 		if err != nil {
 			return out, fmt.Errorf("at offset %d: %w", pos, err)
 		}
-		if size > len(s)-pos {
-			return out, fmt.Errorf("%w: at offset %d: body of %d bytes, %d left", ErrTruncated, pos, size, len(s)-pos)
+		if size > len(b)-pos {
+			return out, fmt.Errorf("%w: at offset %d: body of %d bytes, %d left", ErrTruncated, pos, size, len(b)-pos)
 		}
 		body := b[pos : pos+size : pos+size]
 		tree, err := parseJSON(body)
@@ -150,13 +149,11 @@ func ParseOOBI(b []byte) (OOBIStream, error) {
 			return out, fmt.Errorf("at offset %d: %w", pos, err)
 		}
 		pos += size
-		for pos < len(s) && s[pos] != '{' {
-			n, err := parseAttachment(s[pos:], &m, 0)
-			if err != nil {
-				return out, fmt.Errorf("attachments at offset %d: %w", pos, err)
-			}
-			pos += n
+		n, err := readAttachments(b, pos, &m)
+		if err != nil {
+			return out, fmt.Errorf("attachments at offset %d: %w", pos+n, err)
 		}
+		pos += n
 		if isReply {
 			rp.Couples = m.Couples
 			out.Replies = append(out.Replies, rp)

@@ -76,18 +76,8 @@ func ParseStream(b []byte) ([]Message, error) {
 			return msgs, fmt.Errorf("at offset %d: %w", pos, err)
 		}
 		pos += size
-		end := len(b)
-		if i := bytes.IndexByte(b[pos:], '{'); i >= 0 {
-			end = pos + i
-		}
 		m := Message{Event: ev}
-		a, err := attachmentsIn(string(b[pos:end]), &m)
-		if err != nil && end < len(b) {
-			// An attachment runs past the next '{': read it as part of
-			// the rest of the stream, which says what is wrong with it.
-			m = Message{Event: ev}
-			a, err = attachmentsIn(string(b[pos:]), &m)
-		}
+		a, err := readAttachments(b, pos, &m)
 		if err != nil {
 			return msgs, fmt.Errorf("attachments of %s at offset %d: %w", ev.SAID(), pos+a, err)
 		}
@@ -95,6 +85,38 @@ func ParseStream(b []byte) ([]Message, error) {
 		msgs = append(msgs, m)
 	}
 	return msgs, nil
+}
+
+// readAttachments reads into m the attachments that start at pos in b and
+// returns how far it read (on error, where the failing attachment starts).
+// They end at the next body, so they are read from a copy of the text up to
+// the next '{'. An attachment may hold a '{' (pathed material is skipped,
+// not read): when the attachments do not read to the end of that span, the
+// span grows, at least doubling, to a later '{' and is read again, until
+// they do or the span reaches the end of b, whose reading is the verdict.
+// The attachments read, or the error, are those of a reading of all of
+// b's rest; the copies add up to a few times the span finally read, not to
+// the rest of b for every message (a stream whose every message held a '{'
+// in an attachment cost time in the square of its size).
+func readAttachments(b []byte, pos int, m *Message) (int, error) {
+	end := nextBrace(b, pos)
+	for {
+		read := Message{Event: m.Event}
+		a, err := attachmentsIn(string(b[pos:end]), &read)
+		if err == nil || end == len(b) {
+			*m = read
+			return a, err
+		}
+		end = nextBrace(b, min(len(b), pos+2*(end-pos)+1))
+	}
+}
+
+// nextBrace is the offset of the first '{' in b from from on, or len(b).
+func nextBrace(b []byte, from int) int {
+	if i := bytes.IndexByte(b[from:], '{'); i >= 0 {
+		return from + i
+	}
+	return len(b)
 }
 
 // attachmentsIn reads the attachments at the start of s into m, up to the
