@@ -5,37 +5,31 @@ import (
 	"sort"
 )
 
-// A kelRecord keeps one key state per establishment event, not per event:
-// an interaction changes only the fields that name the last event (Sn, Last,
-// Prior, LastIlk), so the state after any accepted event is its last
-// establishment event's state with those fields taken from the event itself
-// (exactly what transition computes for an ixn).
-
-// accepted is a message as its record keeps it: without what only a
+// keptMsg is a message as its record keeps it: without what only a
 // replay uses (attachErr, nil once accepted; check), and with its seal
 // sources and receipt couples, which few messages carry, behind a pointer.
 // Half the size of a Message.
-type accepted struct {
+type keptMsg struct {
 	Event      *Event
 	sigs, wigs []Siger
-	more       *acceptedMore // nil when both are nil
+	more       *keptMore // nil when both are nil
 }
 
-type acceptedMore struct {
+type keptMore struct {
 	sources []SourceSeal
 	couples []Couple
 }
 
-func keep(m Message) accepted {
-	a := accepted{Event: m.Event, sigs: m.Sigs, wigs: m.Wigs}
+func keep(m Message) keptMsg {
+	a := keptMsg{Event: m.Event, sigs: m.Sigs, wigs: m.Wigs}
 	if m.Sources != nil || m.Couples != nil {
-		a.more = &acceptedMore{m.Sources, m.Couples}
+		a.more = &keptMore{m.Sources, m.Couples}
 	}
 	return a
 }
 
 // message is the accepted message again.
-func (a accepted) message() Message {
+func (a keptMsg) message() Message {
 	m := Message{Event: a.Event, Sigs: a.sigs, Wigs: a.wigs}
 	if a.more != nil {
 		m.Sources, m.Couples = a.more.sources, a.more.couples
@@ -44,13 +38,19 @@ func (a accepted) message() Message {
 }
 
 // messagesOf lists the accepted messages of as.
-func messagesOf(as []accepted) []Message {
+func messagesOf(as []keptMsg) []Message {
 	out := make([]Message, len(as))
 	for i, a := range as {
 		out[i] = a.message()
 	}
 	return out
 }
+
+// A kelRecord keeps one key state per establishment event, not per event:
+// an interaction changes only the fields that name the last event (Sn, Last,
+// Prior, LastIlk), so the state after any accepted event is its last
+// establishment event's state with those fields taken from the event itself
+// (exactly what transition computes for an ixn).
 
 // stateAt is the key state right after the accepted event at sn, which
 // must be below len(rec.msgs).

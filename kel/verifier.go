@@ -30,7 +30,7 @@ type Verifier struct {
 
 type kelRecord struct {
 	states     []KeyState // after each establishment event, in order (record.go)
-	msgs       []accepted // msgs[sn]: the accepted message at sn
+	msgs       []keptMsg  // msgs[sn]: the accepted message at sn
 	superseded []supersession
 }
 
@@ -257,7 +257,7 @@ func (v *Verifier) decide(m Message, trusted bool) (r Result, committed, wait bo
 		if why := recoverable(rec, ev); why != nil {
 			return v.duplicitous(m, rec, trusted, why), false, false
 		}
-		st, recovery = rec.stateAt(ev.sn-1), true
+		st, recovery = rec.stateAt(ev.sn-1), true // base points at st
 	}
 	vd := v.evaluate(m, base, trusted, &v.scratch)
 	r.Warnings = vd.warnings
@@ -344,7 +344,7 @@ func (v *Verifier) commit(m Message, next KeyState) {
 	rec := v.kels[ev.prefix]
 	if rec == nil {
 		n := v.reserve[ev.prefix] // 0 but in RestoreAccepted
-		rec = &kelRecord{msgs: make([]accepted, 0, n)}
+		rec = &kelRecord{msgs: make([]keptMsg, 0, n)}
 		v.kels[ev.prefix] = rec
 		v.order = append(v.order, ev.prefix)
 	}
