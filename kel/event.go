@@ -100,9 +100,6 @@ func (e *Event) HasTrait(t string) bool { return slices.Contains(e.config, t) }
 // size, canonical serialization, field order, every field's encoding, the
 // SAID and a self-addressing prefix, and the rules that need no key state.
 func ParseEvent(raw []byte) (*Event, error) {
-	if len(raw) > maxBodySize {
-		return nil, fmt.Errorf("%w: %d bytes is over the limit", ErrJSON, len(raw))
-	}
 	// The event owns a copy of its bytes (callers may reuse theirs).
 	return parseEvent(string(raw), new(jsonScratch))
 }
