@@ -51,7 +51,10 @@ const (
 func ParseStream(b []byte) ([]Message, error) {
 	// Room for as many messages as bodies seem to open in b (no more slots
 	// than b has bytes per 128), rather than a list grown message by message.
-	msgs := make([]Message, 0, min(bytes.Count(b, []byte(bodyStart)), len(b)/128))
+	var msgs []Message // nil when b holds none, as before
+	if n := min(bytes.Count(b, []byte(bodyStart)), len(b)/128); n > 0 {
+		msgs = make([]Message, 0, n)
+	}
 	sc := new(jsonScratch) // the bodies are parsed one after the other
 	// The input is not copied whole: each event takes a copy of its body
 	// (its string fields are slices of it), and attachments are read from
