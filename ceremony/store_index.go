@@ -147,7 +147,7 @@ func (s *Store) openKEL() error {
 	}
 	pending := indexUpdate{sums: map[string]*kelSummary{}}
 	for i, m := range k.msgs {
-		pending.add(&idx, m, k.keys[i])
+		pending.add(&idx, m, k.keys[i], k.raws[i])
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketKELIndex, bucketKELSums} {
@@ -187,9 +187,9 @@ type indexUpdate struct {
 	raw  map[string][]byte
 }
 
-// add records message m, stored under key: its identifier's summary
-// advances (the state is filled in by writeIndex).
-func (u *indexUpdate) add(idx *kelIndex, m kel.Message, key []byte) {
+// add records message m, stored under key as raw: its identifier's
+// summary advances (the state is filled in by writeIndex).
+func (u *indexUpdate) add(idx *kelIndex, m kel.Message, key, raw []byte) {
 	p := m.Event.Prefix()
 	sum := u.sums[p]
 	if sum == nil {
@@ -205,7 +205,7 @@ func (u *indexUpdate) add(idx *kelIndex, m kel.Message, key []byte) {
 		u.sums[p] = sum
 	}
 	prev, _ := hex.DecodeString(sum.Chain)
-	sum.Chain = hex.EncodeToString(kelDigestNext(prev, m.Bytes()))
+	sum.Chain = hex.EncodeToString(kelDigestNext(prev, raw))
 	sum.Count++
 	if sum.Delegator == "" {
 		sum.Delegator = m.Event.Delegator()
@@ -371,8 +371,12 @@ func (s *Store) ensure(prefixes ...string) error {
 	if len(need) == 0 {
 		return nil
 	}
-	var entries []storedEntry
+	var keys, stored [][]byte
+	var msgs []kel.Message
+	trusted := true
+	chains, counts := map[string][]byte{}, map[string]int{}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		var entries []storedEntry
 		ib, kb := tx.Bucket(bucketKELIndex), tx.Bucket(bucketKEL)
 		for _, p := range need {
 			b := ib.Bucket([]byte(p))
@@ -384,45 +388,50 @@ func (s *Store) ensure(prefixes ...string) error {
 				if v == nil {
 					return fmt.Errorf("%w: kel entry %x of %s is missing", ErrCorruptStore, k, p)
 				}
-				// Copied: kel keeps the bytes it parses, and bbolt's
-				// memory map goes when the transaction ends.
-				entries = append(entries, storedEntry{slices.Clone(k), slices.Clone(v)})
+				// Parsed while the transaction holds bbolt's memory map
+				// (the messages keep no reference to the bytes); the
+				// keys are copied.
+				entries = append(entries, storedEntry{slices.Clone(k), v})
 				return nil
 			})
 			if err != nil {
 				return err
 			}
 		}
+		slices.SortFunc(entries, func(a, b storedEntry) int { return bytes.Compare(a.key, b.key) })
+		raws := make([][]byte, len(entries))
+		for i, e := range entries {
+			raws[i], keys = e.val, append(keys, e.key)
+		}
+		var err error
+		if msgs, err = kel.ParseMessages(raws); err != nil {
+			return fmt.Errorf("%w: kel entry %x: %w", ErrCorruptStore, entries[len(msgs)].key, err)
+		}
+		// Each identifier's entries, as stored, against its summary's
+		// chain and count.
+		for i, m := range msgs {
+			p := m.Event.Prefix()
+			if chains[p] == nil {
+				chains[p] = prefixChainSeed(p)
+			}
+			chains[p] = kelDigestNext(chains[p], raws[i])
+			counts[p]++
+		}
+		for _, p := range need {
+			sum := s.idx.sums[p]
+			if hex.EncodeToString(chains[p]) != sum.Chain || counts[p] != sum.Count {
+				trusted = false
+			}
+		}
+		if !trusted { // the summaries are written anew from these bytes
+			for _, r := range raws {
+				stored = append(stored, slices.Clone(r))
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return err
-	}
-	slices.SortFunc(entries, func(a, b storedEntry) int { return bytes.Compare(a.key, b.key) })
-	raws := make([][]byte, len(entries))
-	for i, e := range entries {
-		raws[i] = e.val
-	}
-	msgs, err := kel.ParseMessages(raws)
-	if err != nil {
-		return fmt.Errorf("%w: kel entry %x: %w", ErrCorruptStore, entries[len(msgs)].key, err)
-	}
-	// Each identifier's entries against its summary's chain and count.
-	chains, counts := map[string][]byte{}, map[string]int{}
-	for _, m := range msgs {
-		p := m.Event.Prefix()
-		if chains[p] == nil {
-			chains[p] = prefixChainSeed(p)
-		}
-		chains[p] = kelDigestNext(chains[p], m.Bytes())
-		counts[p]++
-	}
-	trusted := true
-	for _, p := range need {
-		sum := s.idx.sums[p]
-		if hex.EncodeToString(chains[p]) != sum.Chain || counts[p] != sum.Count {
-			trusted = false
-		}
 	}
 	var results []kel.Result
 	if trusted {
@@ -432,18 +441,14 @@ func (s *Store) ensure(prefixes ...string) error {
 	}
 	for i, r := range results {
 		if !r.OK() && !r.Held {
-			return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, entries[i].key, r.Prefix, r.Sn, r.Err)
+			return fmt.Errorf("%w: kel entry %x (%s sn %d) does not replay: %w", ErrCorruptStore, keys[i], r.Prefix, r.Sn, r.Err)
 		}
 	}
 	for _, p := range need {
 		s.idx.loaded[p] = true
 	}
 	if !trusted {
-		keys := make([][]byte, len(entries))
-		for i, e := range entries {
-			keys[i] = e.key
-		}
-		return s.resummarize(need, msgs, keys)
+		return s.resummarize(need, msgs, keys, stored)
 	}
 	for _, p := range need {
 		sum := s.idx.sums[p]
@@ -465,11 +470,11 @@ type storedEntry struct{ key, val []byte }
 // resummarize writes the summaries of the given identifiers anew from
 // their entries (msgs, stored under keys), once they were verified in
 // full.
-func (s *Store) resummarize(prefixes []string, msgs []kel.Message, keys [][]byte) error {
+func (s *Store) resummarize(prefixes []string, msgs []kel.Message, keys, raws [][]byte) error {
 	u := indexUpdate{}
 	fresh := kelIndex{sums: map[string]*kelSummary{}, raw: s.idx.raw, loaded: s.idx.loaded}
 	for i, m := range msgs {
-		u.add(&fresh, m, keys[i])
+		u.add(&fresh, m, keys[i], raws[i])
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		sb := tx.Bucket(bucketKELSums)

@@ -20,6 +20,7 @@ import (
 type storedKEL struct {
 	v       *kel.Verifier
 	keys    [][]byte      // of the entries read, in order
+	raws    [][]byte      // the entries read, in order
 	msgs    []kel.Message // the entries read, in order
 	digest  []byte        // of the entries read
 	rewrite bool          // the stored digest did not match: every signature was verified
@@ -48,8 +49,8 @@ func (s *Store) readKEL() (storedKEL, error) {
 		size := 0
 		b.ForEach(func(k, val []byte) error { size += len(val); return nil })
 		// The values live in bbolt's memory map, which is unmapped when
-		// the file grows or closes, and kel keeps the bytes it parses:
-		// copy them, into one allocation.
+		// the transaction ends, and they are parsed and indexed after
+		// it: copy them, into one allocation.
 		arena := make([]byte, 0, size)
 		return b.ForEach(func(k, val []byte) error {
 			if len(arena)+len(val) > cap(arena) {
@@ -115,11 +116,11 @@ func (s *Store) readKEL() (storedKEL, error) {
 				return storedKEL{}, refused(i, r)
 			}
 		}
-		k.rewrite, k.keys, k.msgs = true, keys, msgs
+		k.rewrite, k.keys, k.raws, k.msgs = true, keys, entries, msgs
 		return k, nil
 	}
 	// The store's own entries: restore them without Ed25519.
-	k.keys = keys
+	k.keys, k.raws = keys, entries
 	for c := range parsed {
 		k.msgs = append(k.msgs, c.msgs...)
 		for i, r := range k.v.RestoreAccepted(c.msgs) {
@@ -171,7 +172,7 @@ func (s *Store) appendKEL(tx *bolt.Tx, msgs []kel.Message) ([]byte, indexUpdate,
 			return nil, u, err
 		}
 		digest = kelDigestNext(digest, raw)
-		u.add(&s.idx, m, seqKey(int(n)))
+		u.add(&s.idx, m, seqKey(int(n)), raw)
 	}
 	// An anchor may have released delegated events stored earlier: their
 	// identifiers' states moved too.

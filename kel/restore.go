@@ -87,7 +87,7 @@ func (v *Verifier) RestoreAccepted(msgs []Message) []Result {
 // message (as a store keeps them), spreading the work over the cores. It
 // stops at the first entry that does not parse as one message and returns
 // the messages of the entries before it with an error naming the entry. The
-// messages keep the entries' bytes: the caller must not change them.
+// messages keep no reference to the entries' bytes.
 func ParseMessages(entries [][]byte) ([]Message, error) {
 	msgs := make([]Message, len(entries))
 	errs := make([]error, len(entries))
