@@ -45,8 +45,8 @@ bench:
 # figures (scripts/bench-home.sh).
 .PHONY: bench-home
 bench-home:
-	$(GO) test -run '^$$' -bench 'OpenHome|Poll|VerifyKEL' -benchmem -count $(BENCHCOUNT) ./device/ | tee bench-home.txt
-	$(GO) test -run '^$$' -bench 'OpenStore10k$$|Import10k|Replay10k' -benchtime 3x -count 3 ./ceremony/ | tee -a bench-home.txt
+	$(GO) test -run '^$$' -bench 'OpenHome|HomeSnapshot|Poll|VerifyKEL|DroppedCard' -benchmem -count $(BENCHCOUNT) ./device/ | tee bench-home.txt
+	$(GO) test -run '^$$' -bench 'OpenStore10k$$|OpenStoreCeremonies1k|Import10k|Replay10k' -benchtime 3x -count 3 ./ceremony/ | tee -a bench-home.txt
 	$(GO) test -run '^$$' -bench 'Retained10k' -benchtime 3x -count 3 ./kel/ | tee -a bench-home.txt
 	$(BENCHSTAT) bench-home.txt
 	./scripts/bench-home.sh

@@ -57,6 +57,27 @@ func benchOpenHome(b *testing.B, n int) {
 func BenchmarkOpenHome10(b *testing.B)  { benchOpenHome(b, 10) }
 func BenchmarkOpenHome10k(b *testing.B) { benchOpenHome(b, 10000) }
 
+// benchHomeSnapshot is what the TUI does before its home screen shows
+// content: open the home and take the backend's snapshot (groups with
+// their recoverable and superseded events, ceremonies, inbox).
+func benchHomeSnapshot(b *testing.B, n int) {
+	home, _ := benchHome(b, n)
+	for b.Loop() {
+		d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := d.Backend().Snapshot()
+		if err != nil || len(s.Groups) != 1 || s.Groups[0].State.Sn != uint64(n-1) {
+			b.Fatalf("snapshot %+v: %v", s.Groups, err)
+		}
+		d.Close()
+	}
+}
+
+func BenchmarkHomeSnapshot10(b *testing.B)  { benchHomeSnapshot(b, 10) }
+func BenchmarkHomeSnapshot10k(b *testing.B) { benchHomeSnapshot(b, 10000) }
+
 func benchPoll(b *testing.B, n int) {
 	home, k := benchHome(b, n)
 	drop := filepath.Join(b.TempDir(), "drop")
