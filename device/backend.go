@@ -72,13 +72,22 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 		seats = append(seats, m.Seats...)
 		s.Members = append(s.Members, d.memberInfo(m))
 	}
-	v, err := d.store.Verifier()
-	if err != nil {
-		return api.Snapshot{}, err
-	}
+	// One group whose stored KEL does not restore is shown as such; the
+	// rest of the device stays usable.
+	superseded := map[string]bool{}
 	for _, p := range d.store.Prefixes() { // first-seen order
-		st, _ := v.State(p)
+		st, _ := d.store.State(p)
+		v, err := d.store.VerifierOf(p)
+		if err != nil {
+			g := d.groupInfo(kel.NewVerifier(), p, st, seats)
+			g.Unreadable = err.Error()
+			s.Groups = append(s.Groups, g)
+			continue
+		}
 		s.Groups = append(s.Groups, d.groupInfo(v, p, st, seats))
+		for _, sup := range v.Superseded(p) {
+			superseded[sup.Message.Event.SAID()] = true
+		}
 	}
 	var rev map[string]revealed // only when a card or an open ceremony needs it
 	revs := func() map[string]revealed {
@@ -86,12 +95,6 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 			rev = d.revelations()
 		}
 		return rev
-	}
-	superseded := map[string]bool{}
-	for _, p := range d.store.Prefixes() {
-		for _, sup := range v.Superseded(p) {
-			superseded[sup.Message.Event.SAID()] = true
-		}
 	}
 	all := d.store.Ceremonies()
 	for i := len(all) - 1; i >= 0; i-- {

@@ -8,10 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"encoding/binary"
 	"github.com/keremony/keremony/ceremony"
 	"github.com/keremony/keremony/internal/benchkel"
 	"github.com/keremony/keremony/kel"
 	"github.com/keremony/keremony/transport"
+	bolt "go.etcd.io/bbolt"
+	"path/filepath"
 )
 
 // anchoringPacket is the proposal packet of an anchoring of the 3-of-5
@@ -195,5 +198,62 @@ func TestSnapshotGroupsFirstSeen(t *testing.T) {
 	}
 	if want := []string{k.Prefix, solo}; !slices.Equal(got, want) {
 		t.Fatalf("groups %v, want %v", got, want)
+	}
+}
+
+// A group whose stored KEL no longer restores (a damaged entry) is shown
+// as such; the home and its other groups stay usable.
+func TestSnapshotUnreadableGroup(t *testing.T) {
+	k, err := benchkel.Build(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	pass := func(bool) ([]byte, error) { return []byte("test passphrase"), nil }
+	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ImportStream(mustStream(t, k.Stream), "acme"); err != nil {
+		t.Fatal(err)
+	}
+	_, solo := soloWitnessed(t, d, 0)
+	d.Close()
+	db, err := bolt.Open(filepath.Join(home, ceremony.DBFileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { // a signature character of acme's sn 4
+		b, key := tx.Bucket([]byte("kel")), binary.BigEndian.AppendUint64(nil, 5)
+		v := slices.Clone(b.Get(key))
+		i := len(v) - 20
+		v[i] ^= 'A' ^ 'B'
+		return b.Put(key, v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer d.Close()
+	snap, err := d.Backend().Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme, _ := snap.Group(k.Prefix)
+	if !strings.Contains(acme.Unreadable, "does not replay") || acme.State.Sn != 11 {
+		t.Errorf("acme: unreadable %q, sn %d", acme.Unreadable, acme.State.Sn)
+	}
+	if g, _ := snap.Group(solo); g.Unreadable != "" || len(snap.Members) != 1 {
+		t.Errorf("solo: unreadable %q; %d members", g.Unreadable, len(snap.Members))
+	}
+	if _, err := d.Export("acme"); !errors.Is(err, ceremony.ErrCorruptStore) {
+		t.Errorf("export of acme: %v", err)
+	}
+	if _, err := d.Export("solo"); err != nil {
+		t.Errorf("export of solo: %v", err)
 	}
 }

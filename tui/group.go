@@ -61,6 +61,14 @@ func (g *groupScreen) View() string {
 	}
 	s := gi.State
 	var b strings.Builder
+	if gi.Unreadable != "" {
+		plain := func(t ...string) string { return strings.Join(t, " ") }
+		for _, l := range para(plain, "", "✗ this device's stored kel of the group does not restore: "+show(gi.Unreadable)+
+			". Nothing can be done with this group here; the other groups are not affected. Keep a copy of keremony.db in the home.", g.c.width) {
+			b.WriteString(st.Bad.Render(l) + "\n")
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "identifier   %s\n", show(gi.Prefix))
 	fmt.Fprintf(&b, "fingerprint  %s\n", ceremony.Fingerprint(gi.Prefix))
 	fmt.Fprintf(&b, "sequence     sn %d (last establishment event sn %d)\n", s.Sn, s.EstSn)

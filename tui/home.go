@@ -311,7 +311,11 @@ func (h *homeScreen) View() string {
 		add(st.Subtle.Render("  none yet"), -1)
 	}
 	for _, g := range s.Groups {
-		add(fmt.Sprintf("%-14s %s  sn %d  %s", truncate(show(g.Name()), 14), shortID(g.Prefix), g.State.Sn, truncate(show(g.KtText), 30)), ri)
+		what := truncate(show(g.KtText), 30)
+		if g.Unreadable != "" {
+			what = st.Bad.Render("✗ stored kel does not restore")
+		}
+		add(fmt.Sprintf("%-14s %s  sn %d  %s", truncate(show(g.Name()), 14), shortID(g.Prefix), g.State.Sn, what), ri)
 		ri++
 	}
 	heading("Members of this device")

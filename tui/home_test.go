@@ -274,3 +274,20 @@ func TestHomeInboxOrderAndFocus(t *testing.T) {
 	c.busy = 0
 	requireTeaGolden(t, c, h)
 }
+
+// A group whose stored KEL does not restore is marked on the home screen,
+// and its page says why.
+func TestHomeUnreadableGroup(t *testing.T) {
+	snap := sampleSnapshot()
+	snap.Groups[0].Unreadable = "ceremony store does not replay: kel entry 0000000000000005 (EAcme… sn 4) does not replay: signature does not verify"
+	f := &fakeBackend{Snap: snap}
+	c := testCommon(f)
+	h, _ := drive(newHomeScreen(c), snapshotMsg{f.Snap})
+	hasAll(t, "home view", h.View(), "acme", "sn 3", "✗ stored kel does not restore")
+	if strings.Contains(h.View(), "any 2 of alice, bob, carol") {
+		t.Error("the home shows the unreadable group's thresholds as if they were current")
+	}
+	c.snap = snap
+	g := newGroupScreen(c, snap.Groups[0].Prefix)
+	hasAll(t, "group view", strings.Join(strings.Fields(g.View()), " "), "stored kel of the group does not restore", "signature does not verify", "the other groups are not affected")
+}

@@ -225,6 +225,11 @@ type GroupInfo struct {
 	// Superseded lists the events recovery rotations superseded, in the
 	// order first seen.
 	Superseded []kel.Superseded
+	// Unreadable says why this device's stored KEL of the group does not
+	// restore ("" when it does): State is then what the store recorded
+	// when it last accepted an event, and nothing can be done with the
+	// group on this device.
+	Unreadable string
 }
 
 // Name is the alias, else the prefix.
