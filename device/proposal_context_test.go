@@ -165,29 +165,41 @@ func TestBehindProposal(t *testing.T) {
 	}
 }
 
-// The home lists groups in the order it first saw them, although opening
-// restores the KEL of a group with ceremonies (solo) before the others.
-func TestSnapshotGroupsFirstSeen(t *testing.T) {
+// acmeAndSolo is a closed home holding the 12-event bench KEL (acme),
+// imported, then a finalized 1-of-1 group of its member alice (solo).
+func acmeAndSolo(t *testing.T) (home string, k *benchkel.KEL, solo string) {
+	t.Helper()
 	k, err := benchkel.Build(12)
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := t.TempDir()
-	pass := func(bool) ([]byte, error) { return []byte("test passphrase"), nil }
-	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
+	home = t.TempDir()
+	d := reopenHome(t, home)
 	if _, err := d.ImportStream(mustStream(t, k.Stream), "acme"); err != nil {
 		t.Fatal(err)
 	}
-	_, solo := soloWitnessed(t, d, 0)
+	_, solo = soloWitnessed(t, d, 0)
 	d.Close()
-	d, err = Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
+	return home, k, solo
+}
+
+// reopenHome opens home (closed at the end of the test).
+func reopenHome(t *testing.T, home string) *Device {
+	t.Helper()
+	pass := func(bool) ([]byte, error) { return []byte("test passphrase"), nil }
+	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open %s: %v", home, err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// The home lists groups in the order it first saw them, although opening
+// restores the KEL of a group with ceremonies (solo) before the others.
+func TestSnapshotGroupsFirstSeen(t *testing.T) {
+	home, k, solo := acmeAndSolo(t)
+	d := reopenHome(t, home)
 	snap, err := d.Backend().Snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -204,21 +216,7 @@ func TestSnapshotGroupsFirstSeen(t *testing.T) {
 // A group whose stored KEL no longer restores (a damaged entry) is shown
 // as such; the home and its other groups stay usable.
 func TestSnapshotUnreadableGroup(t *testing.T) {
-	k, err := benchkel.Build(12)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	pass := func(bool) ([]byte, error) { return []byte("test passphrase"), nil }
-	d, err := Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.ImportStream(mustStream(t, k.Stream), "acme"); err != nil {
-		t.Fatal(err)
-	}
-	_, solo := soloWitnessed(t, d, 0)
-	d.Close()
+	home, k, solo := acmeAndSolo(t)
 	db, err := bolt.Open(filepath.Join(home, ceremony.DBFileName), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -234,11 +232,7 @@ func TestSnapshotUnreadableGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err = Open(Options{Home: home, Keystore: "file", KDF: testKDF, Passphrase: pass})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer d.Close()
+	d := reopenHome(t, home)
 	snap, err := d.Backend().Snapshot()
 	if err != nil {
 		t.Fatal(err)
