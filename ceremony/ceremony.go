@@ -401,10 +401,16 @@ func (c *Ceremony) Transcript() []Entry {
 
 // KEL exports the identifier's whole local KEL as CESR (after finalizing,
 // it ends with this ceremony's event).
-func (c *Ceremony) KEL() []byte {
+func (c *Ceremony) KEL() ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.v.Export(c.b.ev.Prefix())
+	if c.store != nil {
+		// A settled ceremony was restored without it (store_closed.go).
+		if err := c.store.ensure(c.b.ev.Prefix()); err != nil {
+			return nil, err
+		}
+	}
+	return c.v.Export(c.b.ev.Prefix()), nil
 }
 
 // Finalized is the fully signed message as CESR (nil until finalized).

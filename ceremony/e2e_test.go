@@ -55,8 +55,9 @@ func TestE2ESingleSig(t *testing.T) {
 	}
 	rot := mustFinalize(t, rc)
 	wantKeyState(t, d, prefix, 1, keysOf(solo.keys[1]), digsOf(solo.keys[2]))
-	if got := mustExport(t, d.store, prefix); !bytes.Equal(got, append(slices.Clone(icp), rot...)) || !bytes.Equal(got, rc.KEL()) {
-		t.Errorf("export is not the two finalized messages")
+	ck, err := rc.KEL()
+	if got := mustExport(t, d.store, prefix); err != nil || !bytes.Equal(got, append(slices.Clone(icp), rot...)) || !bytes.Equal(got, ck) {
+		t.Errorf("export is not the two finalized messages (%v)", err)
 	}
 	// A restart replays the KEL.
 	d.reopen()

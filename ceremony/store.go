@@ -1,6 +1,7 @@
 package ceremony
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +79,11 @@ type StoreOptions struct {
 // rewrite both the file's entries and its digest; the file is the
 // device's own, in a 0700 directory.
 //
-// Ceremony signatures are few, and are still verified on open.
+// The signatures of open ceremonies are verified again on open. A closed
+// ceremony never changes again; one whose bucket matches the digest it was
+// given when it last changed is restored from its record alone, without
+// its group's KEL and without verifying its signatures again (the same
+// trust as the KEL digest: see store_closed.go).
 type Store struct {
 	mu         sync.Mutex // guards everything below and every ceremony of the store
 	db         *bolt.DB
@@ -194,15 +199,32 @@ func (s *Store) load() error {
 	var prefixes []string
 	records := map[string]storedRecord{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
-			var r storedRecord
-			r.rec, r.p, r.ev, r.err = readRecord(string(id), tx.Bucket(bucketCeremonies).Bucket(id))
-			if r.err == nil {
-				prefixes = append(prefixes, r.ev.KELsRead()...)
-			}
-			records[string(id)] = r // restore reports an error
+		var ids []string
+		var raws [][]byte
+		var matches []bool // the bucket matches its digest
+		err := tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
+			b := tx.Bucket(bucketCeremonies).Bucket(id)
+			ids, raws = append(ids, string(id)), append(raws, b.Get(keyRecord))
+			matches = append(matches, bytes.Equal(b.Get(keyDigest), bucketDigest(b)))
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		// Parsed on every core, while the transaction maps the records.
+		rs := make([]storedRecord, len(ids))
+		parallel(len(ids), func(i int) {
+			r := &rs[i]
+			r.rec, r.p, r.ev, r.err = readRecord(ids[i], raws[i])
+			r.settled = r.err == nil && matches[i] && !r.rec.State.Open() && r.rec.Basis != nil
+		})
+		for i, r := range rs {
+			if r.err == nil && !r.settled { // a settled ceremony needs no KEL
+				prefixes = append(prefixes, r.ev.KELsRead()...)
+			}
+			records[ids[i]] = r // restore reports an error
+		}
+		return nil
 	})
 	if err == nil {
 		err = s.ensure(prefixes...)
@@ -210,7 +232,8 @@ func (s *Store) load() error {
 	if err != nil {
 		return err
 	}
-	return s.db.View(func(tx *bolt.Tx) error {
+	var unsettled []*Ceremony // closed, restored in full
+	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCeremonies).ForEachBucket(func(id []byte) error {
 			r, ok := records[string(id)]
 			if !ok {
@@ -221,9 +244,16 @@ func (s *Store) load() error {
 				return fmt.Errorf("%w: ceremony %q: %w", ErrCorruptStore, clip(string(id)), err)
 			}
 			s.ceremonies[c.id] = c
+			if !r.settled && !c.state.Open() {
+				unsettled = append(unsettled, c)
+			}
 			return nil
 		})
 	})
+	if err != nil {
+		return err
+	}
+	return s.settle(unsettled)
 }
 
 // Create records a new ceremony (state drafting) for a proposal built or
@@ -267,7 +297,10 @@ func (s *Store) Create(p Proposal, deadline time.Time) (*Ceremony, error) {
 		if err := b.Put(keyRecord, rec); err != nil {
 			return err
 		}
-		return writeEntry(b, ch.entry)
+		if err := writeEntry(b, ch.entry); err != nil {
+			return err
+		}
+		return b.Put(keyDigest, bucketDigest(b))
 	})
 	if err != nil {
 		if errors.Is(err, ErrExists) {
@@ -341,7 +374,10 @@ func writeChange(tx *bolt.Tx, c *Ceremony, ch change) error {
 			return err
 		}
 	}
-	return writeEntry(b, ch.entry)
+	if err := writeEntry(b, ch.entry); err != nil {
+		return err
+	}
+	return b.Put(keyDigest, bucketDigest(b))
 }
 
 // Ceremony returns a ceremony by id.

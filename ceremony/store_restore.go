@@ -26,6 +26,7 @@ type record struct {
 	Created  time.Time       `json:"created"`
 	Deadline time.Time       `json:"deadline,omitzero"`
 	Final    string          `json:"final,omitempty"`
+	Basis    *recordBasis    `json:"basis,omitempty"` // what its signatures are checked against (store_closed.go)
 }
 
 const recordFormat = "keremony-ceremony/1"
@@ -36,7 +37,7 @@ func (c *Ceremony) recordJSON(state State, reason string, final []byte) ([]byte,
 		return nil, err
 	}
 	return json.Marshal(record{Format: recordFormat, ID: c.id, Proposal: p, Roster: c.b.roster, State: state,
-		Reason: reason, Created: c.created, Deadline: c.deadline, Final: string(final)})
+		Reason: reason, Created: c.created, Deadline: c.deadline, Final: string(final), Basis: basisRecord(c.b)})
 }
 
 func idxKey(i int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(i)) }
@@ -50,6 +51,9 @@ func (s *Store) restore(id string, b *bolt.Bucket, r storedRecord) (*Ceremony, e
 	if err != nil {
 		return nil, err
 	}
+	if r.settled {
+		return s.restoreSettled(id, b, r)
+	}
 	bs, err := basisFromHistory(s.v, p.Kind, ev, rec.Roster)
 	if err != nil {
 		return nil, err
@@ -59,7 +63,7 @@ func (s *Store) restore(id string, b *bolt.Bucket, r storedRecord) (*Ceremony, e
 	if err := c.setBasis(bs); err != nil {
 		return nil, err
 	}
-	if err := c.restoreSigs(b.Bucket(bucketSigs)); err != nil {
+	if err := c.restoreSigs(b.Bucket(bucketSigs), false); err != nil {
 		return nil, err
 	}
 	if err := c.restoreLog(b.Bucket(bucketLog)); err != nil {
@@ -77,19 +81,21 @@ func (s *Store) restore(id string, b *bolt.Bucket, r storedRecord) (*Ceremony, e
 	return c, nil
 }
 
-// storedRecord is what readRecord read.
+// storedRecord is what readRecord read, and whether the ceremony is closed
+// and its bucket matches its digest (store_closed.go).
 type storedRecord struct {
-	rec record
-	p   Proposal
-	ev  *kel.Event
-	err error
+	rec     record
+	p       Proposal
+	ev      *kel.Event
+	err     error
+	settled bool
 }
 
 // readRecord reads and checks a ceremony's record: its format and id, its
 // proposal, its state and the proposal's event.
-func readRecord(id string, b *bolt.Bucket) (record, Proposal, *kel.Event, error) {
+func readRecord(id string, raw []byte) (record, Proposal, *kel.Event, error) {
 	var rec record
-	if err := json.Unmarshal(b.Get(keyRecord), &rec); err != nil {
+	if err := json.Unmarshal(raw, &rec); err != nil {
 		return rec, Proposal{}, nil, fmt.Errorf("record: %w", err)
 	}
 	if rec.Format != recordFormat || rec.ID != id {
@@ -116,14 +122,18 @@ func readRecord(id string, b *bolt.Bucket) (record, Proposal, *kel.Event, error)
 
 // restoreSigs loads the stored signatures; each must be stored under its
 // own index and verify again.
-func (c *Ceremony) restoreSigs(b *bolt.Bucket) error {
+func (c *Ceremony) restoreSigs(b *bolt.Bucket, trusted bool) error {
+	verify := c.verify
+	if trusted {
+		verify = c.verifyShape
+	}
 	return b.ForEach(func(k, val []byte) error {
 		sig, n, err := kel.ParseSiger(string(val))
 		if err == nil && (n != len(val) || len(k) != 4 || int(binary.BigEndian.Uint32(k)) != sig.Index) {
 			err = fmt.Errorf("stored under %x", k)
 		}
 		if err == nil {
-			err = c.verify(sig)
+			err = verify(sig)
 		}
 		if err != nil {
 			return fmt.Errorf("signature %x: %w", k, err)
@@ -227,16 +237,22 @@ func basisFromHistory(v *kel.Verifier, kind Kind, ev *kel.Event, roster Roster) 
 			b.keys, b.kt = est.Keys(), est.Kt()
 		}
 	}
-	next := ev.Next()
-	for _, m := range roster {
+	return b, b.checkRoster()
+}
+
+// checkRoster requires every roster entry to name the keys and digests at
+// the positions it claims.
+func (b *basis) checkRoster() error {
+	next := b.ev.Next()
+	for _, m := range b.roster {
 		ok := m.Index < len(b.keys) && (m.Index < 0 || b.keys[m.Index] == m.Key)
-		if ev.IsEstablishment() {
+		if b.ev.IsEstablishment() {
 			ok = ok && m.NextIndex < len(next) && (m.NextIndex < 0 || next[m.NextIndex] == m.Next)
 		}
 		ok = ok && m.Ondex < len(b.priorNext) && (m.Ondex < 0 || b.priorNext[m.Ondex] == m.Prior)
 		if !ok {
-			return nil, fmt.Errorf("roster entry %q does not match the event", m.Label)
+			return fmt.Errorf("roster entry %q does not match the event", m.Label)
 		}
 	}
-	return b, nil
+	return nil
 }

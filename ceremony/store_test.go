@@ -480,6 +480,11 @@ func TestReplayedKELSurvivesUnmap(t *testing.T) {
 	mustFinalize(t, ca)
 	want := mustExport(t, g.a.store, g.prefix)
 	g.a.reopen()
+	// Restored while the store is open (an open restores only the KELs
+	// its open ceremonies need).
+	if _, err := g.a.store.VerifierOf(g.prefix); err != nil {
+		t.Fatal(err)
+	}
 	if err := g.a.store.Close(); err != nil {
 		t.Fatal(err)
 	}
