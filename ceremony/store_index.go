@@ -8,9 +8,11 @@ package ceremony
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -66,13 +68,7 @@ func prefixChainSeed(prefix string) []byte {
 
 // sumsDigest is the digest over every stored summary, in key order.
 func sumsDigest(raw map[string][]byte) string {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range raw {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(raw))
 	h := sha256.New()
 	for _, k := range keys {
 		d := sha256.Sum256(raw[k])
@@ -197,7 +193,7 @@ func (u *indexUpdate) add(idx *kelIndex, m kel.Message, key, raw []byte) {
 			c := *old
 			sum = &c
 		} else {
-			sum = &kelSummary{Prefix: p, First: binaryKey(key), Chain: hex.EncodeToString(prefixChainSeed(p))}
+			sum = &kelSummary{Prefix: p, First: binary.BigEndian.Uint64(key), Chain: hex.EncodeToString(prefixChainSeed(p))}
 		}
 		if u.sums == nil {
 			u.sums = map[string]*kelSummary{}
@@ -242,14 +238,6 @@ func (u *indexUpdate) touchMoved(s *Store, msgs []kel.Message) {
 	}
 }
 
-func binaryKey(k []byte) uint64 {
-	var n uint64
-	for _, b := range k {
-		n = n<<8 | uint64(b)
-	}
-	return n
-}
-
 // writeIndex writes u's keys and summaries (with each identifier's key
 // state in s.v) and the index record for kel digest kelDigest.
 func (s *Store) writeIndex(tx *bolt.Tx, idx *kelIndex, u *indexUpdate, kelDigest []byte) error {
@@ -284,7 +272,8 @@ func (s *Store) writeIndex(tx *bolt.Tx, idx *kelIndex, u *indexUpdate, kelDigest
 		}
 		raw[p] = j
 	}
-	all := maps2(idx.raw, raw)
+	all := maps.Clone(idx.raw)
+	maps.Copy(all, raw)
 	rec, err := json.Marshal(indexRecord{Format: indexFormat, KEL: hex.EncodeToString(kelDigest), Sums: sumsDigest(all)})
 	if err != nil {
 		return err
@@ -297,18 +286,6 @@ func (s *Store) writeIndex(tx *bolt.Tx, idx *kelIndex, u *indexUpdate, kelDigest
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keyKELIndex, rec)
-}
-
-// maps2 is a with b's entries over it, in a new map.
-func maps2(a, b map[string][]byte) map[string][]byte {
-	out := make(map[string][]byte, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
 }
 
 // apply makes a committed update the index's.
@@ -494,13 +471,7 @@ func (s *Store) resummarize(prefixes []string, msgs []kel.Message, keys, raws []
 
 // ensureAll makes the store's verifier hold every stored KEL.
 func (s *Store) ensureAll() error {
-	return s.ensure(slices.Collect(func(yield func(string) bool) {
-		for p := range s.idx.sums {
-			if !yield(p) {
-				return
-			}
-		}
-	})...)
+	return s.ensure(slices.Collect(maps.Keys(s.idx.sums))...)
 }
 
 // ensureProposal loads the KELs a proposal's event is read against.
