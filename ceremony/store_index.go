@@ -193,7 +193,7 @@ func (u *indexUpdate) add(idx *kelIndex, m kel.Message, key, raw []byte) {
 			c := *old
 			sum = &c
 		} else {
-			sum = &kelSummary{Prefix: p, First: binary.BigEndian.Uint64(key), Chain: hex.EncodeToString(prefixChainSeed(p))}
+			sum = &kelSummary{Prefix: p, First: keyOrder(key), Chain: hex.EncodeToString(prefixChainSeed(p))}
 		}
 		if u.sums == nil {
 			u.sums = map[string]*kelSummary{}
@@ -236,6 +236,19 @@ func (u *indexUpdate) touchMoved(s *Store, msgs []kel.Message) {
 			u.sums[p] = &c
 		}
 	}
+}
+
+// keyOrder is a kel bucket key as a number (keys are big-endian sequence
+// numbers; a key of another length, from a damaged file, orders too).
+func keyOrder(k []byte) uint64 {
+	if len(k) == 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var n uint64
+	for _, b := range k {
+		n = n<<8 | uint64(b)
+	}
+	return n
 }
 
 // writeIndex writes u's keys and summaries (with each identifier's key
