@@ -63,6 +63,28 @@ func (d *tuiDevice) snapshot() api.Snapshot {
 	return s
 }
 
+// cosign has each of others take ceremony id from the drop folder and
+// sign it, then signs it on d, takes their signatures in and finalizes; it
+// returns the finalized KEL packet (which the others have not taken in).
+func (d *tuiDevice) cosign(id string, others ...*tuiDevice) api.Outgoing {
+	d.t.Helper()
+	for _, o := range others {
+		o.poll()
+		if _, err := o.Sign(id); err != nil {
+			d.t.Fatalf("%s: sign %s: %v", o.name, id, err)
+		}
+	}
+	if _, err := d.Sign(id); err != nil {
+		d.t.Fatalf("%s: sign %s: %v", d.name, id, err)
+	}
+	d.poll()
+	out, err := d.Finalize(id)
+	if err != nil {
+		d.t.Fatalf("%s: finalize %s: %v", d.name, id, err)
+	}
+	return out
+}
+
 // newMember creates a member and drops its card.
 func (d *tuiDevice) newMember(alias string) {
 	d.t.Helper()

@@ -143,18 +143,7 @@ func pairTeam(t *testing.T, drop string) (a, b *tuiDevice, prefix string) {
 		t.Fatal(err)
 	}
 	a.poll()
-	b.poll()
-	if _, err := b.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	a.poll()
-	out, err := a.Finalize(id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := a.cosign(id, b)
 	b.poll()
 	a.poll()
 	prefix = kel.Replay(out.Data).Prefixes[0]

@@ -27,18 +27,7 @@ func backendTeam(t *testing.T, a, b, c *tuiDevice) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.poll()
-	if _, err := b.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	a.poll()
-	out, err := a.Finalize(id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := a.cosign(id, b)
 	b.poll()
 	c.poll()
 	return kel.Replay(out.Data).Prefixes[0]
@@ -52,17 +41,7 @@ func backendAnchor(t *testing.T, a, b, c *tuiDevice, doc string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.poll()
-	if _, err := b.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	a.poll()
-	if _, err := a.Finalize(id); err != nil {
-		t.Fatal(err)
-	}
+	a.cosign(id, b)
 	b.poll()
 	c.poll()
 }

@@ -28,17 +28,7 @@ func inceptPair(t *testing.T) (a, b *tuiDevice, drop, prefix string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.poll()
-	for _, d := range []*tuiDevice{a, b} {
-		if _, err := d.Sign(id); err != nil {
-			t.Fatalf("%s: %v", d.name, err)
-		}
-	}
-	a.poll()
-	out, err := a.Finalize(id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := a.cosign(id, b)
 	b.poll()
 	return a, b, drop, kel.Replay(out.Data).Prefixes[0]
 }

@@ -99,17 +99,7 @@ func TestSeatsLegacyHomeMigrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := p.Ceremony.ID()
-	c.poll()
-	if _, err := c.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Sign(id); err != nil {
-		t.Fatal(err)
-	}
-	a.poll()
-	if _, err := a.Finalize(id); err != nil {
-		t.Fatal(err)
-	}
+	a.cosign(id, c)
 	c.poll()
 	wgroup2 := p.Ceremony.Event().Prefix()
 
@@ -399,16 +389,7 @@ func TestSeatsLegacyBrokenHomeRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.poll()
-	for _, d := range []*tuiDevice{c, a} {
-		if _, err := d.Sign(p.Ceremony.ID()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a.poll()
-	if _, err := a.Finalize(p.Ceremony.ID()); err != nil {
-		t.Fatal(err)
-	}
+	a.cosign(p.Ceremony.ID(), c)
 	c.poll()
 	// wgroup2 rotates with alice's shared pair, and the old keremony
 	// committed it there, destroying the key team1 lists.
@@ -425,16 +406,7 @@ func TestSeatsLegacyBrokenHomeRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.poll()
-	for _, d := range []*tuiDevice{c, a} {
-		if _, err := d.Sign(rp.Ceremony.ID()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a.poll()
-	if _, err := a.Finalize(rp.Ceremony.ID()); err != nil {
-		t.Fatal(err)
-	}
+	a.cosign(rp.Ceremony.ID(), c)
 	c.poll()
 	a.dev.ks.SetKeyInUse(func(ed25519.PublicKey, string) bool { return false })
 	if _, err := a.dev.ks.CommitRotation(legacy.SeatRef); err != nil {

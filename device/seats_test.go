@@ -42,21 +42,9 @@ func incept(t *testing.T, p, o *tuiDevice, alias, local, other string) string {
 	if err != nil {
 		t.Fatalf("%s: propose %s: %v", p.name, alias, err)
 	}
+	out := p.cosign(id, o)
 	o.poll()
-	if _, err := o.Sign(id); err != nil {
-		t.Fatalf("%s: sign the inception of %s: %v", o.name, alias, err)
-	}
-	if _, err := p.Sign(id); err != nil {
-		t.Fatalf("%s: sign the inception of %s: %v", p.name, alias, err)
-	}
-	p.poll()
-	out, err := p.Finalize(id)
-	if err != nil {
-		t.Fatalf("%s: finalize %s: %v", p.name, alias, err)
-	}
-	o.poll()
-	rep := kel.Replay(out.Data)
-	return rep.Prefixes[0]
+	return kel.Replay(out.Data).Prefixes[0]
 }
 
 // rotate2 rotates a 2-of-2 group of p and o, both rotating; it returns
@@ -82,17 +70,7 @@ func rotate2(t *testing.T, p, o *tuiDevice, group, local string) string {
 	if err != nil {
 		t.Fatalf("%s: propose the rotation of %s: %v", p.name, group, err)
 	}
-	o.poll()
-	if _, err := o.Sign(id); err != nil {
-		t.Fatalf("%s: sign the rotation of %s: %v", o.name, group, err)
-	}
-	if _, err := p.Sign(id); err != nil {
-		t.Fatalf("%s: sign the rotation of %s: %v", p.name, group, err)
-	}
-	p.poll()
-	if _, err := p.Finalize(id); err != nil {
-		t.Fatalf("%s: finalize the rotation of %s: %v", p.name, group, err)
-	}
+	p.cosign(id, o)
 	return noticeTexts(p.poll()) + "\n" + noticeTexts(o.poll())
 }
 
@@ -103,17 +81,7 @@ func anchor2(t *testing.T, p, o *tuiDevice, group string) {
 	if err != nil {
 		t.Fatalf("%s: propose an anchoring of %s: %v", p.name, group, err)
 	}
-	if _, err := p.Sign(id); err != nil {
-		t.Fatalf("%s: sign the anchoring of %s: %v", p.name, group, err)
-	}
-	o.poll()
-	if _, err := o.Sign(id); err != nil {
-		t.Fatalf("%s: sign the anchoring of %s: %v", o.name, group, err)
-	}
-	p.poll()
-	if _, err := p.Finalize(id); err != nil {
-		t.Fatalf("%s: finalize the anchoring of %s: %v", p.name, group, err)
-	}
+	p.cosign(id, o)
 	o.poll()
 }
 

@@ -29,16 +29,7 @@ func rotatePair(t *testing.T, a, b *tuiDevice) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.poll()
-	for _, d := range []*tuiDevice{b, a} {
-		if _, err := d.Sign(rid); err != nil {
-			t.Fatalf("%s: %v", d.name, err)
-		}
-	}
-	a.poll()
-	if _, err := a.Finalize(rid); err != nil {
-		t.Fatal(err)
-	}
+	a.cosign(rid, b)
 	a.poll()
 	mustContain(t, "B's notices", noticeTexts(b.poll()), "member bob: rotation committed")
 }
