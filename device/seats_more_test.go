@@ -66,6 +66,21 @@ func checkText(t *testing.T, d *tuiDevice) (string, bool) {
 	return strings.Join(r.Lines, "\n"), r.Ready
 }
 
+// inceptWithLegacyPair incepts the 2-of-2 group wgroup2 of alice on a,
+// with the keys of her version 1 seat legacy (as an earlier keremony did:
+// the same pair in two groups), and carol on c; it returns its prefix.
+func inceptWithLegacyPair(t *testing.T, a, c *tuiDevice, legacy keystore.Seat) string {
+	t.Helper()
+	p, err := a.dev.ProposeInception(Inception{Alias: "wgroup2", From: "alice", Kt: ptr(kel.IntThreshold(2)), Nt: ptr(kel.IntThreshold(2)),
+		Members: []ceremony.Card{{Label: "alice", Key: kel.EncodeVerKey(legacy.PublicKey), Next: legacy.NextDigest}, cardOf(t, a, "carol")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.cosign(p.Ceremony.ID(), c)
+	c.poll()
+	return p.Ceremony.Event().Prefix()
+}
+
 // TestSeatsLegacyHomeMigrated: a home made before seats, whose member
 // alice sits in team1 and wgroup2 with one key pair, is settled when it
 // opens: a seat per group sharing the keys, none destroyed while a group
@@ -86,22 +101,7 @@ func TestSeatsLegacyHomeMigrated(t *testing.T) {
 	if !legacy.Legacy || legacy.Group != "" {
 		t.Fatalf("version 1 seat %+v", legacy)
 	}
-	a.poll()
-	var carol ceremony.Card
-	for _, it := range inboxOf(a.snapshot(), api.InboxCard) {
-		if it.Label == "carol" {
-			carol = it.Card
-		}
-	}
-	p, err := a.dev.ProposeInception(Inception{Alias: "wgroup2", From: "alice", Kt: ptr(kel.IntThreshold(2)), Nt: ptr(kel.IntThreshold(2)),
-		Members: []ceremony.Card{{Label: "alice", Key: kel.EncodeVerKey(legacy.PublicKey), Next: legacy.NextDigest}, carol}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := p.Ceremony.ID()
-	a.cosign(id, c)
-	c.poll()
-	wgroup2 := p.Ceremony.Event().Prefix()
+	wgroup2 := inceptWithLegacyPair(t, a, c, legacy)
 
 	// Opening the home settles alice's seat: one per group, sharing keys.
 	a.reopen(drop)
@@ -377,20 +377,7 @@ func TestSeatsLegacyBrokenHomeRepaired(t *testing.T) {
 	writeRecordV1(t, a.dev.Home(), "alice")
 	m, _ := a.dev.Member("alice")
 	legacy := m.Seats[0]
-	a.poll()
-	var carol ceremony.Card
-	for _, it := range inboxOf(a.snapshot(), api.InboxCard) {
-		if it.Label == "carol" {
-			carol = it.Card
-		}
-	}
-	p, err := a.dev.ProposeInception(Inception{Alias: "wgroup2", From: "alice", Kt: ptr(kel.IntThreshold(2)), Nt: ptr(kel.IntThreshold(2)),
-		Members: []ceremony.Card{{Label: "alice", Key: kel.EncodeVerKey(legacy.PublicKey), Next: legacy.NextDigest}, carol}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.cosign(p.Ceremony.ID(), c)
-	c.poll()
+	inceptWithLegacyPair(t, a, c, legacy)
 	// wgroup2 rotates with alice's shared pair, and the old keremony
 	// committed it there, destroying the key team1 lists.
 	rot, err := a.dev.ks.PrepareRotation(legacy.SeatRef)

@@ -27,17 +27,7 @@ import (
 // imported by o from the drop folder; it returns the prefix.
 func incept(t *testing.T, p, o *tuiDevice, alias, local, other string) string {
 	t.Helper()
-	p.poll()
-	var card ceremony.Card
-	for _, it := range inboxOf(p.snapshot(), api.InboxCard) {
-		if it.Label == other {
-			card = it.Card
-		}
-	}
-	if card.Key == "" {
-		t.Fatalf("%s: no card of %s in the inbox", p.name, other)
-	}
-	id, err := p.ProposeInception(api.InceptionRequest{Alias: alias, Local: []string{local}, Cards: []ceremony.Card{card},
+	id, err := p.ProposeInception(api.InceptionRequest{Alias: alias, Local: []string{local}, Cards: []ceremony.Card{cardOf(t, p, other)},
 		Kt: kel.IntThreshold(2), Nt: kel.IntThreshold(2)})
 	if err != nil {
 		t.Fatalf("%s: propose %s: %v", p.name, alias, err)
@@ -45,6 +35,19 @@ func incept(t *testing.T, p, o *tuiDevice, alias, local, other string) string {
 	out := p.cosign(id, o)
 	o.poll()
 	return kel.Replay(out.Data).Prefixes[0]
+}
+
+// cardOf polls d and returns the card of label from its inbox.
+func cardOf(t *testing.T, d *tuiDevice, label string) ceremony.Card {
+	t.Helper()
+	d.poll()
+	for _, it := range inboxOf(d.snapshot(), api.InboxCard) {
+		if it.Label == label {
+			return it.Card
+		}
+	}
+	t.Fatalf("%s: no card of %s in the inbox", d.name, label)
+	return ceremony.Card{}
 }
 
 // rotate2 rotates a 2-of-2 group of p and o, both rotating; it returns
