@@ -183,11 +183,7 @@ func (s *Store) Seats() ([]Seat, error) {
 
 // Seat returns one seat.
 func (s *Store) Seat(ref SeatRef) (Seat, error) {
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return Seat{}, err
-	}
-	st, err := rec.seat(ref)
+	rec, st, err := s.seatOf(ref)
 	if err != nil {
 		return Seat{}, err
 	}
@@ -324,6 +320,16 @@ func (rec *memberRecord) check(alias string) error {
 }
 
 // seat finds a seat of the record.
+// seatOf reads the record of ref's member and finds the seat in it.
+func (s *Store) seatOf(ref SeatRef) (*memberRecord, *seatRecord, error) {
+	rec, err := s.record(ref.Member)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := rec.seat(ref)
+	return rec, st, err
+}
+
 func (rec *memberRecord) seat(ref SeatRef) (*seatRecord, error) {
 	for i := range rec.Seats {
 		if rec.Seats[i].N == ref.N {

@@ -7,11 +7,7 @@ import "fmt"
 // pre-rotated next key, which a rotation reveals) and it matches the
 // seat's record. nil means it can.
 func (s *Store) CheckKey(ref SeatRef, next bool) error {
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return err
-	}
-	st, err := rec.seat(ref)
+	_, st, err := s.seatOf(ref)
 	if err != nil {
 		return err
 	}
@@ -59,11 +55,7 @@ func (j *Journal) conflict(alias, key string, ref EventRef) error {
 // may sign a recovery rotation at the sn of an interaction the current
 // key signed.
 func (s *Store) SignConflict(ref SeatRef, next bool, ev EventRef) error {
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return err
-	}
-	st, err := rec.seat(ref)
+	_, st, err := s.seatOf(ref)
 	if err != nil {
 		return err
 	}

@@ -40,11 +40,7 @@ func (s *Store) CheckReadiness() ([]Readiness, error) {
 // next-key digest taken from elsewhere (such as the group's key event log).
 // nil means ready.
 func (s *Store) CheckNext(ref SeatRef, committed string) error {
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return err
-	}
-	st, err := rec.seat(ref)
+	_, st, err := s.seatOf(ref)
 	if err != nil {
 		return err
 	}

@@ -172,11 +172,7 @@ type Settle struct {
 func (s *Store) SettleSeat(ref SeatRef, groups []Settle) ([]Seat, error) {
 	var out []Seat
 	err := s.change(false, func() error {
-		rec, err := s.record(ref.Member)
-		if err != nil {
-			return err
-		}
-		st, err := rec.seat(ref)
+		rec, st, err := s.seatOf(ref)
 		if err != nil {
 			return err
 		}
@@ -264,11 +260,7 @@ func (s *Store) changeSeatThen(ref SeatRef, needKeys bool, fn func(*memberRecord
 
 // Signer returns a signer for a seat's current key.
 func (s *Store) Signer(ref SeatRef) (Signer, error) {
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return nil, err
-	}
-	st, err := rec.seat(ref)
+	_, st, err := s.seatOf(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -279,11 +271,7 @@ func (s *Store) Signer(ref SeatRef) (Signer, error) {
 // KERI the rotation event is signed by the keys it reveals. Using it does
 // not change the seat; CommitRotation does.
 func (s *Store) RotationSigner(ref SeatRef) (Signer, error) {
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return nil, err
-	}
-	st, err := rec.seat(ref)
+	_, st, err := s.seatOf(ref)
 	if err != nil {
 		return nil, err
 	}

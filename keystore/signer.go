@@ -46,11 +46,7 @@ func (s *Store) SignProof(ref SeatRef, statement []byte) ([]byte, error) {
 	if !strings.HasPrefix(string(statement), ProofPrefix) {
 		return nil, fmt.Errorf("%w: it must start with %q", ErrNotAProof, ProofPrefix)
 	}
-	rec, err := s.record(ref.Member)
-	if err != nil {
-		return nil, err
-	}
-	st, err := rec.seat(ref)
+	_, st, err := s.seatOf(ref)
 	if err != nil {
 		return nil, err
 	}
