@@ -116,12 +116,7 @@ func TestSeatsLegacyHomeMigrated(t *testing.T) {
 		t.Fatalf("member check not ready:\n%s", text)
 	}
 
-	rotate2(t, a, c, "wgroup2", "alice")
-	anchor2(t, a, b, "team1")
-	rotate2(t, a, b, "team1", "alice")
-	anchor2(t, a, b, "team1")
-	anchor2(t, a, c, "wgroup2")
-	rotate2(t, a, c, "wgroup2", "alice")
+	bothGroupsMoveOn(t, a, b, c)
 	rotate2(t, a, b, "team1", "alice")
 	text, ready = checkText(t, a)
 	if !ready || strings.Contains(text, "shares keys") {

@@ -114,6 +114,14 @@ func TestSeatsOneMemberTwoGroups(t *testing.T) {
 		}
 	}
 
+	bothGroupsMoveOn(t, a, b, c)
+}
+
+// bothGroupsMoveOn rotates and anchors team1 (alice on a, bob on b) and
+// wgroup2 (alice on a, carol on c) in turn: a ceremony of one group must
+// leave the keys alice signs the other with alone.
+func bothGroupsMoveOn(t *testing.T, a, b, c *tuiDevice) {
+	t.Helper()
 	rotate2(t, a, c, "wgroup2", "alice")
 	anchor2(t, a, b, "team1")
 	rotate2(t, a, b, "team1", "alice")
