@@ -245,6 +245,14 @@ func (s *Store) Verifier() (*kel.Verifier, error) {
 	return s.v.Clone(), nil
 }
 
+// Restore restores the KEL of prefix (and of those linked to it by
+// delegation) now, if it was not yet, and says why it does not restore.
+func (s *Store) Restore(prefix string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ensure(prefix)
+}
+
 // VerifierOf returns a copy of a verifier holding at least the KELs of the
 // given identifiers and of those linked to them by delegation (identifiers
 // the store does not hold are ignored). Other KELs it holds or not.

@@ -74,17 +74,28 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 	}
 	// One group whose stored KEL does not restore is shown as such; the
 	// rest of the device stays usable.
-	superseded := map[string]bool{}
-	for _, p := range d.store.Prefixes() { // first-seen order
-		st, _ := d.store.State(p)
-		v, err := d.store.VerifierOf(p)
-		if err != nil {
-			g := d.groupInfo(kel.NewVerifier(), p, st, seats)
-			g.Unreadable = err.Error()
-			s.Groups = append(s.Groups, g)
-			continue
+	prefixes := d.store.Prefixes() // first-seen order
+	unreadable := map[string]error{}
+	var readable []string
+	for _, p := range prefixes {
+		if err := d.store.Restore(p); err != nil {
+			unreadable[p] = err
+		} else {
+			readable = append(readable, p)
 		}
-		s.Groups = append(s.Groups, d.groupInfo(v, p, st, seats))
+	}
+	v, err := d.store.VerifierOf(readable...) // restored above: a copy
+	if err != nil {
+		return api.Snapshot{}, err
+	}
+	superseded := map[string]bool{}
+	for _, p := range prefixes {
+		st, _ := d.store.State(p)
+		g := d.groupInfo(v, p, st, seats) // an unreadable group's events are not in v
+		if err := unreadable[p]; err != nil {
+			g.Unreadable = err.Error()
+		}
+		s.Groups = append(s.Groups, g)
 		for _, sup := range v.Superseded(p) {
 			superseded[sup.Message.Event.SAID()] = true
 		}
@@ -92,7 +103,7 @@ func (b backend) Snapshot() (api.Snapshot, error) {
 	var rev map[string]revealed // only when a card or an open ceremony needs it
 	revs := func() map[string]revealed {
 		if rev == nil {
-			rev = d.revelations()
+			rev = d.revelations(v, prefixes)
 		}
 		return rev
 	}

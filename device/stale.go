@@ -22,15 +22,12 @@ type revealed struct {
 	sn     uint64
 }
 
-// revelations maps each next digest that a held KEL revealed (the digest
-// of a key an establishment event lists) to where it was revealed first.
-func (d *Device) revelations() map[string]revealed {
+// revelations maps each next digest that a KEL in v revealed (the digest
+// of a key an establishment event lists) to where it was revealed first,
+// looking at prefixes in their first-seen order.
+func (d *Device) revelations(v *kel.Verifier, prefixes []string) map[string]revealed {
 	out := map[string]revealed{}
-	v, err := d.store.Verifier()
-	if err != nil {
-		return out // flags nothing; the operations that read the KELs report why
-	}
-	for _, p := range d.store.Prefixes() { // first-seen order: "revealed first"
+	for _, p := range prefixes {
 		for _, m := range v.Messages(p) {
 			ev := m.Event
 			if !ev.IsEstablishment() || ev.IsInception() {
