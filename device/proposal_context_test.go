@@ -1,6 +1,7 @@
 package device
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -249,5 +250,8 @@ func TestSnapshotUnreadableGroup(t *testing.T) {
 	}
 	if _, err := d.Export("solo"); err != nil {
 		t.Errorf("export of solo: %v", err)
+	}
+	if _, err := d.Publish(context.Background(), Publish{Group: "acme", Sn: ptr(uint64(4))}); !errors.Is(err, ceremony.ErrCorruptStore) {
+		t.Errorf("publish of acme: %v", err)
 	}
 }

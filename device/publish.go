@@ -85,6 +85,9 @@ func (d *Device) Publish(ctx context.Context, req Publish) (*Published, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.store.Restore(prefix); err != nil { // what follows reads it
+		return nil, err
+	}
 	for _, o := range req.Witnesses {
 		if _, err := d.ResolveWitness(ctx, o); err != nil {
 			return nil, err
@@ -370,8 +373,8 @@ func (d *Device) receipts(prefix string, sn uint64) []kel.Couple {
 }
 
 // kelsOf is a copy of the store's verifier holding prefix's KEL, or an
-// empty one when that KEL does not restore (the operations that read it
-// report why).
+// empty one when that KEL does not restore (Publish refuses such a group
+// before it reads it; a witnessing line then shows no witnesses).
 func (d *Device) kelsOf(prefix string) *kel.Verifier {
 	v, err := d.store.VerifierOf(prefix)
 	if err != nil {
