@@ -32,6 +32,9 @@ func TestStoreSettledCeremonies(t *testing.T) {
 	if len(d.store.idx.loaded) != 0 {
 		t.Fatalf("opening restored %v", d.store.idx.loaded)
 	}
+	if d.store.MayBeWitnessed(prefix) || len(d.store.idx.loaded) != 0 {
+		t.Fatal("a group without witnesses may be witnessed, or asking restored its kel")
+	}
 	for i, c := range cs {
 		got, err := d.store.Ceremony(c.ID())
 		if err != nil || !sameSnap(before[i], snap(got)) || !got.Progress().Met || len(got.Transcript()) != len(c.Transcript()) {

@@ -27,7 +27,7 @@ var (
 	keyKELIndex    = []byte("kel-index")   // meta: indexRecord
 )
 
-const indexFormat = "keremony-kel-index/1"
+const indexFormat = "keremony-kel-index/2"
 
 // kelSummary is what the store knows of an identifier without reading its
 // KEL: what it lists (State()), how to find and check its entries, and the
@@ -39,6 +39,9 @@ type kelSummary struct {
 	Count     int             `json:"n"`
 	Chain     string          `json:"chain"`           // hex digest chain over its entries, in order
 	State     json.RawMessage `json:"state,omitempty"` // kel.KeyState; absent while every entry is held
+	// Witnessed: an establishment event of it names witnesses (an
+	// inception's b, a rotation's ba), so some event may be receipted.
+	Witnessed bool `json:"witnessed,omitempty"`
 }
 
 // indexRecord ties the summaries to the kel bucket: the kel digest they
@@ -206,6 +209,7 @@ func (u *indexUpdate) add(idx *kelIndex, m kel.Message, key, raw []byte) {
 	if sum.Delegator == "" {
 		sum.Delegator = m.Event.Delegator()
 	}
+	sum.Witnessed = sum.Witnessed || len(m.Event.Witnesses()) > 0 || len(m.Event.Adds()) > 0
 	if u.keys == nil {
 		u.keys = map[string][][]byte{}
 	}

@@ -245,6 +245,28 @@ func (s *Store) Verifier() (*kel.Verifier, error) {
 	return s.v.Clone(), nil
 }
 
+// StateAt is the key state of prefix after its accepted event sn (false
+// when there is none, or its KEL does not restore: the operations that
+// need it report why). It restores the KEL.
+func (s *Store) StateAt(prefix string, sn uint64) (kel.KeyState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ensure(prefix) != nil {
+		return kel.KeyState{}, false
+	}
+	return s.v.StateAt(prefix, sn)
+}
+
+// MayBeWitnessed reports whether an establishment event of prefix named
+// witnesses (whether any of its events may hold receipts). It reads no
+// KEL.
+func (s *Store) MayBeWitnessed(prefix string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := s.idx.sums[prefix]
+	return sum != nil && sum.Witnessed
+}
+
 // Restore restores the KEL of prefix (and of those linked to it by
 // delegation) now, if it was not yet, and says why it does not restore.
 func (s *Store) Restore(prefix string) error {

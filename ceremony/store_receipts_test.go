@@ -48,6 +48,10 @@ func witnessedSolo(t *testing.T) (*device, *kel.Event, testWitness, testWitness)
 func TestStoreReceipts(t *testing.T) {
 	d, ev, wan, wil := witnessedSolo(t)
 	pre := ev.Prefix()
+	d.reopen()
+	if !d.store.MayBeWitnessed(pre) {
+		t.Fatal("a witnessed inception's group is not flagged witnessed")
+	}
 	if got := mustReceipts(t, d.store, pre, 0); len(got) != 0 {
 		t.Fatalf("receipts before any: %v", got)
 	}

@@ -85,7 +85,8 @@ func (d *Device) Publish(ctx context.Context, req Publish) (*Published, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.store.Restore(prefix); err != nil { // what follows reads it
+	v, err := d.store.VerifierOf(prefix)
+	if err != nil {
 		return nil, err
 	}
 	for _, o := range req.Witnesses {
@@ -100,10 +101,6 @@ func (d *Device) Publish(ctx context.Context, req Publish) (*Published, error) {
 	case req.Sn != nil:
 		sns = []uint64{*req.Sn}
 	default:
-		v, err := d.store.VerifierOf(prefix)
-		if err != nil {
-			return nil, err
-		}
 		for sn := uint64(0); sn <= st.Sn; sn++ {
 			at, _ := v.StateAt(prefix, sn)
 			if len(at.Witnesses) > 0 && len(d.receipts(prefix, sn)) < len(at.Witnesses) {
@@ -114,7 +111,7 @@ func (d *Device) Publish(ctx context.Context, req Publish) (*Published, error) {
 	out := &Published{Prefix: prefix, Complete: true}
 	run := &publishRun{down: map[string]error{}, caught: map[string]bool{}}
 	for _, sn := range sns {
-		pe := d.publishEvent(ctx, prefix, sn, run)
+		pe := d.publishEvent(ctx, v, prefix, sn, run)
 		out.Events = append(out.Events, pe)
 		out.Complete = out.Complete && pe.Witnessing.Complete
 	}
@@ -135,8 +132,7 @@ type publishRun struct {
 
 // publishEvent publishes event sn of prefix to each of its witnesses that
 // has not receipted it, then passes every witness the others' receipts.
-func (d *Device) publishEvent(ctx context.Context, prefix string, sn uint64, run *publishRun) PublishedEvent {
-	v := d.kelsOf(prefix)
+func (d *Device) publishEvent(ctx context.Context, v *kel.Verifier, prefix string, sn uint64, run *publishRun) PublishedEvent {
 	m, _ := v.MessageAt(prefix, sn)
 	ev := m.Event
 	st, _ := v.StateAt(prefix, sn)
@@ -271,7 +267,7 @@ func (d *Device) passReceiptsOn(ctx context.Context, ev *kel.Event, st kel.KeySt
 
 // witnessing is how far event sn of prefix is witnessed here.
 func (d *Device) witnessing(prefix string, sn uint64) api.Witnessing {
-	st, _ := d.kelsOf(prefix).StateAt(prefix, sn)
+	st, _ := d.store.StateAt(prefix, sn)
 	w := api.Witnessing{Sn: sn, Toad: st.Bt}
 	held := map[string]bool{}
 	for _, c := range d.receipts(prefix, sn) {
@@ -300,7 +296,10 @@ func (d *Device) witnessing(prefix string, sn uint64) api.Witnessing {
 // Witnessing is how far the held event sn of a group is witnessed here
 // (false when the group holds no such event or it has no witnesses).
 func (d *Device) Witnessing(prefix string, sn uint64) (api.Witnessing, bool) {
-	st, ok := d.kelsOf(prefix).StateAt(prefix, sn)
+	if !d.store.MayBeWitnessed(prefix) { // most groups: no KEL to restore
+		return api.Witnessing{}, false
+	}
+	st, ok := d.store.StateAt(prefix, sn)
 	if !ok || len(st.Witnesses) == 0 {
 		return api.Witnessing{}, false
 	}
@@ -370,15 +369,4 @@ func (b backend) Publish(ceremonyID string) (api.PublishReport, error) {
 func (d *Device) receipts(prefix string, sn uint64) []kel.Couple {
 	cs, _ := d.store.Receipts(prefix, sn)
 	return cs
-}
-
-// kelsOf is a copy of the store's verifier holding prefix's KEL, or an
-// empty one when that KEL does not restore (Publish refuses such a group
-// before it reads it; a witnessing line then shows no witnesses).
-func (d *Device) kelsOf(prefix string) *kel.Verifier {
-	v, err := d.store.VerifierOf(prefix)
-	if err != nil {
-		return kel.NewVerifier()
-	}
-	return v
 }
